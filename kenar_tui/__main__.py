@@ -1,0 +1,5 @@
+import sys
+
+from kenar_tui.cli import main
+
+sys.exit(main())

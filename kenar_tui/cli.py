@@ -1,0 +1,54 @@
+"""`kenar-tui`: the console, and the commands around it.
+
+Each subcommand lives in `kenar_tui/commands/<name>.py` with `register(subparsers)`, which
+adds its parser and sets `run(args) -> int`. With no subcommand, the console starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from kenar_tui import __version__
+
+# Order is the order `--help` lists them in.
+COMMANDS = ["console", "demo", "sandbox", "login", "auth", "subscribe", "purge"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kenar-tui",
+        description="Answer Divar buyers' chats from the terminal, live, with button grids.",
+    )
+    parser.add_argument("--version", action="version", version=f"kenar-tui {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"kenar_tui.commands.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"kenar_tui.commands.{name}":
+                raise
+            continue
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        args = parser.parse_args(["console", *(argv if argv is not None else sys.argv[1:])])
+    run = getattr(args, "run", None)
+    if run is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(run(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The `kenar-tui` subcommands, one module each, registered by `kenar_tui.cli`."""

@@ -1,0 +1,143 @@
+"""Bodies we send to Kenar and the bodies it answers with.
+
+Strict in what we send: these models refuse anything the current OpenAPI spec or Kenar's
+documented limits would reject, and `wire()` gives the exact JSON that goes out.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from kenar_tui.errors import ProtocolError
+from kenar_tui.kenar.buttons import ButtonGrid
+from kenar_tui.kenar.messages import Conversation, Message
+
+MAX_TEXT_LENGTH = 4096
+
+
+def _check_text(text: str | None, media_token: str | None, field: str) -> None:
+    has_text = bool(text and text.strip())
+    if media_token and has_text:
+        raise ProtocolError(f"send either {field} or media_token, not both")
+    if not media_token and not has_text:
+        raise ProtocolError("a message needs some text")
+    if text and len(text) > MAX_TEXT_LENGTH:
+        raise ProtocolError(f"a message has at most {MAX_TEXT_LENGTH} characters; this has {len(text)}")
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def wire(self) -> dict[str, Any]:
+        """The exact JSON object sent: no nulls, no empty grids."""
+        data = self.model_dump(mode="json", exclude_none=True)
+        return {k: v for k, v in data.items() if not (isinstance(v, dict) and v.get("rows") == [])}
+
+
+class SendMessageBody(_Body):
+    """`POST /v2/open-platform/conversations/{id}/messages`: text and two optional grids."""
+
+    type: Literal["TEXT"] = "TEXT"
+    message: str = ""
+    media_token: str | None = None
+    sender_buttons: ButtonGrid | None = None
+    receiver_buttons: ButtonGrid | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> SendMessageBody:
+        _check_text(self.message, self.media_token, "message")
+        return self
+
+
+class ChatbotMessageBody(_Body):
+    """`POST /v1/open-platform/chat/bot/conversations/{id}/messages`."""
+
+    type: Literal["TEXT"] = "TEXT"
+    text_message: str = ""
+    media_token: str | None = None
+    buttons: ButtonGrid | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> ChatbotMessageBody:
+        _check_text(self.text_message, self.media_token, "text_message")
+        return self
+
+
+class SubscriptionEventType(StrEnum):
+    NEW_MESSAGE_ON_POST = "NEW_MESSAGE_ON_POST"
+    POST_UPDATE = "POST_UPDATE"
+
+
+class SubscriptionRequest(_Body):
+    """`POST /v1/open-platform/events/subscriptions`; accepts the guide's `meta_data` spelling."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    event_type: SubscriptionEventType
+    event_resource_id: str = ""
+    metadata: dict[str, Any] | None = Field(default=None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _meta_data(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "metadata" not in data and "meta_data" in data:
+            data = {**data, "metadata": data["meta_data"]}
+            del data["meta_data"]
+        return data
+
+
+class SendMessageResponse(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    status: int | None = None
+    message: str | None = None
+
+
+class ChatbotMessageResponse(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    conversation_id: str | None = None
+
+
+class ConversationResponse(BaseModel):
+    """`GET /v1/open-platform/chat/conversations/{id}`: the conversation and its text messages."""
+
+    model_config = ConfigDict(extra="allow")
+    conversation: Conversation
+    messages: list[Message] = Field(default_factory=list)
+
+
+class KenarErrorBody(BaseModel):
+    """google.rpc.Status, the shape of every Kenar error."""
+
+    model_config = ConfigDict(extra="allow")
+    code: int
+    message: str = ""
+    details: list[Any] = Field(default_factory=list)
+
+
+class TokenResponse(BaseModel):
+    """What the OAuth token endpoint answers, with the moment it was received."""
+
+    model_config = ConfigDict(extra="allow")
+    access_token: str
+    expires_in: int = 3600
+    scope: str = ""
+    token_type: str = "bearer"
+    refresh_token: str | None = None
+    received_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def scopes(self) -> list[str]:
+        return self.scope.split()
+
+    @property
+    def expires_at(self) -> datetime:
+        return self.received_at + timedelta(seconds=self.expires_in)
+
+    def __repr__(self) -> str:
+        # Never print a token, not even in a traceback.
+        return f"TokenResponse(scope={self.scope!r}, expires_in={self.expires_in})"
+
+    __str__ = __repr__

@@ -1,0 +1,166 @@
+"""Button grids under a chat message, with Kenar's limits enforced when a grid is built.
+
+A grid has at most 3 rows of at most 3 buttons. A button has a non-empty caption, an icon
+from the spec's list and exactly one action: `open_direct_link` (an http(s) URL) or
+`open_server_link` (a `data` object that Divar hands back to the app's start URL).
+
+Incoming bodies may spell the icon `icon_name` (the migration guide's spelling); we always
+send `icon`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, model_serializer, model_validator
+
+from kenar_tui.errors import ButtonGridError
+from kenar_tui.kenar.icons import is_icon
+
+MAX_ROWS = 3
+MAX_BUTTONS_PER_ROW = 3
+MAX_CAPTION_LENGTH = 100
+
+
+def check_url(url: str) -> str | None:
+    """Why `url` is not an http(s) URL a button may open, or None when it is fine."""
+    if not url or not url.strip():
+        return "the link is empty"
+    if url != url.strip() or any(c.isspace() for c in url):
+        return "a link may not contain spaces"
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        return "a link must start with http:// or https://"
+    if not parts.hostname:
+        return "a link needs a host, e.g. https://example.com/path"
+    return None
+
+
+class OpenServerLink(BaseModel):
+    """Divar asks the app's start URL where to go, passing `data` along."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class Action(BaseModel):
+    """Exactly one of a direct link or a server link."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    open_direct_link: str | None = None
+    open_server_link: OpenServerLink | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Action:
+        chosen = [self.open_direct_link is not None, self.open_server_link is not None]
+        if sum(chosen) != 1:
+            raise ButtonGridError(
+                "a button needs exactly one action: open_direct_link or open_server_link",
+                field="action",
+            )
+        if self.open_direct_link is not None:
+            problem = check_url(self.open_direct_link)
+            if problem:
+                raise ButtonGridError(problem, field="action.open_direct_link")
+        return self
+
+    @classmethod
+    def direct(cls, url: str) -> Action:
+        return cls(open_direct_link=url)
+
+    @classmethod
+    def server(cls, data: dict[str, Any] | None = None) -> Action:
+        return cls(open_server_link=OpenServerLink(data=data or {}))
+
+    @model_serializer(mode="wrap")
+    def _only_the_chosen(self, handler: Any) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        return {k: v for k, v in data.items() if v is not None}
+
+
+class Button(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    action: Action
+    icon: str
+    caption: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def _accept_icon_name(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "icon" not in data and "icon_name" in data:
+            data = {**data, "icon": data["icon_name"]}
+            del data["icon_name"]
+        return data
+
+    @model_validator(mode="after")
+    def _check(self) -> Button:
+        if not self.caption.strip():
+            raise ButtonGridError("a button's caption may not be empty", field="caption")
+        if len(self.caption) > MAX_CAPTION_LENGTH:
+            raise ButtonGridError(
+                f"a caption has at most {MAX_CAPTION_LENGTH} characters", field="caption"
+            )
+        if not is_icon(self.icon):
+            raise ButtonGridError(f"unknown icon {self.icon!r}", field="icon")
+        return self
+
+
+class ButtonRow(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    buttons: tuple[Button, ...]
+
+
+class ButtonGrid(BaseModel):
+    """Up to 3 rows of up to 3 buttons. An empty grid is valid and is simply not sent."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    rows: tuple[ButtonRow, ...] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _check_counts(cls, data: Any) -> Any:
+        # Counted before the buttons are validated, so the user reads the limit first.
+        rows = data.get("rows") if isinstance(data, dict) else None
+        if isinstance(rows, list | tuple):
+            grid_problem(rows)
+        return data
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.rows
+
+    def buttons(self) -> list[Button]:
+        return [b for row in self.rows for b in row.buttons]
+
+    @classmethod
+    def of(cls, rows: list[list[Button]]) -> ButtonGrid:
+        """Build a grid from lists of buttons, raising ButtonGridError past the limits."""
+        return cls(rows=tuple(ButtonRow(buttons=tuple(r)) for r in rows))
+
+
+def grid_problem(rows: Any) -> None:
+    """Raise ButtonGridError naming the first row that breaks the count limits."""
+    if len(rows) > MAX_ROWS:
+        raise ButtonGridError(f"a grid has {len(rows)} rows; at most {MAX_ROWS}", field="rows")
+    for number, row in enumerate(rows, start=1):
+        buttons = row.get("buttons") if isinstance(row, dict) else getattr(row, "buttons", None)
+        if buttons is None or len(buttons) == 0:
+            raise ButtonGridError(f"row {number} has no buttons", field=f"rows[{number - 1}]")
+        if len(buttons) > MAX_BUTTONS_PER_ROW:
+            raise ButtonGridError(
+                f"row {number} has {len(buttons)} buttons; at most {MAX_BUTTONS_PER_ROW}",
+                field=f"rows[{number - 1}]",
+            )
+
+
+def parse_grid(data: Any) -> ButtonGrid:
+    """Parse an untrusted grid, turning every failure into one ButtonGridError sentence."""
+    from pydantic import ValidationError
+
+    try:
+        return ButtonGrid.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ButtonGridError(f"{where}: {first['msg']}", field=where) from None

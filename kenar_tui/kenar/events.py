@@ -1,0 +1,209 @@
+"""Events Divar POSTs to the app's "new events URL", and the deprecated CHAT_MESSAGE webhook.
+
+`parse_event` turns any JSON object into one of the event models. Types we do not know
+become `UnknownEvent` with the body kept whole (Divar adds types over time); a known type
+whose payload is malformed raises ProtocolError, so the caller can keep it raw.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from kenar_tui.errors import ProtocolError
+from kenar_tui.kenar.messages import Conversation, ConversationType, Message, Sender, parse_sent_at
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    metadata: dict[str, Any] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _meta_data(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "metadata" not in data and "meta_data" in data:
+            data = {**data, "metadata": data["meta_data"]}
+            del data["meta_data"]
+        return data
+
+
+class NewMessageEvent(_Event):
+    type: Literal["NEW_MESSAGE"] = "NEW_MESSAGE"
+    new_message: Message
+
+    @property
+    def message(self) -> Message:
+        return self.new_message
+
+
+class NewChatbotMessageEvent(_Event):
+    type: Literal["NEW_CHATBOT_MESSAGE"] = "NEW_CHATBOT_MESSAGE"
+    new_chatbot_message: Message
+
+    @property
+    def message(self) -> Message:
+        return self.new_chatbot_message
+
+
+class UserAccessRevocation(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    user_id: str = ""
+
+
+class UserAccessRevocationEvent(_Event):
+    type: Literal["USER_ACCESS_REVOCATION"] = "USER_ACCESS_REVOCATION"
+    user_access_revocation: UserAccessRevocation
+
+
+class Post(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    token: str
+    category: str | None = None
+    city: str | None = None
+    district: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def title(self) -> str | None:
+        title = self.data.get("title")
+        return title if isinstance(title, str) else None
+
+
+class PostUpdate(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    type: str
+    post: Post
+
+
+class PostUpdateEvent(_Event):
+    type: Literal["POST_UPDATE"] = "POST_UPDATE"
+    post_update: PostUpdate
+
+
+class PaymentTransactionEvent(_Event):
+    type: Literal["PAYMENT_TRANSACTION"] = "PAYMENT_TRANSACTION"
+    transaction: dict[str, Any]
+
+
+class UnknownEvent(BaseModel):
+    """An event type we do not know yet, kept whole."""
+
+    type: str
+    raw: dict[str, Any]
+
+
+# --- the deprecated CHAT_MESSAGE webhook ---------------------------------------------------
+
+
+class LegacyParty(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    id: str
+    is_supply: bool = False
+
+
+class LegacyPayload(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    id: str
+    type: str = "TEXT"
+    data: dict[str, Any] = Field(default_factory=dict)
+    sender: LegacyParty
+    receiver: LegacyParty | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    sent_at: Any = None
+
+
+class LegacyChatMessage(_Event):
+    """`{"type": "CHAT_MESSAGE", "timestamp", "payload": {...}}`, from the old per-post hook."""
+
+    type: Literal["CHAT_MESSAGE"] = "CHAT_MESSAGE"
+    timestamp: str | int | None = None
+    payload: LegacyPayload
+
+    @property
+    def post_token(self) -> str:
+        return str(self.payload.metadata.get("post_token") or "")
+
+    @property
+    def buyer_id(self) -> str:
+        p = self.payload
+        if p.sender.is_supply and p.receiver is not None:
+            return p.receiver.id
+        return p.sender.id
+
+    @property
+    def message(self) -> Message:
+        """The same message in the current shape, in a conversation derived from its pair."""
+        p = self.payload
+        sent: datetime = parse_sent_at(p.sent_at if p.sent_at not in (None, "") else self.timestamp)
+        fields: dict[str, Any] = {}
+        if p.type == "TEXT":
+            fields["text"] = p.data.get("text", "")
+        else:
+            fields.update(p.data)
+        return Message(
+            id=p.id,
+            conversation=Conversation(
+                id=legacy_conversation_id(self.post_token, self.buyer_id),
+                type=ConversationType.POST,
+                post_token=self.post_token or None,
+            ),
+            sender=Sender(side="SELLER" if p.sender.is_supply else "BUYER", type="HUMAN"),
+            type=p.type,
+            sent_at=sent,
+            **fields,
+        )
+
+
+def legacy_conversation_id(post_token: str, buyer_id: str) -> str:
+    """A stable conversation key for the old hook, which names none: (post token, buyer id)."""
+    digest = hashlib.sha256(f"{post_token}\x00{buyer_id}".encode()).hexdigest()[:24]
+    return f"legacy-{digest}"
+
+
+Event = (
+    NewMessageEvent
+    | NewChatbotMessageEvent
+    | UserAccessRevocationEvent
+    | PostUpdateEvent
+    | PaymentTransactionEvent
+    | LegacyChatMessage
+    | UnknownEvent
+)
+
+_KNOWN: dict[str, type[BaseModel]] = {
+    "NEW_MESSAGE": NewMessageEvent,
+    "NEW_CHATBOT_MESSAGE": NewChatbotMessageEvent,
+    "USER_ACCESS_REVOCATION": UserAccessRevocationEvent,
+    "POST_UPDATE": PostUpdateEvent,
+    "PAYMENT_TRANSACTION": PaymentTransactionEvent,
+    "CHAT_MESSAGE": LegacyChatMessage,
+}
+
+
+def parse_event(body: Any) -> Event:
+    """The event model for a webhook body; ProtocolError when a known type is malformed."""
+    if not isinstance(body, dict):
+        raise ProtocolError("an event must be a JSON object")
+    kind = body.get("type")
+    if not isinstance(kind, str) or not kind:
+        raise ProtocolError("an event needs a string 'type'")
+    model = _KNOWN.get(kind)
+    if model is None:
+        return UnknownEvent(type=kind, raw=body)
+    try:
+        event: Event = model.model_validate(body)  # type: ignore[assignment]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "body"
+        raise ProtocolError(f"{kind} event: {where}: {first['msg']}") from None
+    return event
+
+
+def event_message(event: Event) -> Message | None:
+    """The chat message an event carries, if any (legacy CHAT_MESSAGE included)."""
+    if isinstance(event, NewMessageEvent | NewChatbotMessageEvent | LegacyChatMessage):
+        return event.message
+    return None

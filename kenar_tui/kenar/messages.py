@@ -1,0 +1,199 @@
+"""Chat messages as Kenar delivers them in events and in the read-conversation API.
+
+Liberal in what we accept: unknown message types and unknown fields are kept whole
+(`extra="allow"`), `sent_at` may be microseconds since the epoch (number or digit string)
+or an RFC 3339 string, and the migration guide's `sender: {"type": "SELLER"}` means the
+seller's side.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, field_validator, model_validator
+
+
+class MessageType(StrEnum):
+    TEXT = "TEXT"
+    IMAGE = "IMAGE"
+    FILE = "FILE"
+    VOICE = "VOICE"
+    LOCATION = "LOCATION"
+    VIDEO = "VIDEO"
+    CONTACT = "CONTACT"
+
+
+class ConversationType(StrEnum):
+    POST = "POST"
+    BOT = "BOT"
+
+
+class Side(StrEnum):
+    BUYER = "BUYER"
+    SELLER = "SELLER"
+
+
+class _Open(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class Conversation(_Open):
+    id: str
+    type: str = ConversationType.POST
+    post_token: str | None = None
+
+    @property
+    def is_bot(self) -> bool:
+        return self.type == ConversationType.BOT
+
+
+class Sender(_Open):
+    side: str | None = None
+    type: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _side_in_type(cls, data: Any) -> Any:
+        # The migration guide puts the side in `type`: {"type": "SELLER"}.
+        if isinstance(data, dict) and not data.get("side") and data.get("type") in ("SELLER", "BUYER"):
+            return {**data, "side": data["type"], "type": "HUMAN"}
+        return data
+
+    @property
+    def is_buyer(self) -> bool:
+        # A chatbot message carries no side: it comes from the user talking to the bot.
+        return self.side != Side.SELLER
+
+
+class ImageData(_Open):
+    link: str = ""
+    size_bytes: int | None = None
+    height_px: int | None = None
+    width_px: int | None = None
+
+
+class FileData(_Open):
+    link: str = ""
+    name: str | None = None
+    size_bytes: int | None = None
+
+
+class VoiceData(_Open):
+    link: str = ""
+    size_bytes: int | None = None
+    duration_seconds: float | None = None
+
+
+class VideoData(_Open):
+    link: str = ""
+    thumbnail_link: str | None = None
+    size_bytes: int | None = None
+
+
+class LocationData(_Open):
+    latitude: float
+    longitude: float
+
+
+class ContactData(_Open):
+    name: str | None = None
+    phone: str = ""
+
+
+def parse_sent_at(value: Any) -> datetime:
+    """Microseconds since the epoch (int or digit string) or RFC 3339, as an aware datetime."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, bool):
+        raise ValueError("sent_at must be a time, not a boolean")
+    if isinstance(value, int | float):
+        return _from_epoch(float(value))
+    if isinstance(value, str):
+        text = value.strip()
+        if text.lstrip("-").isdigit():
+            return _from_epoch(int(text))
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    raise ValueError(f"sent_at has an unexpected type {type(value).__name__}")
+
+
+def to_micros(moment: datetime) -> int:
+    """Microseconds since the epoch, exactly."""
+    return (moment - _EPOCH) // timedelta(microseconds=1)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _from_epoch(number: float) -> datetime:
+    # Events carry microseconds; tolerate seconds and milliseconds by magnitude.
+    if abs(number) >= 1e14:
+        return _EPOCH + timedelta(microseconds=int(number))
+    elif abs(number) >= 1e11:
+        seconds = number / 1_000
+    else:
+        seconds = number
+    return datetime.fromtimestamp(seconds, tz=UTC)
+
+
+class Message(_Open):
+    id: str
+    conversation: Conversation
+    sender: Sender = Sender()
+    type: str = MessageType.TEXT
+    sent_at: AwareDatetime
+    text: str | None = None
+    image_data: ImageData | None = None
+    file_data: FileData | None = None
+    voice_data: VoiceData | None = None
+    location_data: LocationData | None = None
+    video_data: VideoData | None = None
+    contact_data: ContactData | None = None
+
+    @field_validator("sent_at", mode="before")
+    @classmethod
+    def _sent_at(cls, value: Any) -> datetime:
+        return parse_sent_at(value)
+
+    @property
+    def known_type(self) -> MessageType | None:
+        try:
+            return MessageType(self.type)
+        except ValueError:
+            return None
+
+    @property
+    def conversation_id(self) -> str:
+        return self.conversation.id
+
+    @property
+    def post_token(self) -> str | None:
+        return self.conversation.post_token
+
+    def preview(self) -> str:
+        """A one-line summary for lists and notifications."""
+        match self.known_type:
+            case MessageType.TEXT:
+                return (self.text or "").replace("\n", " ")
+            case MessageType.IMAGE:
+                return "[image]"
+            case MessageType.FILE:
+                name = self.file_data.name if self.file_data else None
+                return f"[file] {name}" if name else "[file]"
+            case MessageType.VOICE:
+                return "[voice]"
+            case MessageType.VIDEO:
+                return "[video]"
+            case MessageType.LOCATION:
+                return "[location]"
+            case MessageType.CONTACT:
+                return "[contact]"
+        return f"[unsupported message: {self.type}]"
+
+    def wire(self) -> dict[str, Any]:
+        """The JSON form, with `sent_at` as microseconds like events carry it."""
+        data = self.model_dump(mode="json", exclude_none=True)
+        data["sent_at"] = to_micros(self.sent_at)
+        return data

@@ -1,0 +1,1 @@
+"""What Divar's rules ask of stored chat content: encryption at rest, masking, retention."""
