@@ -12,6 +12,10 @@
     │       ├── RateLimited        429 after the retries ran out
     │       └── ServerError        5xx after the retries ran out
     ├── CredentialError            the keyring is unusable, or a needed secret is not stored
+    ├── SealingError               stored data cannot be sealed or opened: a key missing or wrong,
+    │                              a key file unsafe, or an entry damaged
+    ├── LoginError                 an OAuth login did not complete (refused, wrong state, no code)
+    ├── RelayUnavailable           the console is not connected to the relay (it keeps retrying)
     └── ConfigError                a configuration or template file is invalid
 
 Every message is safe to show to the user and to log: no error carries an API key,
@@ -118,6 +122,21 @@ class CredentialError(KenarTuiError):
     """The keyring cannot be used, or a secret we need is not in it."""
 
 
+class LoginError(KenarTuiError):
+    """An OAuth login did not complete: refused, a redirect for another login, or no code in time."""
+
+
+class SealingError(KenarTuiError):
+    """Encrypted data cannot be sealed or opened; the message names the key id or file at fault.
+
+    Never carries key material or the plaintext it was about.
+    """
+
+
+class RelayUnavailable(KenarTuiError):
+    """The console is not connected to the relay right now; the link keeps reconnecting."""
+
+
 class ConfigError(KenarTuiError):
     """A configuration or template file is invalid; the message names the file and line."""
 
@@ -130,7 +149,9 @@ def api_error(status: int, body: Any, *, retry_after: float | None = None) -> Ke
     if isinstance(body, dict):
         raw_code = body.get("code")
         code = raw_code if isinstance(raw_code, int) and not isinstance(raw_code, bool) else None
-        message = str(body.get("message") or body.get("error_description") or body.get("error") or "")
+        # OAuth errors are {error, error_description}: keep both, the first is the machine's word.
+        oauth = ": ".join(str(body[k]) for k in ("error", "error_description") if body.get(k))
+        message = str(body.get("message") or oauth or "")
         raw_details = body.get("details")
         details = raw_details if isinstance(raw_details, list) else []
     if status in (401, 403):

@@ -5,6 +5,7 @@ Nothing here imports Textual: the relay and the sandbox use this package too.
 
 from kenar_tui.kenar.bodies import (
     ChatbotMessageBody,
+    ChatbotMessageResponse,
     ConversationResponse,
     KenarErrorBody,
     SendMessageBody,
@@ -13,7 +14,14 @@ from kenar_tui.kenar.bodies import (
     SubscriptionRequest,
     TokenResponse,
 )
-from kenar_tui.kenar.buttons import Action, Button, ButtonGrid, ButtonRow, OpenServerLink, parse_grid
+from kenar_tui.kenar.buttons import (
+    Action,
+    Button,
+    ButtonGrid,
+    ButtonRow,
+    OpenServerLink,
+    parse_grid,
+)
 from kenar_tui.kenar.events import (
     Event,
     LegacyChatMessage,
@@ -26,7 +34,14 @@ from kenar_tui.kenar.events import (
     event_message,
     parse_event,
 )
-from kenar_tui.kenar.messages import Conversation, ConversationType, Message, MessageType, Sender, Side
+from kenar_tui.kenar.messages import (
+    Conversation,
+    ConversationType,
+    Message,
+    MessageType,
+    Sender,
+    Side,
+)
 from kenar_tui.kenar.serverlink import ServerLinkRequest, parse_server_link
 
 __all__ = [
@@ -35,6 +50,7 @@ __all__ = [
     "ButtonGrid",
     "ButtonRow",
     "ChatbotMessageBody",
+    "ChatbotMessageResponse",
     "Conversation",
     "ConversationResponse",
     "ConversationType",

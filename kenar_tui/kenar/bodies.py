@@ -26,7 +26,9 @@ def _check_text(text: str | None, media_token: str | None, field: str) -> None:
     if not media_token and not has_text:
         raise ProtocolError("a message needs some text")
     if text and len(text) > MAX_TEXT_LENGTH:
-        raise ProtocolError(f"a message has at most {MAX_TEXT_LENGTH} characters; this has {len(text)}")
+        raise ProtocolError(
+            f"a message has at most {MAX_TEXT_LENGTH} characters; this has {len(text)}"
+        )
 
 
 class _Body(BaseModel):

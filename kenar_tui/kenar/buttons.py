@@ -13,7 +13,14 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, model_serializer, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_serializer,
+    model_validator,
+)
 
 from kenar_tui.errors import ButtonGridError
 from kenar_tui.kenar.icons import is_icon
@@ -88,9 +95,11 @@ class Button(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _accept_icon_name(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "icon" not in data and "icon_name" in data:
-            data = {**data, "icon": data["icon_name"]}
-            del data["icon_name"]
+        # The spec keeps `icon_name` as deprecated beside `icon`; when both come, `icon` wins.
+        if isinstance(data, dict) and "icon_name" in data:
+            data = dict(data)
+            legacy = data.pop("icon_name")
+            data.setdefault("icon", legacy)
         return data
 
     @model_validator(mode="after")
@@ -140,27 +149,59 @@ class ButtonGrid(BaseModel):
 
 
 def grid_problem(rows: Any) -> None:
-    """Raise ButtonGridError naming the first row that breaks the count limits."""
+    """Raise ButtonGridError naming the first row (or button) that breaks a limit."""
     if len(rows) > MAX_ROWS:
         raise ButtonGridError(f"a grid has {len(rows)} rows; at most {MAX_ROWS}", field="rows")
     for number, row in enumerate(rows, start=1):
         buttons = row.get("buttons") if isinstance(row, dict) else getattr(row, "buttons", None)
-        if buttons is None or len(buttons) == 0:
+        if not isinstance(buttons, list | tuple) or len(buttons) == 0:
             raise ButtonGridError(f"row {number} has no buttons", field=f"rows[{number - 1}]")
         if len(buttons) > MAX_BUTTONS_PER_ROW:
             raise ButtonGridError(
                 f"row {number} has {len(buttons)} buttons; at most {MAX_BUTTONS_PER_ROW}",
                 field=f"rows[{number - 1}]",
             )
+        for place, button in enumerate(buttons, start=1):
+            if isinstance(button, dict):
+                _check_button_at(button, number, place)
+
+
+def _check_button_at(button: dict[str, Any], row: int, place: int) -> None:
+    # An untrusted button (a template, a webhook) is checked here so the sentence says where.
+    try:
+        Button.model_validate(button)
+    except ButtonGridError as exc:
+        where = f"rows[{row - 1}].buttons[{place - 1}]"
+        raise ButtonGridError(
+            f"row {row}, button {place}: {exc}",
+            field=f"{where}.{exc.field}" if exc.field else where,
+        ) from None
+    except ValidationError:
+        # Shape errors (a missing caption, a stray key) are reported by the grid's own parse.
+        pass
 
 
 def parse_grid(data: Any) -> ButtonGrid:
     """Parse an untrusted grid, turning every failure into one ButtonGridError sentence."""
-    from pydantic import ValidationError
-
     try:
         return ButtonGrid.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ButtonGridError(f"{where}: {first['msg']}", field=where) from None
+        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in first["loc"])
+        where = where.lstrip(".") or "grid"
+        raise ButtonGridError(f"{_readable(first['loc'])}: {first['msg']}", field=where) from None
+
+
+def _readable(loc: tuple[int | str, ...]) -> str:
+    """('rows', 1, 'buttons', 0, 'caption') -> 'row 2, button 1, caption'."""
+    parts: list[str] = []
+    items = list(loc)
+    while items:
+        key = items.pop(0)
+        index = items[0] if items else None
+        if key in ("rows", "buttons") and isinstance(index, int):
+            items.pop(0)
+            parts.append(f"{str(key)[:-1]} {index + 1}")
+        else:
+            parts.append(str(key))
+    return ", ".join(parts) or "the grid"

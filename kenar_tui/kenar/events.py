@@ -8,10 +8,11 @@ whose payload is malformed raises ProtocolError, so the caller can keep it raw.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+import json
+from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from kenar_tui.errors import ProtocolError
 from kenar_tui.kenar.messages import Conversation, ConversationType, Message, Sender, parse_sent_at
@@ -133,20 +134,39 @@ class LegacyChatMessage(_Event):
             return p.receiver.id
         return p.sender.id
 
+    _message: Message | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _normalise(self) -> LegacyChatMessage:
+        # Built once, at parse time, so a malformed payload fails in parse_event, not later.
+        self._message = self._as_message()
+        return self
+
     @property
     def message(self) -> Message:
         """The same message in the current shape, in a conversation derived from its pair."""
+        if self._message is None:  # pragma: no cover - set by the validator
+            self._message = self._as_message()
+        return self._message
+
+    def _as_message(self) -> Message:
         p = self.payload
-        sent: datetime = parse_sent_at(p.sent_at if p.sent_at not in (None, "") else self.timestamp)
+        # The guide's example leaves both times empty: then the moment we received it is the best.
+        stamp = next((v for v in (p.sent_at, self.timestamp) if v not in (None, "")), None)
+        sent: datetime = parse_sent_at(stamp) if stamp is not None else datetime.now(UTC)
         fields: dict[str, Any] = {}
-        if p.type == "TEXT":
-            fields["text"] = p.data.get("text", "")
-        else:
-            fields.update(p.data)
+        text = p.data.get("text")
+        if isinstance(text, str):
+            fields["text"] = text
+        elif p.type == "TEXT":
+            fields["text"] = ""
+        if p.type != "TEXT" and p.data:
+            fields["legacy_data"] = p.data  # the old hook's media shape is undocumented: keep it
+        conversation_id = legacy_conversation_id(self.post_token, self.buyer_id)
         return Message(
-            id=p.id,
+            id=p.id or legacy_message_id(conversation_id, stamp, p.data),
             conversation=Conversation(
-                id=legacy_conversation_id(self.post_token, self.buyer_id),
+                id=conversation_id,
                 type=ConversationType.POST,
                 post_token=self.post_token or None,
             ),
@@ -161,6 +181,12 @@ def legacy_conversation_id(post_token: str, buyer_id: str) -> str:
     """A stable conversation key for the old hook, which names none: (post token, buyer id)."""
     digest = hashlib.sha256(f"{post_token}\x00{buyer_id}".encode()).hexdigest()[:24]
     return f"legacy-{digest}"
+
+
+def legacy_message_id(conversation_id: str, stamp: Any, data: dict[str, Any]) -> str:
+    """A stable id for an old-hook message that came without one (the guide's example)."""
+    seed = json.dumps([conversation_id, str(stamp), data], sort_keys=True, ensure_ascii=False)
+    return f"legacy-msg-{hashlib.sha256(seed.encode()).hexdigest()[:24]}"
 
 
 Event = (

@@ -57,7 +57,11 @@ class Sender(_Open):
     @classmethod
     def _side_in_type(cls, data: Any) -> Any:
         # The migration guide puts the side in `type`: {"type": "SELLER"}.
-        if isinstance(data, dict) and not data.get("side") and data.get("type") in ("SELLER", "BUYER"):
+        if (
+            isinstance(data, dict)
+            and not data.get("side")
+            and data.get("type") in ("SELLER", "BUYER")
+        ):
             return {**data, "side": data["type"], "type": "HUMAN"}
         return data
 
@@ -109,12 +113,22 @@ def parse_sent_at(value: Any) -> datetime:
     if isinstance(value, bool):
         raise ValueError("sent_at must be a time, not a boolean")
     if isinstance(value, int | float):
+        if isinstance(value, int) and abs(value) > 10**18:
+            raise ValueError("sent_at is out of range")
         return _from_epoch(float(value))
     if isinstance(value, str):
         text = value.strip()
         if text.lstrip("-").isdigit():
             return _from_epoch(int(text))
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        try:
+            return _from_epoch(float(text))  # "1729429926.14": seconds with a fraction
+        except ValueError:
+            pass
+        if not text:
+            raise ValueError("sent_at is empty")
+        if text[-1] in "zZ":
+            text = text[:-1] + "+00:00"
+        parsed = datetime.fromisoformat(text)
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     raise ValueError(f"sent_at has an unexpected type {type(value).__name__}")
 
@@ -129,13 +143,13 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 def _from_epoch(number: float) -> datetime:
     # Events carry microseconds; tolerate seconds and milliseconds by magnitude.
-    if abs(number) >= 1e14:
-        return _EPOCH + timedelta(microseconds=int(number))
-    elif abs(number) >= 1e11:
-        seconds = number / 1_000
-    else:
-        seconds = number
-    return datetime.fromtimestamp(seconds, tz=UTC)
+    try:
+        if abs(number) >= 1e14:
+            return _EPOCH + timedelta(microseconds=int(number))
+        seconds = number / 1_000 if abs(number) >= 1e11 else number
+        return datetime.fromtimestamp(seconds, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        raise ValueError(f"sent_at {number!r} is not a representable time") from None
 
 
 class Message(_Open):

@@ -39,9 +39,12 @@ class LegacyServerLinkRequest(BaseModel):
     def normalised(self) -> ServerLinkRequest:
         data = self.extra_data.get("provider_data", self.extra_data)
         supplier_id = (self.supplier or {}).get("id")
+        demand_id = (self.demand or {}).get("id")
         side = None
         if self.user_id is not None and supplier_id is not None:
             side = "Supply" if self.user_id == supplier_id else "Demand"
+        elif self.user_id is not None and demand_id is not None:
+            side = "Demand" if self.user_id == demand_id else "Supply"
         return ServerLinkRequest(
             source="CHAT_MESSAGE_ACTION",
             post_token=self.post_token,

@@ -1,0 +1,309 @@
+"""`KenarApp`: the Textual application. Build it with `kenar_tui.factory.make_app`.
+
+The app owns no I/O of its own: it drives the Inbox (the model), consumes the RelayLink's
+events in a worker, submits replies to the Outbox and asks the CredentialStore what may be
+sent. Everything that can fail runs in a worker that tells the user in words.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shlex
+import subprocess
+import tempfile
+import webbrowser
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.color import Color
+from textual.screen import Screen
+
+from kenar_tui.kenar.bodies import ChatbotMessageBody, SendMessageBody
+from kenar_tui.screens.help import HelpScreen, binding_rows
+from kenar_tui.screens.main import MainScreen
+from kenar_tui.text import format_time
+from kenar_tui.widgets.composer import Composer
+from kenar_tui.widgets.conversation_list import ConversationList
+from kenar_tui.widgets.export import export_path, write_export
+from kenar_tui.widgets.history_view import HistoryView
+from kenar_tui.widgets.live_feed import LiveFeed
+from kenar_tui.widgets.message_lines import RenderOptions, item_copy_text, item_link, item_raw_json
+from kenar_tui.widgets.notifier import desktop_notification
+
+
+def short_key(key: str) -> str:
+    """"ctrl+g" -> "^G", "f1" -> "F1": the compact form for the status bar."""
+    if key.startswith("ctrl+") and len(key) == 6:
+        return "^" + key[-1].upper()
+    return key.upper() if key.startswith("f") and key[1:].isdigit() else key
+
+
+class KenarApp(App[str | None]):
+    """The console. `exit` results: None (quit), "demo" (start the demo), "restart"."""
+
+    TITLE = "kenar-tui"
+    CSS_PATH = "kenar_tui.tcss"
+    ENABLE_COMMAND_PALETTE = True
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f1,question_mark", "help", "Show every key", id="app.help"),
+        Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
+    ]
+
+    def __init__(
+        self,
+        settings: Any,
+        *,
+        inbox: Any,
+        credentials: Any,
+        link: Any | None = None,
+        outbox: Any | None = None,
+        clock: Callable[[], datetime] | None = None,
+        logger: logging.Logger | None = None,
+        welcome: bool = False,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.inbox = inbox
+        self.credentials = credentials
+        self.link = link
+        self.outbox = outbox
+        self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
+        self.logger = logger or logging.getLogger("kenar_tui.app")
+        self.welcome = welcome
+        self.palette: dict[str, str] = {}
+        self.render_options = RenderOptions(
+            bidi=settings.bidi,
+            mask_phones=settings.mask_phones,
+            format_time=self.format_time,
+            palette=self.palette,
+        )
+        self.feed = LiveFeed(self)
+        if settings.keymap:
+            self.set_keymap(dict(settings.keymap))
+
+    # --- set-up ----------------------------------------------------------------------------
+
+    def get_default_screen(self) -> Screen[Any]:
+        self.palette.update(self._theme_colours())
+        return MainScreen()
+
+    def _theme_colours(self) -> dict[str, str]:
+        # Rich styles need opaque colours: translucent ones are laid over the background.
+        variables = self.get_css_variables()
+        background = Color.parse(variables.get("background", "#000000"))
+        colours: dict[str, str] = {}
+        for name, value in variables.items():
+            try:
+                colour = Color.parse(value)
+            except Exception:  # not a colour (a number, a style)
+                continue
+            colours[name] = (background + colour).hex6
+        return colours
+
+    def on_mount(self) -> None:
+        if self.outbox is not None:
+            self.outbox.on_change = self.feed.outbox_changed
+        if self.link is not None:
+            self.feed.start()
+        elif self.welcome:
+            from kenar_tui.screens.welcome import WelcomeScreen
+
+            self.push_screen(
+                WelcomeScreen(self.settings.config_file, self.credentials), self._welcome_done
+            )
+        else:
+            self.main.relay_state("no relay configured: showing the local cache", False)
+
+    def _welcome_done(self, answer: tuple[str, ...] | None) -> None:
+        if answer is None:
+            self.main.relay_state("no relay configured: showing the local cache", False)
+            return
+        if answer[0] == "demo":
+            self.exit("demo")
+        elif answer[0] == "connect":
+            self.exit("restart")
+
+    @property
+    def main(self) -> MainScreen:
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                return screen
+        raise LookupError("the main screen is not mounted")
+
+    # --- helpers the screens use -----------------------------------------------------------
+
+    def format_time(self, moment: datetime) -> str:
+        return format_time(
+            moment,
+            tz=self.settings.timezone,
+            calendar=self.settings.calendar,
+            digits=self.settings.digits,
+            now=self.clock(),
+        )
+
+    def can_send(self, summary: Any) -> bool:
+        try:
+            return bool(self.credentials.can_send(summary.id, summary.post_token))
+        except Exception as exc:  # the keyring may be unusable; say so once
+            self.logger.warning("credential check failed: %s", type(exc).__name__)
+            return False
+
+    def key_groups(self) -> list[tuple[str, Iterable[BindingType]]]:
+        return [
+            ("everywhere", self.BINDINGS),
+            ("main screen", MainScreen.BINDINGS),
+            ("conversation list", ConversationList.BINDINGS),
+            ("history", HistoryView.BINDINGS),
+            ("reply box", Composer.BINDINGS),
+        ]
+
+    def keys_for(self, binding_id: str) -> str:
+        for _, bindings in self.key_groups():
+            for binding in bindings:
+                if isinstance(binding, Binding) and binding.id == binding_id:
+                    keys = self.settings.keymap.get(binding_id, binding.key)
+                    return short_key(keys.split(",")[0].strip())
+        return "?"
+
+    def hints(self) -> str:
+        pairs = [
+            ("conversation.next_unanswered", "next waiting"),
+            ("search.open", "search"),
+            ("composer.focus", "reply"),
+            ("app.help", "help"),
+        ]
+        return " · ".join(f"{self.keys_for(i)} {what}" for i, what in pairs)
+
+    # --- actions ---------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(binding_rows(self.key_groups(), self.settings.keymap)))
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        if not isinstance(screen, MainScreen):
+            return
+        for title, help_text, action in (
+            ("Next unanswered buyer", "Go to the buyer who has waited longest", "next_unanswered"),
+            ("Next conversation", "Select the next conversation", "step(1)"),
+            ("Previous conversation", "Select the previous conversation", "step(-1)"),
+            ("Jump to a post", "Pick a post by title or token", "jump_post"),
+            ("Search messages", "Search every stored message", "search"),
+            ("Open a conversation by id", "Read or start any conversation", "open_conversation"),
+            ("Mark read or unread", "Toggle the open conversation's unread mark", "toggle_unread"),
+            ("Export the conversation", "Write it to a text file", "export"),
+            ("Reply", "Focus the reply box", "focus_reply"),
+        ):
+            yield SystemCommand(title, help_text, lambda a=action: self._screen_action(screen, a))
+        yield SystemCommand("Keys", "Show every key binding", self.action_help)
+
+    def _screen_action(self, screen: Screen[Any], action: str) -> None:
+        self.call_later(screen.run_action, action)
+
+    # --- sending ---------------------------------------------------------------------------
+
+    def send_reply(self, cid: str, text: str) -> bool:
+        """Hand a reply to the outbox; False (and a message) when it cannot be accepted."""
+        summary = self.inbox.conversation(cid)
+        if self.outbox is None:
+            self.notify("Not connected to a relay: replies cannot be sent.", severity="error")
+            return False
+        kind = summary.type if summary is not None else "POST"
+        post = summary.post_token if summary is not None else None
+        try:
+            body: SendMessageBody | ChatbotMessageBody = (
+                ChatbotMessageBody(text_message=text) if kind == "BOT" else SendMessageBody(message=text)
+            )
+        except Exception as exc:  # ProtocolError: too long, empty
+            self.notify(str(exc), title="Not sent", severity="error")
+            return False
+        self._submit(cid, post, kind, body)
+        return True
+
+    @work(group="send")
+    async def _submit(self, cid: str, post: str | None, kind: str, body: Any) -> None:
+        try:
+            await self.outbox.submit(cid, post, kind, body)
+        except Exception as exc:
+            self.logger.warning("submit failed: %s", type(exc).__name__)
+            self.notify(f"The reply could not be queued: {exc}", title="Not sent", severity="error")
+        self.main.conversation_changed(cid)
+
+    def edit_in_editor(self, text: str) -> str | None:
+        """Open $VISUAL/$EDITOR on `text` with the app suspended; the edited text, or None."""
+        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+        with tempfile.NamedTemporaryFile("w+", suffix=".txt", delete=False, encoding="utf-8") as f:
+            f.write(text)
+            path = Path(f.name)
+        try:
+            with self.suspend():
+                subprocess.run([*shlex.split(editor), str(path)], check=False)
+            return path.read_text(encoding="utf-8")
+        except Exception as exc:  # SuspendNotSupported (headless, web), editor missing
+            self.notify(f"Cannot open {editor}: {exc}", severity="error")
+            return None
+        finally:
+            path.unlink(missing_ok=True)
+
+    # --- acting on messages ----------------------------------------------------------------
+
+    def act_on_item(self, action: str, item: Any) -> None:
+        if action == "open":
+            link = item_link(item)
+            if link is None:
+                self.notify("This message has no link to open.", severity="warning")
+            else:
+                self._open_link(link)
+        elif action == "copy":
+            copied = item_copy_text(item)
+            if copied:
+                self.copy_to_clipboard(copied)
+                self.notify("Copied to the clipboard.")
+        elif action == "raw":
+            from kenar_tui.screens.raw_json import RawJsonScreen
+
+            self.push_screen(RawJsonScreen(item_raw_json(item)))
+
+    @work(thread=True, group="browser")
+    def _open_link(self, link: str) -> None:
+        try:
+            opened = webbrowser.open(link)
+        except Exception as exc:
+            opened = False
+            self.logger.warning("browser failed: %s", type(exc).__name__)
+        if opened:
+            self.call_from_thread(self.notify, "Opened in the browser.")
+        else:
+            self.call_from_thread(
+                self.notify, f"No browser could open it; the link is {link}", severity="warning"
+            )
+
+    @work(group="export")
+    async def export_conversation(self, cid: str) -> None:
+        summary = self.inbox.conversation(cid)
+        path = export_path(self.settings.data_dir, summary, cid, self.clock())
+        try:
+            count = await write_export(self.inbox, cid, path, self.format_time, summary)
+        except OSError as exc:
+            self.notify(f"Export failed: {exc.strerror or exc}", severity="error")
+            return
+        self.notify(f"{count} messages written to {path}", title="Exported", timeout=10)
+
+    def notify_new_message(self, title: str, preview: str) -> None:
+        """Toast, bell and desktop notification, each as the settings say."""
+        if self.settings.notify_toast:
+            self.notify(preview, title=title, timeout=4)
+        if self.settings.notify_bell:
+            self.bell()
+        if self.settings.notify_desktop:
+            driver = getattr(self, "_driver", None)  # the only way to write an OSC sequence
+            if driver is not None and not self.is_headless:
+                driver.write(desktop_notification(title, preview, os.environ))

@@ -1,0 +1,131 @@
+"""Receiving an OAuth code through the relay's `/oauth/callback`, without the console running.
+
+Divar redirects the seller's browser to the relay; the relay hands the `code` to the websocket
+connection that announced the redirect's `state` (docs/protocol.md). The console does that over
+its own `RelayLink`; `kenar-tui login` opens this short-lived connection instead: `hello`,
+`oauth_state`, then wait for the matching `oauth` frame, ignoring the timeline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus, WebSocketException
+
+from kenar_tui.errors import ConfigError, LoginError
+from kenar_tui.kenar.oauth import state_matches
+
+# `since` far past any real head: the relay then sends no backlog, only what is live.
+NO_BACKLOG = 2**53 - 1
+CALLBACK_PATH = "/oauth/callback"
+
+
+class _NoDebug(logging.LoggerAdapter[logging.Logger]):
+    """websockets logs request headers and frames at DEBUG: the relay token and the code."""
+
+    def isEnabledFor(self, level: int) -> bool:
+        return level > logging.DEBUG and self.logger.isEnabledFor(level)
+
+
+def _split(relay_url: str) -> tuple[str, str, str]:
+    parts = urlsplit(relay_url.strip())
+    if parts.scheme not in ("ws", "wss", "http", "https") or not parts.hostname:
+        raise ConfigError(
+            "the relay URL must look like wss://relay.example.com (or ws:// on loopback)"
+        )
+    secure = parts.scheme in ("wss", "https")
+    path = parts.path.rstrip("/")
+    if path.endswith("/ws"):
+        path = path[: -len("/ws")]
+    return ("wss" if secure else "ws"), parts.netloc, path
+
+
+def relay_ws_url(relay_url: str) -> str:
+    """The relay's websocket endpoint (`/ws`) from its URL in any of the usual spellings."""
+    scheme, netloc, path = _split(relay_url)
+    return urlunsplit((scheme, netloc, f"{path}/ws", "", ""))
+
+
+def relay_callback_uri(relay_url: str) -> str:
+    """The redirect URI to register in the Kenar panel when the relay receives the code."""
+    scheme, netloc, path = _split(relay_url)
+    return urlunsplit(
+        ("https" if scheme == "wss" else "http", netloc, path + CALLBACK_PATH, "", "")
+    )
+
+
+async def relay_oauth_code(
+    relay_url: str,
+    relay_token: str,
+    state: str,
+    *,
+    timeout: float = 300.0,  # noqa: ASYNC109 - the user's time to approve, named in the error
+    ready: asyncio.Event | None = None,
+    logger: logging.Logger | None = None,
+) -> str:
+    """Wait at the relay for the code of the redirect carrying `state`; LoginError if refused.
+
+    `ready` is set once the relay has been told the state: from then on the browser may go.
+    """
+    log = logger or logging.getLogger("kenar_tui.auth.relay_callback")
+    url = relay_ws_url(relay_url)
+    quiet = _NoDebug(logging.getLogger("kenar_tui.auth.relay_callback.ws"), {})
+    try:
+        async with asyncio.timeout(timeout):
+            async with connect(
+                url,
+                additional_headers={"Authorization": f"Bearer {relay_token}"},
+                logger=quiet,
+                open_timeout=min(timeout, 15.0),
+            ) as ws:
+                await ws.send(json.dumps({"type": "hello", "since": NO_BACKLOG}))
+                await ws.send(json.dumps({"type": "oauth_state", "state": state}))
+                log.info("waiting for the oauth redirect at the relay")
+                if ready is not None:
+                    ready.set()
+                async for raw in ws:
+                    frame = _frame(raw)
+                    kind = frame.get("type")
+                    if kind == "error":
+                        raise LoginError(f"the relay refused: {frame.get('message', '')}")
+                    if kind == "oauth" and state_matches(state, frame.get("state")):
+                        return _code(frame)
+    except TimeoutError:
+        raise LoginError(
+            f"no answer from Divar's login within {timeout:g}s; run the login again"
+        ) from None
+    except InvalidStatus as exc:
+        status = exc.response.status_code
+        if status == 401:
+            raise LoginError(
+                "the relay refused the relay token; store the right one with "
+                "`kenar-tui auth set relay-token`"
+            ) from None
+        raise LoginError(f"the relay refused the connection (HTTP {status})") from None
+    except (OSError, WebSocketException) as exc:
+        raise LoginError(
+            f"could not reach the relay at {url} ({type(exc).__name__}); check --relay-url, "
+            "or log in without it and paste the redirect address"
+        ) from None
+    raise LoginError("the relay closed the connection before the login finished; try again")
+
+
+def _frame(raw: str | bytes) -> dict[str, Any]:
+    try:
+        frame = json.loads(raw)
+    except ValueError:
+        return {}
+    return frame if isinstance(frame, dict) else {}
+
+
+def _code(frame: dict[str, Any]) -> str:
+    code = frame.get("code")
+    if isinstance(code, str) and code:
+        return code
+    error = frame.get("error") or "no code came back"
+    raise LoginError(f"Divar did not grant access: {error}")

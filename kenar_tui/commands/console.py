@@ -1,0 +1,66 @@
+"""`kenar-tui` (the default command): the console, or the welcome screen on a first run."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from kenar_tui.errors import KenarTuiError
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "console",
+        help="open the console (the default command)",
+        description="Open the console: live conversations of every post, keyboard-driven replies.",
+    )
+    parser.add_argument("--config", type=Path, default=None, help="the config file to read")
+    parser.add_argument("--relay-url", default=None, help="the relay's ws:// or wss:// URL")
+    parser.add_argument("--operator", default=None, help="your name, shown on your replies")
+    parser.add_argument("--log-file", type=Path, default=None, help="write a debug log here")
+    parser.set_defaults(run=run)
+
+
+def _logger(log_file: Path | None) -> logging.Logger:
+    log = logging.getLogger("kenar_tui")
+    if log_file is not None:
+        handler = logging.FileHandler(log_file, encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.DEBUG)
+    return log
+
+
+def run(args: argparse.Namespace) -> int:
+    from kenar_tui.config import Settings
+    from kenar_tui.credentials import CredentialStore
+
+    overrides = {
+        k: v for k, v in (("relay_url", args.relay_url), ("operator", args.operator)) if v
+    }
+    log = _logger(args.log_file)
+    while True:
+        try:
+            settings = Settings.load(args.config, **overrides)
+            credentials = CredentialStore()
+            result = asyncio.run(_run(settings, credentials, log))
+        except KenarTuiError as exc:
+            print(f"kenar-tui: {exc}", file=sys.stderr)
+            return 1
+        if result == "demo":
+            from kenar_tui.commands import demo
+
+            return demo.run(argparse.Namespace(seed=None, rate=None, log_file=args.log_file))
+        if result != "restart":  # the welcome screen stored a relay: start again with it
+            return 0
+
+
+async def _run(settings: Any, credentials: Any, log: logging.Logger) -> str | None:
+    from kenar_tui.factory import open_console
+
+    async with open_console(settings, credentials, logger=log) as app:
+        return await app.run_async()

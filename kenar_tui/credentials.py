@@ -1,0 +1,415 @@
+"""The console's secrets, kept in the system keyring and nowhere else.
+
+One keyring service (`kenar-tui`), one entry per secret:
+
+    api-key, client-secret, relay-token     the app's and the relay's secrets, as typed
+    token:<id>                              one OAuth token set, JSON {access_token,
+                                            refresh_token, scopes, expires_at, ...}
+    tokens                                  the index: JSON {"tokens": [ids], "stale": [ids]}
+
+Keyring backends cannot list their entries, hence the index. A token is replaced by writing
+the new entry, then the index, then deleting the old entry, so a crash at any point leaves an
+index whose live ids name entries that exist; an entry a crash could orphan is named under
+"stale" first and deleted the next time the store opens.
+
+When no keyring backend works, every operation raises `CredentialError` saying how to get one;
+nothing is ever written in plain text unless the user chose such a backend themselves.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets as _secrets
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+import keyring
+import keyring.core
+from keyring.backend import KeyringBackend
+from keyring.backends import chainer, fail, null
+from keyring.errors import KeyringError, PasswordDeleteError
+
+from kenar_tui.errors import CredentialError
+from kenar_tui.kenar.bodies import TokenResponse
+from kenar_tui.kenar.scopes import read_breadth, send_breadth
+
+SERVICE = "kenar-tui"
+INDEX = "tokens"
+TOKEN_PREFIX = "token:"
+SECRET_NAMES = ("api-key", "client-secret", "relay-token")
+
+NO_BACKEND_HELP = (
+    "no usable system keyring was found, so kenar-tui has nowhere safe to keep its secrets "
+    "(it never falls back to a plain-text file on its own). To fix it, either:\n"
+    "  - install and unlock a Secret Service (gnome-keyring, KeePassXC) or KWallet; on a server "
+    "over SSH, run inside `dbus-run-session` and unlock it with `gnome-keyring-daemon --unlock`;\n"
+    "  - or `pip install keyrings.alt` and set "
+    "PYTHON_KEYRING_BACKEND=keyrings.alt.file.EncryptedKeyring (a password-protected file);\n"
+    "  - or choose a backend in keyring's config file (`python -m keyring diagnose` shows where)."
+)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class StoredToken:
+    """One OAuth token set as stored: what it allows and until when. Printing it hides secrets."""
+
+    id: str
+    access_token: str
+    refresh_token: str | None
+    scopes: tuple[str, ...]
+    expires_at: datetime
+    obtained_at: datetime
+    user_id: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def from_response(
+        cls, response: TokenResponse, *, user_id: str | None = None, token_id: str | None = None
+    ) -> StoredToken:
+        """A token set to store from the token endpoint's answer."""
+        extras = response.model_extra or {}
+        found_user = user_id or _first_str(extras, "user_id", "sub")
+        return cls(
+            id=token_id or new_token_id(),
+            access_token=response.access_token,
+            refresh_token=response.refresh_token,
+            scopes=tuple(response.scopes),
+            expires_at=response.expires_at,
+            obtained_at=response.received_at,
+            user_id=found_user,
+        )
+
+    @property
+    def lifetime_s(self) -> float:
+        return max((self.expires_at - self.obtained_at).total_seconds(), 0.0)
+
+    def expired(self, now: datetime) -> bool:
+        return now >= self.expires_at
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "access_token": self.access_token,
+                "refresh_token": self.refresh_token,
+                "scopes": list(self.scopes),
+                "expires_at": self.expires_at.isoformat(),
+                "obtained_at": self.obtained_at.isoformat(),
+                "user_id": self.user_id,
+            }
+        )
+
+    @classmethod
+    def from_json(cls, token_id: str, text: str) -> StoredToken:
+        data = json.loads(text)
+        expires_at = datetime.fromisoformat(data["expires_at"])
+        obtained = data.get("obtained_at")
+        return cls(
+            id=token_id,
+            access_token=str(data["access_token"]),
+            refresh_token=data.get("refresh_token") or None,
+            scopes=tuple(str(s) for s in data.get("scopes", [])),
+            expires_at=expires_at,
+            obtained_at=datetime.fromisoformat(obtained) if obtained else expires_at,
+            user_id=data.get("user_id") or None,
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"StoredToken(id={self.id!r}, scopes={list(self.scopes)!r}, "
+            f"expires_at={self.expires_at.isoformat()!r}, "
+            f"refreshable={self.refresh_token is not None})"
+        )
+
+    __str__ = __repr__
+
+
+def _first_str(data: dict[str, Any], *keys: str) -> str | None:
+    for key in keys:
+        value = data.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def new_token_id() -> str:
+    """A short random id naming a token set in the keyring and in `auth status`."""
+    return _secrets.token_hex(4)
+
+
+def system_backend() -> KeyringBackend:
+    """The backend the environment selects now: PYTHON_KEYRING_BACKEND, config, detection."""
+    keyring.core.init_backend()
+    return keyring.get_keyring()
+
+
+def check_backend(backend: KeyringBackend) -> None:
+    """Raise CredentialError (with how to fix it) unless `backend` can really keep secrets."""
+    if isinstance(backend, fail.Keyring):
+        raise CredentialError(NO_BACKEND_HELP)
+    if isinstance(backend, chainer.ChainerBackend) and not backend.backends:
+        raise CredentialError(NO_BACKEND_HELP)
+    if isinstance(backend, null.Keyring):
+        raise CredentialError("the keyring is disabled (null backend); " + NO_BACKEND_HELP)
+
+
+def backend_name(backend: KeyringBackend) -> str:
+    cls = type(backend)
+    return f"{cls.__module__}.{cls.__name__}"
+
+
+class CredentialStore:
+    """The keyring-backed secrets of one console: app secrets, relay token, OAuth tokens."""
+
+    def __init__(
+        self,
+        keyring_backend: KeyringBackend | None = None,
+        *,
+        now: Callable[[], datetime] = _now,
+        logger: logging.Logger | None = None,
+    ) -> None:
+        backend = keyring_backend if keyring_backend is not None else system_backend()
+        check_backend(backend)
+        self._backend = backend
+        self._now = now
+        self._log = logger or logging.getLogger("kenar_tui.credentials")
+        self._sweep_stale()
+
+    @property
+    def backend_name(self) -> str:
+        return backend_name(self._backend)
+
+    # -- raw entries -------------------------------------------------------------------------
+
+    def _get(self, name: str) -> str | None:
+        try:
+            return self._backend.get_password(SERVICE, name)
+        except KeyringError as exc:
+            raise CredentialError(_failure("read", name, exc)) from None
+
+    def _set(self, name: str, value: str) -> None:
+        try:
+            self._backend.set_password(SERVICE, name, value)
+        except KeyringError as exc:
+            raise CredentialError(_failure("write", name, exc)) from None
+
+    def _delete(self, name: str) -> bool:
+        try:
+            self._backend.delete_password(SERVICE, name)
+        except PasswordDeleteError:
+            return False
+        except KeyringError as exc:
+            raise CredentialError(_failure("delete", name, exc)) from None
+        return True
+
+    # -- the three plain secrets -------------------------------------------------------------
+
+    def secret(self, name: str) -> str | None:
+        _check_name(name)
+        return self._get(name) or None
+
+    def set_secret(self, name: str, value: str | None) -> None:
+        """Store `value` under `name`; None or an empty string removes it."""
+        _check_name(name)
+        if value is None or not value.strip():
+            self.forget_secret(name)
+            return
+        self._set(name, value.strip())
+        self._log.info("stored %s", name)
+
+    def forget_secret(self, name: str) -> bool:
+        _check_name(name)
+        removed = self._delete(name)
+        if removed:
+            self._log.info("forgot %s", name)
+        return removed
+
+    def has_secret(self, name: str) -> bool:
+        return self.secret(name) is not None
+
+    @property
+    def api_key(self) -> str | None:
+        return self.secret("api-key")
+
+    @api_key.setter
+    def api_key(self, value: str | None) -> None:
+        self.set_secret("api-key", value)
+
+    @property
+    def client_secret(self) -> str | None:
+        return self.secret("client-secret")
+
+    @client_secret.setter
+    def client_secret(self, value: str | None) -> None:
+        self.set_secret("client-secret", value)
+
+    @property
+    def relay_token(self) -> str | None:
+        return self.secret("relay-token")
+
+    @relay_token.setter
+    def relay_token(self, value: str | None) -> None:
+        self.set_secret("relay-token", value)
+
+    def require(self, name: str) -> str:
+        """The secret `name`, or CredentialError saying how to store it."""
+        value = self.secret(name)
+        if value is None:
+            raise CredentialError(f"no {name} is stored; store it with `kenar-tui auth set {name}`")
+        return value
+
+    # -- OAuth tokens ------------------------------------------------------------------------
+
+    def _read_index(self) -> tuple[list[str], list[str]]:
+        text = self._get(INDEX)
+        if not text:
+            return [], []
+        try:
+            data = json.loads(text)
+            ids = [str(i) for i in data.get("tokens", [])]
+            stale = [str(i) for i in data.get("stale", [])]
+        except (ValueError, AttributeError):
+            raise CredentialError(
+                "the keyring's token index is damaged; run `kenar-tui auth forget tokens` "
+                "and log in again"
+            ) from None
+        return ids, stale
+
+    def _write_index(self, ids: list[str], stale: list[str]) -> None:
+        if not ids and not stale:
+            self._delete(INDEX)
+            return
+        self._set(INDEX, json.dumps({"tokens": ids, "stale": stale}))
+
+    def _sweep_stale(self) -> None:
+        ids, stale = self._read_index()
+        if not stale:
+            return
+        for token_id in stale:
+            self._delete(TOKEN_PREFIX + token_id)
+        self._write_index(ids, [])
+
+    def tokens(self) -> list[StoredToken]:
+        """Every stored token set, in the order they were stored."""
+        ids, _ = self._read_index()
+        found: list[StoredToken] = []
+        for token_id in ids:
+            text = self._get(TOKEN_PREFIX + token_id)
+            if text is None:
+                continue
+            try:
+                found.append(StoredToken.from_json(token_id, text))
+            except (ValueError, KeyError, TypeError):
+                self._log.warning("token entry %s is damaged; skipped", token_id)
+        return found
+
+    def token(self, token_id: str) -> StoredToken | None:
+        return next((t for t in self.tokens() if t.id == token_id), None)
+
+    def add_token(self, token: StoredToken) -> StoredToken:
+        """Store a new token set; one with exactly the same scopes is replaced by it."""
+        same = next((t for t in self.tokens() if set(t.scopes) == set(token.scopes)), None)
+        if same is not None:
+            return self.replace_token(same.id, token)
+        self._set(TOKEN_PREFIX + token.id, token.to_json())
+        ids, stale = self._read_index()
+        self._write_index([*ids, token.id], stale)
+        self._log.info("stored token %s (%d scopes)", token.id, len(token.scopes))
+        return token
+
+    def replace_token(self, old_id: str, new: StoredToken) -> StoredToken:
+        """Put `new` where `old_id` was: new entry, then the index, then delete the old entry.
+
+        Each step is one keyring write; the index names the entry not (yet, or any more) live as
+        stale, so whichever step a crash interrupts, reopening leaves exactly one of the two.
+        """
+        if new.id == old_id:
+            new = replace(new, id=new_token_id())
+        ids, stale = self._read_index()
+        # Named as stale first: if we die before the index names it live, the sweep removes it.
+        self._write_index(ids, [*stale, new.id])
+        self._set(TOKEN_PREFIX + new.id, new.to_json())
+        ids = [new.id if i == old_id else i for i in ids]
+        if new.id not in ids:
+            ids.append(new.id)
+        self._write_index(ids, [*stale, old_id])
+        self._delete(TOKEN_PREFIX + old_id)
+        self._write_index(ids, [s for s in stale if s != old_id])
+        self._log.info("replaced token %s with %s", old_id, new.id)
+        return new
+
+    def drop_token(self, token_id: str) -> bool:
+        ids, stale = self._read_index()
+        if token_id not in ids:
+            return False
+        self._write_index([i for i in ids if i != token_id], [*stale, token_id])
+        self._delete(TOKEN_PREFIX + token_id)
+        self._write_index([i for i in ids if i != token_id], stale)
+        self._log.info("dropped token %s", token_id)
+        return True
+
+    def drop_tokens(self, tokens: Iterable[StoredToken]) -> list[StoredToken]:
+        dropped = [t for t in tokens if self.drop_token(t.id)]
+        return dropped
+
+    def drop_tokens_for_user(self, user_id: str | None) -> list[StoredToken]:
+        """Drop the tokens of `user_id`.
+
+        Divar's token answer need not say whose a token is; a token with no known user is taken
+        to be the seller's this console serves, and is dropped with any user's revocation.
+        """
+        return self.drop_tokens(
+            t for t in self.tokens() if t.user_id is None or t.user_id == user_id
+        )
+
+    def drop_all_tokens(self) -> list[StoredToken]:
+        return self.drop_tokens(self.tokens())
+
+    # -- choosing a token --------------------------------------------------------------------
+
+    def _ranked(
+        self, breadth: Callable[[StoredToken], int | None]
+    ) -> list[tuple[bool, int, float, StoredToken]]:
+        now = self._now()
+        ranked = []
+        for token in self.tokens():
+            level = breadth(token)
+            if level is not None:
+                # Live tokens first, then the narrowest scope, then the one that lives longest.
+                ranked.append((token.expired(now), level, -token.expires_at.timestamp(), token))
+        ranked.sort(key=lambda r: r[:3])
+        return ranked
+
+    def token_for_send(self, cid: str, post_token: str | None) -> StoredToken | None:
+        """The token to send into conversation `cid` with: the narrowest scope that covers it."""
+        ranked = self._ranked(lambda t: send_breadth(t.scopes, cid, post_token))
+        return ranked[0][3] if ranked else None
+
+    def can_send(self, cid: str, post_token: str | None) -> bool:
+        return self.token_for_send(cid, post_token) is not None
+
+    def tokens_for_read(self, cid: str, post_token: str | None) -> list[StoredToken]:
+        """Tokens that may read conversation `cid`, the best first."""
+        return [r[3] for r in self._ranked(lambda t: read_breadth(t.scopes, cid, post_token))]
+
+    def __repr__(self) -> str:
+        return f"CredentialStore(backend={self.backend_name!r})"
+
+
+def _check_name(name: str) -> None:
+    if name not in SECRET_NAMES:
+        raise CredentialError(f"unknown secret {name!r}; one of: {', '.join(SECRET_NAMES)}")
+
+
+def _failure(action: str, name: str, exc: KeyringError) -> str:
+    # The keyring's own message is not shown: a backend might quote what it was given.
+    return (
+        f"the keyring could not {action} {name} ({type(exc).__name__}); it may be locked: "
+        f"unlock it and try again. If it keeps failing: {NO_BACKEND_HELP}"
+    )

@@ -1,0 +1,116 @@
+"""Build the console: `make_app` from ready objects, `open_console` from `Settings`.
+
+One factory for the CLI, the Pilot tests and the snapshot tests, so all three run the
+same wiring.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from kenar_tui.app import KenarApp
+
+
+def needs_welcome(settings: Any, credentials: Any) -> bool:
+    """True on a first run: no relay URL, or no token to reach it with."""
+    if settings.relay_url is None:
+        return True
+    try:
+        return credentials.relay_token is None
+    except Exception:  # no usable keyring: the welcome screen explains the choices
+        return True
+
+
+def make_app(
+    settings: Any,
+    *,
+    inbox: Any,
+    credentials: Any,
+    link: Any | None = None,
+    outbox: Any | None = None,
+    clock: Callable[[], datetime] | None = None,
+    logger: logging.Logger | None = None,
+    welcome: bool | None = None,
+) -> KenarApp:
+    """The app wired to these objects; `welcome` defaults to "nothing is configured"."""
+    if welcome is None:
+        welcome = link is None and needs_welcome(settings, credentials)
+    return KenarApp(
+        settings,
+        inbox=inbox,
+        credentials=credentials,
+        link=link,
+        outbox=outbox,
+        clock=clock,
+        logger=logger,
+        welcome=welcome,
+    )
+
+
+@asynccontextmanager
+async def open_console(
+    settings: Any,
+    credentials: Any,
+    *,
+    clock: Callable[[], datetime] | None = None,
+    logger: logging.Logger | None = None,
+) -> AsyncIterator[KenarApp]:
+    """Open the cache, the Kenar client, the relay link and the outbox; yield the app.
+
+    Everything is closed when the block ends, in reverse order.
+    """
+    from kenar_tui.inbox import Inbox
+    from kenar_tui.kenar.client import KenarClient
+    from kenar_tui.link import RelayLink
+    from kenar_tui.outbox import Outbox
+    from kenar_tui.store.cache import Cache
+
+    log = logger or logging.getLogger("kenar_tui")
+    now = clock or (lambda: datetime.now(UTC))
+    async with AsyncExitStack() as stack:
+        cache = stack.enter_context(Cache(settings.cache_file, logger=log.getChild("store")))
+        inbox = Inbox(cache, operator=settings.operator, now=now)
+        link = outbox = None
+        relay_token = None if needs_welcome(settings, credentials) else credentials.relay_token
+        if relay_token is not None:
+            link = RelayLink(
+                settings.relay_url,
+                relay_token,
+                since=lambda: inbox.last_seq,
+                operator=settings.operator,
+                logger=log.getChild("link"),
+            )
+            kenar = await stack.enter_async_context(
+                KenarClient(
+                    _api_key(credentials),
+                    api_base=settings.api_base,
+                    oauth_base=settings.oauth_base,
+                    logger=log.getChild("kenar"),
+                )
+            )
+            outbox = Outbox(
+                cache, kenar=kenar, credentials=credentials, link=link, logger=log.getChild("outbox")
+            )
+            if hasattr(outbox, "__aenter__"):
+                outbox = await stack.enter_async_context(outbox)
+        yield make_app(
+            settings,
+            inbox=inbox,
+            credentials=credentials,
+            link=link,
+            outbox=outbox,
+            clock=clock,
+            logger=log.getChild("app"),
+        )
+
+
+def _api_key(credentials: Any) -> str:
+    # Without an API key the console still reads; sends fail with a sentence saying why.
+    try:
+        return str(credentials.api_key or "")
+    except Exception:
+        return ""

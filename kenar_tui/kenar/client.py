@@ -1,0 +1,405 @@
+"""`KenarClient`: the async client for Kenar's chat, events and OAuth endpoints.
+
+One pooled httpx client per KenarClient, explicit timeouts, and retries with exponential
+back-off and full jitter on connection failures, timeouts, 5xx and 429 (honouring
+`Retry-After`); other 4xx answers are final. Failures raise the KenarError subclasses of
+kenar_tui.errors, carrying Kenar's own code and message.
+
+Secrets stay out of logs and errors: log lines name the method, the path (conversation ids
+shortened), the status and the attempt; error messages are scrubbed of the key and tokens
+in case a server echoes them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from types import TracebackType
+from typing import Any, Self, TypeVar
+from urllib.parse import quote, urlsplit
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from kenar_tui import __version__
+from kenar_tui.errors import (
+    AuthError,
+    ConfigError,
+    CredentialError,
+    KenarAPIError,
+    KenarError,
+    KenarTimeout,
+    ProtocolError,
+    TransportError,
+    api_error,
+)
+from kenar_tui.kenar import oauth
+from kenar_tui.kenar.bodies import (
+    ChatbotMessageBody,
+    ChatbotMessageResponse,
+    ConversationResponse,
+    SendMessageBody,
+    SendMessageResponse,
+    SubscriptionRequest,
+    TokenResponse,
+)
+from kenar_tui.kenar.headers import auth_headers
+from kenar_tui.kenar.retry import RetryPolicy, parse_retry_after
+
+DEFAULT_API_BASE = "https://open-api.divar.ir"
+DEFAULT_OAUTH_BASE = oauth.DEFAULT_OAUTH_BASE
+
+SEND_MESSAGE_PATH = "/v2/open-platform/conversations/{id}/messages"
+CHATBOT_MESSAGE_PATH = "/v1/open-platform/chat/bot/conversations/{id}/messages"
+CONVERSATION_PATH = "/v1/open-platform/chat/conversations/{id}"
+SUBSCRIPTIONS_PATH = "/v1/open-platform/events/subscriptions"
+
+Sleep = Callable[[float], Awaitable[None]]
+_Model = TypeVar("_Model", bound=BaseModel)
+
+_log = logging.getLogger("kenar_tui.kenar.client")
+
+
+def short_id(identifier: str) -> str:
+    """An id shortened for logs: enough to tell chats apart, not enough to address one."""
+    return identifier if len(identifier) <= 8 else f"{identifier[:8]}…"
+
+
+def _check_base(name: str, url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"the {name} must be an http(s) URL like https://open-api.divar.ir")
+    return url.rstrip("/")
+
+
+class KenarClient:
+    """Kenar's HTTP API; use as `async with KenarClient(api_key) as kenar: ...`."""
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        api_base: str = DEFAULT_API_BASE,
+        oauth_base: str = DEFAULT_OAUTH_BASE,
+        timeout: float = 10.0,
+        retries: int = 3,
+        backoff: float = 0.5,
+        max_backoff: float = 8.0,
+        max_retry_after: float = 30.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+        logger: logging.Logger | None = None,
+        sleep: Sleep = asyncio.sleep,
+        policy: RetryPolicy | None = None,
+    ) -> None:
+        if timeout <= 0:
+            raise ConfigError("the Kenar timeout must be a positive number of seconds")
+        self._api_key = api_key
+        self.api_base = _check_base("API base URL", api_base)
+        self.oauth_base = _check_base("OAuth base URL", oauth_base)
+        self.timeout = timeout
+        self.policy = policy or RetryPolicy(
+            retries=retries, base=backoff, cap=max_backoff, retry_after_cap=max_retry_after
+        )
+        self._log = logger or _log
+        self._sleep = sleep
+        self._secrets: set[str] = {api_key} if api_key else set()
+        self._closed = False
+        self._http = httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout),
+            limits=httpx.Limits(max_connections=10, max_keepalive_connections=5),
+            headers={"User-Agent": f"kenar-tui/{__version__}", "Accept": "application/json"},
+            transport=transport,
+            follow_redirects=False,
+        )
+
+    def __repr__(self) -> str:
+        return f"KenarClient(api_base={self.api_base!r}, oauth_base={self.oauth_base!r})"
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the pooled connections; calling it again does nothing."""
+        if self._closed:
+            return
+        self._closed = True
+        await self._http.aclose()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    # --- chat ----------------------------------------------------------------------------
+
+    async def send_message(
+        self, conversation_id: str, body: SendMessageBody, *, access_token: str
+    ) -> SendMessageResponse:
+        """Send text (and button grids) into a conversation as the seller (v2 API)."""
+        token = self._need_token(access_token)
+        response = await self._call(
+            "POST",
+            self.api_base,
+            SEND_MESSAGE_PATH,
+            conversation_id,
+            headers=auth_headers(self._api_key, token),
+            json_body=body.wire(),
+        )
+        return self._parse(response, SendMessageResponse, "send-message", lenient=True)
+
+    async def send_chatbot_message(
+        self,
+        conversation_id: str,
+        body: ChatbotMessageBody,
+        *,
+        access_token: str | None = None,
+    ) -> ChatbotMessageResponse:
+        """Answer a chatbot (BOT) conversation; the API key alone authorises it."""
+        if access_token:
+            self._secrets.add(access_token)
+        response = await self._call(
+            "POST",
+            self.api_base,
+            CHATBOT_MESSAGE_PATH,
+            conversation_id,
+            headers=auth_headers(self._api_key, access_token),
+            json_body=body.wire(),
+        )
+        return self._parse(response, ChatbotMessageResponse, "chatbot message", lenient=True)
+
+    async def get_conversation(
+        self, conversation_id: str, *, access_token: str
+    ) -> ConversationResponse:
+        """A conversation and its text messages, oldest first (for back-filling history)."""
+        token = self._need_token(access_token)
+        response = await self._call(
+            "GET",
+            self.api_base,
+            CONVERSATION_PATH,
+            conversation_id,
+            headers=auth_headers(self._api_key, token),
+        )
+        return self._parse(response, ConversationResponse, "conversation")
+
+    async def subscribe(self, request: SubscriptionRequest, *, access_token: str) -> None:
+        """Subscribe to events; the subscription lives as long as `access_token` does."""
+        token = self._need_token(access_token)
+        await self._call(
+            "POST",
+            self.api_base,
+            SUBSCRIPTIONS_PATH,
+            None,
+            headers=auth_headers(self._api_key, token),
+            json_body=request.wire(),
+        )
+
+    # --- OAuth ---------------------------------------------------------------------------
+
+    def authorize_url(
+        self, *, client_id: str, redirect_uri: str, scopes: Iterable[str], state: str
+    ) -> str:
+        """Where the user's browser grants `scopes` (see kenar_tui.kenar.oauth.new_state)."""
+        return oauth.authorize_url(
+            self.oauth_base,
+            client_id=client_id,
+            redirect_uri=redirect_uri,
+            scopes=scopes,
+            state=state,
+        )
+
+    async def exchange_code(
+        self, code: str, *, client_id: str, client_secret: str, redirect_uri: str
+    ) -> TokenResponse:
+        """Trade the redirect's authorization code for tokens."""
+        if not code:
+            raise ProtocolError("the redirect carried no authorization code")
+        form = oauth.code_form(
+            code, client_id=client_id, client_secret=client_secret, redirect_uri=redirect_uri
+        )
+        return await self._token(form, code, client_secret)
+
+    async def refresh_token(
+        self,
+        refresh_token: str,
+        *,
+        access_token: str,
+        client_id: str,
+        client_secret: str,
+        redirect_uri: str,
+    ) -> TokenResponse:
+        """New tokens for old; Divar rotates both (the old stay valid about two minutes)."""
+        if not refresh_token:
+            raise CredentialError("no refresh token is stored; log in again (kenar-tui login)")
+        self._need_token(access_token)
+        form = oauth.refresh_form(
+            refresh_token,
+            access_token=access_token,
+            client_id=client_id,
+            client_secret=client_secret,
+            redirect_uri=redirect_uri,
+        )
+        return await self._token(form, refresh_token, access_token, client_secret)
+
+    async def _token(self, form: dict[str, str], *secrets: str) -> TokenResponse:
+        self._secrets.update(s for s in secrets if s)
+        response = await self._call(
+            "POST", self.oauth_base, oauth.TOKEN_PATH, None, form_body=form, classify=_oauth_error
+        )
+        token = self._parse(response, TokenResponse, "token")
+        self._secrets.add(token.access_token)
+        if token.refresh_token:
+            self._secrets.add(token.refresh_token)
+        return token
+
+    # --- the request loop ----------------------------------------------------------------
+
+    def _need_token(self, access_token: str) -> str:
+        if not access_token:
+            raise CredentialError(
+                "no access token for this conversation; log in for it (kenar-tui login)"
+            )
+        self._secrets.add(access_token)
+        return access_token
+
+    async def _call(
+        self,
+        method: str,
+        base: str,
+        template: str,
+        identifier: str | None,
+        *,
+        headers: dict[str, str] | None = None,
+        json_body: dict[str, Any] | None = None,
+        form_body: dict[str, str] | None = None,
+        classify: Callable[[int, Any], KenarAPIError | None] | None = None,
+    ) -> httpx.Response:
+        if self._closed:
+            raise TransportError("the Kenar client is closed")
+        if identifier is not None:
+            if not identifier:
+                raise ProtocolError("the conversation id is empty")
+            path = template.format(id=quote(identifier, safe=""))
+            shown = template.format(id=short_id(identifier))
+        else:
+            path = shown = template
+        request_headers = dict(headers or {})
+        content: bytes | None = None
+        if json_body is not None:
+            content = json.dumps(json_body, ensure_ascii=False, separators=(",", ":")).encode()
+            request_headers["Content-Type"] = "application/json"
+        url = base + path
+        attempts = self.policy.attempts
+        for attempt in range(1, attempts + 1):
+            retry_after: float | None = None
+            failure: KenarError
+            try:
+                response = await self._http.request(
+                    method, url, headers=request_headers, content=content, data=form_body
+                )
+            except httpx.TimeoutException:
+                failure = KenarTimeout(
+                    f"{method} {shown}: no answer within {self.timeout:g}s"
+                    f" (attempt {attempt}/{attempts})"
+                )
+                status_text = "timeout"
+            except (httpx.UnsupportedProtocol, httpx.InvalidURL):
+                raise ConfigError(f"cannot call {base}: not a usable http(s) URL") from None
+            except httpx.TransportError as exc:
+                failure = TransportError(
+                    f"{method} {shown}: {_transport_reason(exc)} (attempt {attempt}/{attempts})"
+                )
+                status_text = "no connection"
+            else:
+                if response.is_success:
+                    self._note(logging.DEBUG, method, shown, f"{response.status_code}", attempt)
+                    return response
+                retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                body = self._scrubbed_body(response)
+                special = classify(response.status_code, body) if classify else None
+                failure = special or api_error(response.status_code, body, retry_after=retry_after)
+                status_text = str(response.status_code)
+                if not failure.retryable:
+                    self._note(logging.WARNING, method, shown, f"{status_text}, final", attempt)
+                    raise failure
+            if attempt == attempts:
+                self._note(logging.WARNING, method, shown, f"{status_text}, giving up", attempt)
+                raise failure
+            delay = self.policy.delay(attempt, retry_after)
+            self._note(
+                logging.INFO, method, shown, f"{status_text}, retry in {delay:.2f}s", attempt
+            )
+            await self._sleep(delay)
+        raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
+
+    def _note(self, level: int, method: str, shown: str, outcome: str, attempt: int) -> None:
+        # One short line per attempt: method, path (ids shortened), outcome; never a secret.
+        attempts = self.policy.attempts
+        self._log.log(
+            level,
+            "kenar %s %s: %s (attempt %d/%d)",
+            method.lower(),
+            shown,
+            outcome,
+            attempt,
+            attempts,
+        )
+
+    def _scrub(self, text: str) -> str:
+        for secret in self._secrets:
+            if len(secret) >= 4:
+                text = text.replace(secret, "<hidden>")
+        return text
+
+    def _scrubbed_body(self, response: httpx.Response) -> Any:
+        """The error body as JSON with any echoed secret hidden, or None if it is not JSON."""
+        try:
+            body = response.json()
+        except (ValueError, UnicodeDecodeError):
+            text = response.text.strip()
+            return {"message": self._scrub(text[:200])} if text else None
+        return json.loads(self._scrub(json.dumps(body, ensure_ascii=False)))
+
+    def _parse(
+        self, response: httpx.Response, model: type[_Model], what: str, *, lenient: bool = False
+    ) -> _Model:
+        try:
+            data = response.json() if response.content else {}
+            return model.model_validate(data)
+        except (ValueError, UnicodeDecodeError, ValidationError):
+            if lenient:
+                # The send succeeded (2xx); an odd body must not make anyone send it again.
+                self._log.warning("kenar %s answer is not the documented shape; ignored", what)
+                return model()
+            raise ProtocolError(
+                f"Kenar's {what} answer (HTTP {response.status_code}) is not the documented shape"
+            ) from None
+
+
+def _oauth_error(status: int, body: Any) -> KenarAPIError | None:
+    """OAuth's 400 invalid_grant: the code or refresh token is spent, so log in again."""
+    if status != 400 or not isinstance(body, dict):
+        return None
+    if body.get("error") == "invalid_grant" or "invalid_grant" in str(body.get("message", "")):
+        plain = api_error(status, body)
+        return AuthError(status, plain.code, plain.message, plain.details)
+    return None
+
+
+def _transport_reason(exc: httpx.TransportError) -> str:
+    # Our own words, not the exception's: those can carry URLs of the request.
+    if isinstance(exc, httpx.ConnectError):
+        return "could not connect (refused, unreachable or TLS failed)"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return "the server closed the connection without a proper answer"
+    if isinstance(exc, httpx.ReadError | httpx.WriteError):
+        return "the connection broke mid-request"
+    return f"transport failure ({type(exc).__name__})"

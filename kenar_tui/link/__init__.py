@@ -1,0 +1,15 @@
+"""The console's side of the relay protocol (docs/protocol.md): `RelayLink`."""
+
+from kenar_tui.link.backoff import reconnect_delay
+from kenar_tui.link.events import LinkEntry, LinkEvent, LinkGap, LinkLive, LinkState
+from kenar_tui.link.relay_link import RelayLink
+
+__all__ = [
+    "LinkEntry",
+    "LinkEvent",
+    "LinkGap",
+    "LinkLive",
+    "LinkState",
+    "RelayLink",
+    "reconnect_delay",
+]

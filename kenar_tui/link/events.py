@@ -1,0 +1,41 @@
+"""What the relay link reports to the console, in the order it happens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+
+@dataclass(frozen=True, slots=True)
+class LinkState:
+    """The connection changed: `detail` is a sentence for the status bar."""
+
+    state: Literal["connecting", "online", "offline"]
+    detail: str
+    retry_in: float | None = None  # seconds until the next attempt, when offline
+
+
+@dataclass(frozen=True, slots=True)
+class LinkEntry:
+    """One timeline entry, in seq order, each seq once."""
+
+    seq: int
+    entry: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class LinkGap:
+    """The relay purged entries after `since` and before `oldest` (its retention)."""
+
+    since: int
+    oldest: int
+
+
+@dataclass(frozen=True, slots=True)
+class LinkLive:
+    """The backlog is delivered; what follows is live."""
+
+    seq: int
+
+
+LinkEvent = LinkState | LinkEntry | LinkGap | LinkLive

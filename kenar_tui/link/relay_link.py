@@ -1,0 +1,367 @@
+"""`RelayLink`: one websocket to the relay, kept open for as long as the console runs.
+
+It says `hello` with the last seq the console holds, hands entries on in seq order exactly
+once (a seq at or below the last one delivered is dropped, so a reconnect's overlap is
+harmless), and when the connection fails it reports why in plain words and reconnects after
+an exponential, jittered back-off capped at `backoff_cap` seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import random
+import uuid
+from collections.abc import AsyncIterator, Callable
+from types import TracebackType
+from typing import Any, Literal, Self
+from urllib.parse import urlsplit, urlunsplit
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI, WebSocketException
+
+from kenar_tui.errors import ConfigError, LoginError, RelayUnavailable
+from kenar_tui.link.backoff import reconnect_delay
+from kenar_tui.link.events import LinkEntry, LinkEvent, LinkGap, LinkLive, LinkState
+
+ACK_EVERY = 200  # entries between acknowledgements
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+_CLOSED = object()
+
+
+def public_url(url: str) -> str:
+    """The URL without credentials or query, safe to show and log."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def describe_failure(exc: BaseException) -> str:
+    """Why a connection attempt failed, in words for the status bar."""
+    if isinstance(exc, InvalidStatus):
+        status = exc.response.status_code
+        if status == 401:
+            return "the relay refused the token (HTTP 401); check the relay token"
+        if status == 403:
+            return "the relay refused this console (HTTP 403)"
+        return f"the relay answered HTTP {status} instead of opening a websocket"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, TimeoutError):
+        return "no answer in time"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror.lower()
+    if isinstance(exc, ConnectionClosed):
+        return close_reason(
+            exc.rcvd.code if exc.rcvd else None, exc.rcvd.reason if exc.rcvd else ""
+        )
+    return str(exc) or type(exc).__name__
+
+
+def close_reason(code: int | None, reason: str) -> str:
+    if code == 1001:
+        return "the relay went away (restarting or shutting down)"
+    if code == 1008:
+        return f"the relay closed the connection: {reason or 'policy violation'}"
+    if code is None:
+        return "the connection dropped"
+    return f"the connection closed (code {code}{': ' + reason if reason else ''})"
+
+
+class RelayLink:
+    """`async with RelayLink(url, token, since=...) as link:`; read `link.events()`."""
+
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        *,
+        since: Callable[[], int] = lambda: 0,
+        operator: str | None = None,
+        logger: logging.Logger | None = None,
+        backoff_base: float = 0.5,
+        backoff_cap: float = 30.0,
+        open_timeout: float = 10.0,
+        post_timeout: float = 15.0,
+        ping_interval: float = 20.0,
+        rand: Callable[[], float] = random.random,
+    ) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("ws", "wss") or not parts.hostname:
+            raise ConfigError(
+                "the relay URL must be a ws:// or wss:// URL, like wss://relay.example/ws"
+            )
+        self.url = url
+        self.public_url = public_url(url)
+        self._token = token
+        self._since = since
+        self.operator = operator
+        self.log = logger or logging.getLogger("kenar_tui.link")
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self.open_timeout = open_timeout
+        self.post_timeout = post_timeout
+        self.ping_interval = ping_interval
+        self._rand = rand
+        self._proxy: Literal[True] | None = None if parts.hostname in LOOPBACK else True
+        self._events: asyncio.Queue[object] = asyncio.Queue()
+        self._online = asyncio.Event()
+        self._ws: ClientConnection | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._posts: dict[str, asyncio.Future[int]] = {}
+        self._oauth: dict[str, asyncio.Future[str]] = {}
+        self._last_delivered = 0
+        self._last_acked = 0
+        self._unacked = 0
+        self._closed = False
+        self.state: LinkState = LinkState("offline", "not connected yet")
+        self.head = 0
+        self.oldest = 0
+        self.relay_version: str | None = None
+
+    def __repr__(self) -> str:
+        return f"RelayLink({self.public_url!r}, state={self.state.state!r})"
+
+    # --- lifetime --------------------------------------------------------------------------
+
+    async def __aenter__(self) -> Self:
+        self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def start(self) -> None:
+        """Begin connecting (and reconnecting) in the background."""
+        if self._task is None and not self._closed:
+            self._last_delivered = self._since()
+            self._task = asyncio.create_task(self._run(), name="relay-link")
+
+    async def aclose(self) -> None:
+        """Disconnect and stop; `events()` ends. Calling it again does nothing."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self._fail_pending("the console is closing the relay link")
+        for future in self._oauth.values():
+            if not future.done():
+                future.set_exception(RelayUnavailable("the relay link was closed"))
+        self._events.put_nowait(_CLOSED)
+        self.log.info("relay link closed")
+
+    @property
+    def online(self) -> bool:
+        return self._online.is_set()
+
+    async def wait_online(self) -> None:
+        """Return once connected and welcomed (wrap in `asyncio.timeout` to bound it)."""
+        await self._online.wait()
+
+    async def events(self) -> AsyncIterator[LinkEvent]:
+        """Connection changes and timeline entries, in order, until the link is closed."""
+        while True:
+            event = await self._events.get()
+            if event is _CLOSED:
+                return
+            assert isinstance(event, LinkState | LinkEntry | LinkGap | LinkLive)
+            yield event
+
+    # --- requests --------------------------------------------------------------------------
+
+    async def post(self, entry: dict[str, Any], ref: str | None = None) -> int:
+        """Append `entry` to the timeline; returns its seq once the relay stored it."""
+        ws = self._ws
+        if ws is None or not self.online:
+            raise RelayUnavailable(f"not connected to the relay at {self.public_url}")
+        ref = ref or uuid.uuid4().hex
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._posts[ref] = future
+        try:
+            await ws.send(
+                json.dumps({"type": "post", "ref": ref, "entry": entry}, ensure_ascii=False)
+            )
+            return await asyncio.wait_for(future, self.post_timeout)
+        except TimeoutError:
+            raise RelayUnavailable(
+                f"the relay did not confirm the post within {self.post_timeout:.0f} s"
+            ) from None
+        except ConnectionClosed:
+            raise RelayUnavailable("the connection to the relay dropped while posting") from None
+        finally:
+            self._posts.pop(ref, None)
+
+    async def oauth_code(self, state: str, timeout: float = 300) -> str:  # noqa: ASYNC109
+        """Wait for the OAuth code the relay receives for `state` (LoginError when refused)."""
+        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._oauth[state] = future
+        try:
+            if self.online:
+                await self._send({"type": "oauth_state", "state": state})
+            # Otherwise it is announced on the next welcome.
+            return await asyncio.wait_for(future, timeout)
+        except TimeoutError:
+            raise LoginError(
+                f"no login answer came back through the relay within {timeout:.0f} s"
+            ) from None
+        finally:
+            self._oauth.pop(state, None)
+
+    async def ack(self, seq: int) -> None:
+        """Tell the relay everything up to `seq` is stored here (skipped when offline)."""
+        if seq > self._last_acked and self.online:
+            await self._send({"type": "ack", "seq": seq})
+            self._last_acked = seq
+
+    # --- the connection loop ---------------------------------------------------------------
+
+    async def _run(self) -> None:
+        attempt = 0
+        while not self._closed:
+            self._set_state(LinkState("connecting", f"connecting to {self.public_url}"))
+            try:
+                welcomed = await self._session()
+                reason = welcomed[1]
+                if welcomed[0]:
+                    attempt = 0
+            except (OSError, TimeoutError, WebSocketException) as exc:
+                if isinstance(exc, InvalidURI):
+                    reason = "the relay URL is invalid"
+                else:
+                    reason = describe_failure(exc)
+            finally:
+                self._ws = None
+                self._online.clear()
+                self._fail_pending("the connection to the relay dropped before it confirmed")
+            delay = reconnect_delay(
+                attempt, base=self.backoff_base, cap=self.backoff_cap, rand=self._rand
+            )
+            attempt += 1
+            shown = f"{delay:.0f} s" if delay >= 1 else f"{delay:.1f} s"
+            self._set_state(
+                LinkState(
+                    "offline",
+                    f"relay unreachable at {self.public_url}: {reason}; retrying in {shown}",
+                    retry_in=delay,
+                )
+            )
+            await asyncio.sleep(delay)
+
+    async def _session(self) -> tuple[bool, str]:
+        """One connection, until it ends: (whether the relay welcomed us, why it ended)."""
+        welcomed = False
+        async with connect(
+            self.url,
+            additional_headers={"Authorization": f"Bearer {self._token}"},
+            open_timeout=self.open_timeout,
+            ping_interval=self.ping_interval,
+            ping_timeout=self.ping_interval,
+            close_timeout=2,
+            max_size=16 * 1024 * 1024,
+            proxy=self._proxy,
+            user_agent_header="kenar-tui",
+        ) as ws:
+            self._ws = ws
+            since = max(self._since(), self._last_delivered)
+            hello: dict[str, Any] = {"type": "hello", "since": since}
+            if self.operator:
+                hello["operator"] = self.operator
+            await ws.send(json.dumps(hello, ensure_ascii=False))
+            try:
+                async for raw in ws:
+                    frame = _parse(raw)
+                    if frame is None:
+                        self.log.warning("relay sent a frame that is not a JSON object")
+                        continue
+                    if frame.get("type") == "welcome":
+                        welcomed = True
+                    await self._handle(frame)
+            except ConnectionClosed:
+                pass
+            code = ws.close_code
+            reason = ws.close_reason or ""
+        return welcomed, close_reason(code, reason)
+
+    async def _handle(self, frame: dict[str, Any]) -> None:
+        kind = frame.get("type")
+        if kind == "welcome":
+            self.head = _int(frame.get("head"))
+            self.oldest = _int(frame.get("oldest"))
+            self.relay_version = str(frame.get("relay") or "") or None
+            self._online.set()
+            self._set_state(LinkState("online", f"connected to {self.public_url}"))
+            for state in list(self._oauth):
+                await self._send({"type": "oauth_state", "state": state})
+        elif kind == "entry":
+            seq, entry = _int(frame.get("seq")), frame.get("entry")
+            if seq <= self._last_delivered or not isinstance(entry, dict):
+                return
+            self._last_delivered = seq
+            self._events.put_nowait(LinkEntry(seq, entry))
+            self._unacked += 1
+            if self._unacked >= ACK_EVERY:
+                self._unacked = 0
+                await self.ack(self._since())
+        elif kind == "gap":
+            self._events.put_nowait(LinkGap(_int(frame.get("since")), _int(frame.get("oldest"))))
+        elif kind == "live":
+            self._events.put_nowait(LinkLive(_int(frame.get("seq"))))
+            await self.ack(self._since())
+        elif kind == "posted":
+            future = self._posts.get(str(frame.get("ref")))
+            if future is not None and not future.done():
+                future.set_result(_int(frame.get("seq")))
+        elif kind == "oauth":
+            waiting = self._oauth.get(str(frame.get("state")))
+            if waiting is not None and not waiting.done():
+                if frame.get("code"):
+                    waiting.set_result(str(frame["code"]))
+                else:
+                    error = frame.get("error") or "no code"
+                    waiting.set_exception(LoginError(f"the login was not completed: {error}"))
+        elif kind == "error":
+            self.log.warning("relay error: %s", frame.get("message"))
+        else:
+            self.log.info("relay sent an unknown frame type %r", kind)
+
+    async def _send(self, frame: dict[str, Any]) -> None:
+        ws = self._ws
+        if ws is None:
+            return
+        with contextlib.suppress(ConnectionClosed):
+            await ws.send(json.dumps(frame, ensure_ascii=False))
+
+    def _set_state(self, state: LinkState) -> None:
+        self.state = state
+        self.log.info("relay link %s: %s", state.state, state.detail)
+        self._events.put_nowait(state)
+
+    def _fail_pending(self, why: str) -> None:
+        for future in self._posts.values():
+            if not future.done():
+                future.set_exception(RelayUnavailable(why))
+
+
+def _parse(raw: str | bytes) -> dict[str, Any] | None:
+    try:
+        value = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0

@@ -1,0 +1,158 @@
+"""The sandbox's moving parts in one place, and what happens when someone acts.
+
+Routes, the control surface and the buyer simulator all act through `SandboxCore`: a buyer
+writes, the app sends, a post changes, a user revokes access. The core records it in the
+world and hands the resulting events to the delivery queue when a subscription wants them.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from kenar_tui.kenar.messages import ConversationType, Message, Side
+from kenar_tui.sandbox.clock import Clock
+from kenar_tui.sandbox.delivery import Delivery, DeliveryQueue, Target
+from kenar_tui.sandbox.faults import FaultPlan
+from kenar_tui.sandbox.recorder import RequestLog
+from kenar_tui.sandbox.registration import Registration
+from kenar_tui.sandbox.tokens import TokenStore
+from kenar_tui.sandbox.world import SELLER_ID, ConversationState, World, random_uuid
+
+NEW_MESSAGE_ON_POST = "NEW_MESSAGE_ON_POST"
+POST_UPDATE = "POST_UPDATE"
+POST_UPDATE_TYPES = ("PUBLISH", "RETIRE", "ONGOING", "ARCHIVE")
+
+
+class SandboxCore:
+    def __init__(self, registration: Registration, *, seed: int, logger: logging.Logger) -> None:
+        self.seed = seed
+        self.log = logger
+        self.registration = registration
+        self.clock = Clock()
+        self.world = World(self.clock, seed=seed)
+        self.tokens = TokenStore(self.clock)
+        self.faults = FaultPlan(seed=seed)
+        self.requests = RequestLog()
+        self.delivery = DeliveryQueue(self._target, self.faults, self.clock, logger)
+        self.seller_id = SELLER_ID
+        # Called with (conversation, message, sent body) after every send the app makes;
+        # the buyer simulator hooks in here to answer.
+        self.on_seller_message: list[Any] = []
+
+    def _target(self) -> Target:
+        return Target(self.registration.events_url, self.registration.identification_key)
+
+    # --- messages ------------------------------------------------------------------------
+
+    def buyer_writes(
+        self, conversation: ConversationState, kind: str, data: dict[str, Any]
+    ) -> tuple[Message, Delivery | None]:
+        """A buyer's message of any type, delivered as the event Divar would send."""
+        message = self.world.add_message(conversation, side=Side.BUYER, kind=kind, data=data)
+        self.log.debug("sandbox buyer message (%s)", kind.lower())
+        return message, self.message_event(message)
+
+    def seller_sent(
+        self,
+        conversation: ConversationState,
+        body: dict[str, Any],
+        *,
+        kind: str,
+        text: str | None,
+        server_links: list[dict[str, Any]],
+        via: str,
+    ) -> dict[str, Any]:
+        """Record what the app sent, add it to the chat, and echo it as Divar does."""
+        record = {
+            "id": random_uuid(self.world.rng),
+            "conversation_id": conversation.id,
+            "post_token": conversation.post_token,
+            "kind": kind,
+            "body": body,
+            "via": via,
+            "at": self.clock.now().isoformat(),
+        }
+        self.world.sent.append(record)
+        conversation.server_links.extend(server_links)
+        data = {"text": text} if text else {}
+        message = self.world.add_message(conversation, side=Side.SELLER, kind="TEXT", data=data)
+        if kind == "v2":
+            # Divar also tells the app about its own message, sender side SELLER.
+            self.message_event(message)
+        for hook in list(self.on_seller_message):
+            hook(conversation, message, body)
+        return record
+
+    def message_event(self, message: Message) -> Delivery | None:
+        if message.conversation.type == ConversationType.BOT:
+            # Chatbot messages need no subscription: Divar sends them to every bot app.
+            body: dict[str, Any] = {
+                "type": "NEW_CHATBOT_MESSAGE",
+                "new_chatbot_message": message.wire(),
+            }
+            return self.delivery.enqueue("NEW_CHATBOT_MESSAGE", body)
+        subscription = self._subscription(NEW_MESSAGE_ON_POST, message.conversation.post_token)
+        if subscription is None:
+            return None
+        body = {"type": "NEW_MESSAGE", "new_message": message.wire()}
+        if subscription.metadata is not None:
+            body["metadata"] = subscription.metadata
+        return self.delivery.enqueue("NEW_MESSAGE", body)
+
+    def _subscription(self, event_type: str, resource: str | None) -> Any:
+        # A subscription lives as long as its token: end the ones whose token is dead.
+        for sub in self.world.subscriptions:
+            if sub.active and not self.tokens.is_live(sub.access_token):
+                sub.end(self.clock.now(), "its access token expired or was revoked")
+        return self.world.matching_subscription(event_type, resource)
+
+    # --- other events --------------------------------------------------------------------
+
+    def post_update(self, post_token: str, change: str) -> Delivery | None:
+        post = self.world.posts[post_token]
+        subscription = self._subscription(POST_UPDATE, post_token)
+        if subscription is None:
+            return None
+        body: dict[str, Any] = {
+            "type": "POST_UPDATE",
+            "post_update": {"type": change, "post": post.post_data()},
+        }
+        if subscription.metadata is not None:
+            body["metadata"] = subscription.metadata
+        return self.delivery.enqueue("POST_UPDATE", body)
+
+    def revoke_access(self, user_id: str) -> Delivery:
+        """The user took the app's access away: tokens die, subscriptions with them."""
+        for token in self.tokens.revoke_user(user_id):
+            self.world.end_subscriptions_of(token, "the user revoked the app's access")
+        body = {"type": "USER_ACCESS_REVOCATION", "user_access_revocation": {"user_id": user_id}}
+        return self.delivery.enqueue("USER_ACCESS_REVOCATION", body)
+
+    def payment(self, cost_rials: int, extra_details: str, state: str, kind: str) -> Delivery:
+        transaction = {
+            "id": random_uuid(self.world.rng),
+            "app_slug": self.registration.client_id,
+            "cost_rials": str(cost_rials),
+            "created_at": self.clock.now().isoformat(),
+            "extra_details": extra_details,
+            "state": state,
+            "type": kind,
+        }
+        body = {"type": "PAYMENT_TRANSACTION", "transaction": transaction}
+        return self.delivery.enqueue("PAYMENT_TRANSACTION", body)
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "seed": self.seed,
+            "clock": self.clock.now().isoformat(),
+            "seller_id": self.seller_id,
+            "app": self.registration.public(),
+            "posts": [p.post_data() for p in self.world.posts.values()],
+            "conversations": [c.summary() for c in self.world.conversations.values()],
+            "subscriptions": [s.summary() for s in self.world.subscriptions],
+            "live_tokens": self.tokens.count(),
+            "sent": len(self.world.sent),
+            "deliveries": self.delivery.counts(),
+            "faults": self.faults.faults.model_dump(),
+        }

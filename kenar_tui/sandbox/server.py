@@ -1,0 +1,185 @@
+"""`Sandbox`: the local stand-in for Divar, served by uvicorn on the running event loop.
+
+    async with Sandbox(seed=7) as sandbox:
+        sandbox.base_url        # API base and OAuth base
+        sandbox.control         # SandboxControl, the Python API over /_sandbox/
+
+Port 0 picks a free port; `base_url` carries the one bound.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterator
+from types import TracebackType
+from typing import Self
+
+import uvicorn
+
+from kenar_tui.sandbox.app import build_app
+from kenar_tui.sandbox.buyers import BuyerSimulator
+from kenar_tui.sandbox.control import SandboxControl
+from kenar_tui.sandbox.core import SandboxCore
+from kenar_tui.sandbox.registration import Registration
+
+START_TIMEOUT = 10.0
+
+
+class _SignalFreeServer(uvicorn.Server):
+    """uvicorn without its SIGINT/SIGTERM capture: the program embedding us owns signals
+    (the demo runs a Textual app in the same process)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+class Sandbox:
+    """Serves the sandbox while open; `aclose()` may be called any number of times."""
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        seed: int = 0,
+        rate: float = 0.0,
+        events_url: str | None = None,
+        start_url: str | None = None,
+        identification_key: str | None = None,
+        api_key: str | None = None,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        redirect_uris: list[str] | None = None,
+        legacy_server_link: bool = False,
+        logger: logging.Logger | None = None,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.seed = seed
+        self.rate = rate
+        self.log = logger or logging.getLogger("kenar_tui.sandbox")
+        registration = Registration(
+            events_url=events_url,
+            start_url=start_url,
+            redirect_uris=list(redirect_uris or []),
+            legacy_server_link=legacy_server_link,
+        )
+        if identification_key:
+            registration.identification_key = identification_key
+        if api_key:
+            registration.api_key = api_key
+        if client_id:
+            registration.client_id = client_id
+        if client_secret:
+            registration.client_secret = client_secret
+        self.core = SandboxCore(registration, seed=seed, logger=self.log)
+        self.buyers = BuyerSimulator(self.core, seed=seed, logger=self.log)
+        self._server: uvicorn.Server | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._control: SandboxControl | None = None
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"Sandbox(host={self.host!r}, port={self.port}, seed={self.seed})"
+
+    # --- what others read ----------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def api_key(self) -> str:
+        return self.core.registration.api_key
+
+    @property
+    def identification_key(self) -> str:
+        return self.core.registration.identification_key
+
+    @property
+    def client_id(self) -> str:
+        return self.core.registration.client_id
+
+    @property
+    def client_secret(self) -> str:
+        return self.core.registration.client_secret
+
+    @property
+    def control(self) -> SandboxControl:
+        if self._control is None:
+            raise RuntimeError("the sandbox is not started; use `async with Sandbox() as s`")
+        return self._control
+
+    # --- life cycle ----------------------------------------------------------------------
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def start(self) -> None:
+        """Bind, serve and start the delivery queue (and the buyers, if a rate was given)."""
+        if self._task is not None:
+            return
+        if self._closed:
+            raise RuntimeError("a closed sandbox cannot be started again; make a new one")
+        config = uvicorn.Config(
+            build_app(self.core, self.buyers),
+            host=self.host,
+            port=self.port,
+            lifespan="off",
+            log_config=None,
+            log_level="warning",
+            access_log=False,
+            timeout_graceful_shutdown=2,
+        )
+        self._server = _SignalFreeServer(config)
+        await self.core.delivery.start()
+        self._task = asyncio.create_task(self._server.serve(), name="sandbox-server")
+        try:
+            async with asyncio.timeout(START_TIMEOUT):
+                while not self._server.started:
+                    if self._task.done():
+                        self._task.result()
+                        raise RuntimeError("the sandbox server stopped before it started")
+                    await asyncio.sleep(0.01)
+        except BaseException:
+            await self.aclose()
+            raise
+        self.port = self._server.servers[0].sockets[0].getsockname()[1]
+        self._control = SandboxControl(self.base_url)
+        if self.rate > 0:
+            self.buyers.start(self.rate)
+        self.log.info("sandbox serving on %s", self.base_url)
+
+    async def serve_forever(self) -> None:
+        """Wait until the server stops (or the task running this is cancelled)."""
+        if self._task is None:
+            await self.start()
+        assert self._task is not None
+        await asyncio.shield(self._task)
+
+    async def aclose(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        await self.buyers.stop()
+        if self._control is not None:
+            await self._control.aclose()
+        if self._task is not None and self._server is not None:
+            self._server.should_exit = True
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self.core.delivery.aclose()
+        self.log.info("sandbox stopped")

@@ -1,0 +1,286 @@
+"""The main screen: posts and conversations, the open conversation, the reply box."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.timer import Timer
+
+from kenar_tui.widgets.composer import Composer
+from kenar_tui.widgets.conversation_header import ConversationHeader
+from kenar_tui.widgets.conversation_list import ConversationList
+from kenar_tui.widgets.history_view import HistoryView
+from kenar_tui.widgets.status_bar import StatusBar
+
+if TYPE_CHECKING:
+    from kenar_tui.app import KenarApp
+
+# Live entries arrive in bursts; the list is rebuilt at most this often (about two frames).
+REFRESH_S = 1 / 30
+
+
+class MainScreen(Screen[None]):
+    """Everything a seller needs while answering buyers."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("alt+down,ctrl+n", "step(1)", "Next conversation", id="conversation.next"),
+        Binding("alt+up,ctrl+b", "step(-1)", "Previous conversation", id="conversation.previous"),
+        Binding(
+            "ctrl+g", "next_unanswered", "Next unanswered buyer", id="conversation.next_unanswered"
+        ),
+        Binding("ctrl+l", "jump_post", "Jump to a post", id="post.jump"),
+        Binding("ctrl+f", "search", "Search every message", id="search.open"),
+        Binding("ctrl+o", "open_conversation", "Open a conversation by id", id="conversation.open"),
+        Binding("ctrl+r", "focus_reply", "Reply (focus the reply box)", id="composer.focus"),
+        Binding("alt+h", "focus_history", "Focus the history", id="history.focus", show=False),
+        Binding("alt+l", "focus_list", "Focus the conversation list", id="list.focus", show=False),
+        Binding("u", "toggle_unread", "Mark read or unread", id="conversation.toggle_unread"),
+        Binding("e", "export", "Export the conversation to a text file", id="conversation.export"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cid: str | None = None
+        self._refresh_timer: Timer | None = None
+        self._relay = ("relay: connecting…", False)
+        self._outbox = ""
+
+    @property
+    def kapp(self) -> KenarApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        app = self.kapp
+        with Horizontal(id="main-body"):
+            yield ConversationList(
+                bidi=app.settings.bidi,
+                now=app.clock,
+                format_time=app.format_time,
+                palette=app.palette,
+                id="conversations",
+            )
+            with Vertical(id="conversation-pane"):
+                yield ConversationHeader(bidi=app.settings.bidi, id="conversation-header")
+                yield HistoryView(app.inbox, app.render_options, id="history")
+                yield Composer(id="composer")
+        yield StatusBar(id="status")
+
+    @property
+    def conversations(self) -> ConversationList:
+        return self.query_one(ConversationList)
+
+    @property
+    def history(self) -> HistoryView:
+        return self.query_one(HistoryView)
+
+    @property
+    def composer(self) -> Composer:
+        return self.query_one(Composer)
+
+    @property
+    def status(self) -> StatusBar:
+        return self.query_one(StatusBar)
+
+    def on_mount(self) -> None:
+        self.refresh_posts()
+        self.status.hints = self.kapp.hints()
+        self.status.relay, self.status.relay_ok = self._relay
+        self.status.outbox = self._outbox
+        first = self.kapp.inbox.next_unanswered() or next(iter(self.conversations.conversation_ids), None)
+        if first is not None:
+            self.show_conversation(first)
+        self.conversations.focus()
+
+    # --- model → view ----------------------------------------------------------------------
+
+    def refresh_posts(self) -> None:
+        self.conversations.update_posts(self.kapp.inbox.posts())
+        self.conversations.select(self.cid, scroll=False)
+
+    def schedule_refresh(self) -> None:
+        """Coalesce a burst of live entries into one rebuild of the list."""
+        if self._refresh_timer is None:
+            self._refresh_timer = self.set_timer(REFRESH_S, self._flush)
+
+    def _flush(self) -> None:
+        self._refresh_timer = None
+        self.refresh_posts()
+
+    def conversation_changed(self, cid: str | None) -> None:
+        """An entry (or an outbox state) touched `cid`: refresh what shows it."""
+        if cid is not None and cid == self.cid:
+            self.kapp.inbox.mark_read(cid)
+            self.history.reload()
+            self._update_header()
+        self.schedule_refresh()
+
+    def show_conversation(self, cid: str, *, position: int | None = None) -> None:
+        inbox = self.kapp.inbox
+        if self.cid is not None and self.cid != cid:
+            inbox.set_draft(self.cid, self.composer.text or None)
+        if self.cid != cid:
+            self.composer.load_text(inbox.draft(cid) or "")
+        self.cid = cid
+        inbox.mark_read(cid)
+        self.conversations.select(cid)
+        self.history.show(cid)
+        if position is not None:
+            self.history.move_to(position)
+            self.history.focus()
+        self._update_header()
+        self.schedule_refresh()
+
+    def save_draft(self) -> None:
+        """Keep the half-written reply (called when switching and when quitting)."""
+        if self.cid is not None:
+            self.kapp.inbox.set_draft(self.cid, self.composer.text or None)
+
+    def _update_header(self) -> None:
+        summary = self.kapp.inbox.conversation(self.cid) if self.cid else None
+        can_send = bool(summary) and self.kapp.can_send(summary)
+        self.query_one(ConversationHeader).show(summary, can_send=can_send)
+        composer = self.composer
+        composer.set_class(summary is not None and not can_send, "-disabled")
+        composer.border_title = "Reply · Enter sends · ^J new line · F4 editor"
+
+    # --- events from the widgets -----------------------------------------------------------
+
+    @on(ConversationList.Highlighted)
+    def _highlighted(self, event: ConversationList.Highlighted) -> None:
+        if event.cid != self.cid:
+            self.show_conversation(event.cid)
+
+    @on(ConversationList.Chosen)
+    def _chosen(self, event: ConversationList.Chosen) -> None:
+        self.show_conversation(event.cid)
+        self.composer.focus()
+
+    @on(Composer.Send)
+    def _send(self, event: Composer.Send) -> None:
+        if self.cid is None:
+            self.notify("Choose a conversation first (Ctrl+O opens one by id).", severity="warning")
+            return
+        text = event.text.strip()
+        if not text:
+            return
+        if self.kapp.send_reply(self.cid, text):
+            event.composer.clear()
+            self.kapp.inbox.set_draft(self.cid, None)
+
+    @on(Composer.EditorRequested)
+    def _editor(self, event: Composer.EditorRequested) -> None:
+        edited = self.kapp.edit_in_editor(event.composer.text)
+        if edited is not None:
+            event.composer.load_text(edited.rstrip("\n"))
+            event.composer.focus()
+
+    @on(Composer.Left)
+    def _left(self) -> None:
+        self.history.focus()
+
+    @on(HistoryView.ItemAction)
+    def _item_action(self, event: HistoryView.ItemAction) -> None:
+        self.kapp.act_on_item(event.action, event.item)
+
+    # --- actions ---------------------------------------------------------------------------
+
+    def action_step(self, delta: int) -> None:
+        cid = self.conversations.step(delta)
+        if cid is not None:
+            self.show_conversation(cid)
+
+    def action_next_unanswered(self) -> None:
+        cid = self.kapp.inbox.next_unanswered(after=self.cid)
+        if cid is None:
+            self.notify("Every buyer has an answer.")
+            return
+        self.show_conversation(cid)
+        self.composer.focus()
+
+    def action_jump_post(self) -> None:
+        from kenar_tui.screens.post_picker import PostPickerScreen
+
+        def chosen(answer: tuple[str | None] | None) -> None:
+            if answer is not None:
+                cid = self.conversations.jump_to_post(answer[0])
+                if cid is not None:
+                    self.show_conversation(cid)
+
+        self.app.push_screen(
+            PostPickerScreen(self.kapp.inbox.posts(), bidi=self.kapp.settings.bidi), chosen
+        )
+
+    def action_search(self) -> None:
+        from kenar_tui.screens.search import SearchScreen
+
+        def chosen(hit: tuple[str, int] | None) -> None:
+            if hit is not None:
+                self.show_conversation(hit[0], position=hit[1])
+
+        self.app.push_screen(SearchScreen(self.kapp.inbox, bidi=self.kapp.settings.bidi), chosen)
+
+    def action_open_conversation(self) -> None:
+        from kenar_tui.screens.open_conversation import OpenConversationScreen
+
+        def chosen(answer: tuple[str, str | None, str] | None) -> None:
+            if answer is None:
+                return
+            cid, post, kind = answer
+            if self.kapp.inbox.conversation(cid) is None:
+                self.kapp.inbox.open_conversation(cid, post_token=post, type=kind)
+            self.refresh_posts()
+            self.show_conversation(cid)
+            self.composer.focus()
+
+        self.app.push_screen(OpenConversationScreen(), chosen)
+
+    def action_focus_reply(self) -> None:
+        self.composer.focus()
+
+    def action_focus_history(self) -> None:
+        self.history.focus()
+
+    def action_focus_list(self) -> None:
+        self.conversations.focus()
+
+    def action_toggle_unread(self) -> None:
+        if self.cid is None:
+            return
+        summary = self.kapp.inbox.conversation(self.cid)
+        if summary is not None and summary.unread:
+            self.kapp.inbox.mark_read(self.cid)
+            self.notify("Marked read.")
+        else:
+            self.kapp.inbox.mark_unread(self.cid)
+            self.notify("Marked unread.")
+        self.refresh_posts()
+
+    def action_export(self) -> None:
+        if self.cid is None:
+            self.notify("Choose a conversation to export.", severity="warning")
+            return
+        self.kapp.export_conversation(self.cid)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Letter keys belong to the reply box while it has the focus.
+        if action in ("toggle_unread", "export") and isinstance(self.focused, Composer):
+            return False
+        return True
+
+    def relay_state(self, text: str, ok: bool) -> None:
+        self._relay = (text, ok)
+        if self.is_mounted:
+            self.status.relay, self.status.relay_ok = text, ok
+
+    def outbox_summary(self, text: str) -> None:
+        self._outbox = text
+        if self.is_mounted:
+            self.status.outbox = text
+
+    def find(self, cid: str) -> Any:
+        return self.kapp.inbox.conversation(cid)

@@ -1,0 +1,70 @@
+"""The reply box: a multi-line TextArea where Enter sends and Shift+Enter/Ctrl+J adds a line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widgets import TextArea
+
+
+class Composer(TextArea):
+    """Write a reply; Enter sends it, the newline keys break the line, F4 opens $EDITOR."""
+
+    DEFAULT_CSS = """
+    Composer {
+        height: auto;
+        min-height: 3;
+        max-height: 8;
+        border: round $panel-lighten-2;
+        border-title-align: left;
+    }
+    Composer:focus { border: round $accent; }
+    Composer.-disabled { border: round $error 50%; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "send", "Send the reply", id="composer.send", priority=True),
+        Binding(
+            "shift+enter,ctrl+j,alt+enter", "newline", "New line in the reply", id="composer.newline"
+        ),
+        Binding("f4,alt+e", "editor", "Write the reply in $EDITOR", id="composer.editor"),
+        Binding("escape", "leave", "Leave the reply box", id="composer.leave", show=False),
+    ]
+
+    @dataclass
+    class Send(Message):
+        """The user pressed Enter with this text in the box."""
+
+        composer: Composer
+        text: str
+
+    @dataclass
+    class EditorRequested(Message):
+        """Open $EDITOR with the current text."""
+
+        composer: Composer
+
+    @dataclass
+    class Left(Message):
+        """Escape: give the focus back to the history."""
+
+        composer: Composer
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, soft_wrap=True, show_line_numbers=False, tab_behavior="focus")
+        self.border_title = "Reply"
+
+    def action_send(self) -> None:
+        self.post_message(self.Send(self, self.text))
+
+    def action_newline(self) -> None:
+        self.insert("\n")
+
+    def action_editor(self) -> None:
+        self.post_message(self.EditorRequested(self))
+
+    def action_leave(self) -> None:
+        self.post_message(self.Left(self))

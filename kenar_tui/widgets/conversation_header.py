@@ -1,0 +1,47 @@
+"""The line above the history: the post, the conversation type and whether we can send."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.widget import Widget
+
+from kenar_tui.text import display
+
+
+class ConversationHeader(Widget):
+    """Post title, token, POST or BOT, and "can send" or why not."""
+
+    DEFAULT_CSS = """
+    ConversationHeader {
+        height: 1;
+        padding: 0 1;
+        background: $boost;
+    }
+    """
+
+    def __init__(self, *, bidi: bool, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.bidi = bidi
+        self.summary: Any | None = None
+        self.can_send = False
+
+    def show(self, summary: Any | None, *, can_send: bool) -> None:
+        self.summary = summary
+        self.can_send = can_send
+        self.refresh()
+
+    def render(self) -> str:
+        conv = self.summary
+        if conv is None:
+            return "[dim]No conversation selected · Ctrl+O opens one by its id[/]"
+        title = display(conv.post_title or conv.post_token or "(no post)", bidi=self.bidi)
+        kind = "chatbot" if conv.type == "BOT" else "post chat"
+        send = (
+            "[$success]can send[/]"
+            if self.can_send
+            else "[$error]read only: no token covers this conversation (kenar-tui login)[/]"
+        )
+        title = title.replace("[", "\\[")
+        token = f" [dim]{conv.post_token}[/]" if conv.post_token else ""
+        return f"[b]{title}[/]{token} · {kind} [dim]{conv.id[:12]}[/] · {send}"

@@ -1,0 +1,260 @@
+"""Posts and their conversations, as one scrolling list drawn line by line.
+
+A post is a one-line header (title, unanswered buyers, longest wait); each conversation takes
+two lines (the last message; its time, wait and unread count). Only the lines on screen are
+rendered, so 2,000 conversations cost what 20 do.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from kenar_tui.text import display, format_wait
+
+
+@dataclass(frozen=True)
+class Row:
+    """One entry of the list: a post header (cid None) or a conversation."""
+
+    post: Any
+    conversation: Any | None
+
+    @property
+    def height(self) -> int:
+        return 1 if self.conversation is None else 2
+
+
+class ConversationList(ScrollView, can_focus=True):
+    """Every post and conversation; unanswered first, then most recent (the Inbox's order)."""
+
+    DEFAULT_CSS = """
+    ConversationList {
+        width: 36;
+        height: 1fr;
+        border: round $panel-lighten-2;
+        border-title-align: left;
+        scrollbar-size-vertical: 1;
+    }
+    ConversationList:focus { border: round $accent; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("down,j", "move(1)", "Next conversation in the list", id="list.down", show=False),
+        Binding("up,k", "move(-1)", "Previous conversation in the list", id="list.up", show=False),
+        Binding("pagedown", "move(10)", "Ten conversations down", id="list.page_down", show=False),
+        Binding("pageup", "move(-10)", "Ten conversations up", id="list.page_up", show=False),
+        Binding("enter", "choose", "Reply to this conversation", id="list.choose", show=False),
+    ]
+
+    @dataclass
+    class Highlighted(Message):
+        """The cursor moved onto a conversation."""
+
+        cid: str
+
+    @dataclass
+    class Chosen(Message):
+        """Enter (or a click) on a conversation: the user wants to answer it."""
+
+        cid: str
+
+    def __init__(
+        self,
+        *,
+        bidi: bool,
+        now: Callable[[], datetime],
+        format_time: Callable[[datetime], str],
+        palette: dict[str, str],
+        id: str | None = None,
+    ) -> None:
+        super().__init__(id=id)
+        self.bidi = bidi
+        self.now = now
+        self.format_time = format_time
+        self.palette = palette
+        self.rows: list[Row] = []
+        self.starts: list[int] = []  # first line of each row
+        self.selected: str | None = None
+        self._cache: dict[tuple[int, int], Strip] = {}
+
+    def update_posts(self, posts: list[Any]) -> None:
+        """Replace the content with the Inbox's current posts (already ordered)."""
+        rows: list[Row] = []
+        for post in posts:
+            rows.append(Row(post, None))
+            rows.extend(Row(post, conv) for conv in post.conversations)
+        self.rows = rows
+        starts, line = [], 0
+        for row in rows:
+            starts.append(line)
+            line += row.height
+        self.starts = starts
+        self._cache.clear()
+        self.virtual_size = Size(self.size.width, line)
+        waiting = sum(p.unanswered for p in posts)
+        self.border_title = f"Posts · {waiting} waiting" if waiting else "Posts"
+        self.refresh()
+
+    @property
+    def conversation_ids(self) -> list[str]:
+        return [row.conversation.id for row in self.rows if row.conversation is not None]
+
+    def select(self, cid: str | None, *, scroll: bool = True) -> None:
+        self.selected = cid
+        self._cache.clear()
+        if scroll and cid is not None:
+            for i, row in enumerate(self.rows):
+                if row.conversation is not None and row.conversation.id == cid:
+                    region = Region(0, self.starts[i], self.size.width, row.height)
+                    self.scroll_to_region(region, animate=False, immediate=True)
+                    break
+        self.refresh()
+
+    # --- drawing ---------------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        line = self.scroll_offset.y + y
+        width = self.scrollable_content_region.width
+        index = bisect_right(self.starts, line) - 1
+        if index < 0 or index >= len(self.rows):
+            return Strip.blank(width)
+        key = (line, width)
+        strip = self._cache.get(key)
+        if strip is None:
+            row = self.rows[index]
+            text = self._row_line(row, line - self.starts[index], width)
+            selected = row.conversation is not None and row.conversation.id == self.selected
+            style = Style(bgcolor=self.palette.get("boost" if not self.has_focus else "primary-muted"))
+            segments = list(text.render(self.app.console))
+            strip = Strip(segments).crop_extend(0, width, None)
+            if selected:
+                strip = strip.apply_style(style)
+            self._cache[key] = strip
+        return strip
+
+    def visible_text(self) -> list[str]:
+        """The lines on screen as plain text."""
+        return [self.render_line(y).text.rstrip() for y in range(self.scrollable_content_region.height)]
+
+    def _color(self, name: str) -> str:
+        return self.palette.get(name, "default")
+
+    def _row_line(self, row: Row, part: int, width: int) -> Text:
+        post = row.post
+        if row.conversation is None:
+            stats = ""
+            if post.unanswered:
+                stats = f" {post.unanswered} waiting · {format_wait(post.longest_wait_s or 0)}"
+            room = max(width - len(stats) - 1, 4)
+            title = self._clip(post.title or post.token or "(no post)", room)
+            text = Text(title, style=f"bold {self._color('primary')}", no_wrap=True)
+            if stats:
+                text.pad_right(max(width - text.cell_len - len(stats), 1))
+                text.append(stats, style=self._color("warning"))
+            text.truncate(width, overflow="ellipsis")
+            return text
+        conv = row.conversation
+        unread = conv.unread > 0
+        if part == 0:
+            dot = "●" if unread else ("○" if not conv.answered else " ")
+            preview = self._clip((conv.last_preview or "").replace("\n", " "), width - 3)
+            text = Text(f" {dot} ", style=self._color("accent"), no_wrap=True)
+            text.append(preview, style="bold" if unread else "")
+            text.truncate(width, overflow="ellipsis")
+            return text
+        parts: list[tuple[str, str]] = []
+        if conv.last_at is not None:
+            parts.append((self.format_time(conv.last_at), "dim"))
+        if conv.waiting_since is not None:
+            waited = max((self.now() - conv.waiting_since).total_seconds(), 0)
+            parts.append((f"waits {format_wait(waited)}", self._color("warning")))
+        if conv.type == "BOT":
+            parts.append(("bot", self._color("secondary")))
+        if unread:
+            parts.append((f"{conv.unread} new", f"bold {self._color('accent')}"))
+        text = Text("   ", no_wrap=True)
+        for i, (words, style) in enumerate(parts):
+            if i:
+                text.append(" · ", style="dim")
+            text.append(words, style=style)
+        text.truncate(width, overflow="ellipsis")
+        return text
+
+    def _clip(self, text: str, width: int) -> str:
+        """Shorten in logical order first, so an RTL text keeps its beginning, then reorder."""
+        clipped = Text(text, no_wrap=True)
+        clipped.truncate(max(width, 1), overflow="ellipsis")
+        return display(clipped.plain, bidi=self.bidi)
+
+    def on_focus(self) -> None:
+        self._cache.clear()
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self._cache.clear()
+        self.refresh()
+
+    # --- movement --------------------------------------------------------------------------
+
+    def _position(self) -> int:
+        ids = self.conversation_ids
+        return ids.index(self.selected) if self.selected in ids else -1
+
+    def step(self, delta: int) -> str | None:
+        """Move the selection by `delta` conversations (wrapping), return the new id."""
+        ids = self.conversation_ids
+        if not ids:
+            return None
+        position = self._position()
+        if position < 0:
+            target = 0 if delta > 0 else len(ids) - 1
+        else:
+            target = max(0, min(len(ids) - 1, position + delta))
+            if abs(delta) == 1:
+                target = (position + delta) % len(ids)
+        self.select(ids[target])
+        self.post_message(self.Highlighted(ids[target]))
+        return ids[target]
+
+    def action_move(self, delta: int) -> None:
+        self.step(delta)
+
+    def action_choose(self) -> None:
+        if self.selected:
+            self.post_message(self.Chosen(self.selected))
+
+    def on_click(self, event: events.Click) -> None:
+        line = self.scroll_offset.y + event.y
+        index = bisect_right(self.starts, line) - 1
+        if 0 <= index < len(self.rows):
+            row = self.rows[index]
+            if row.conversation is None and row.post.conversations:
+                row = Row(row.post, row.post.conversations[0])
+            if row.conversation is not None:
+                self.select(row.conversation.id, scroll=False)
+                self.post_message(self.Highlighted(row.conversation.id))
+                if event.chain > 1:
+                    self.post_message(self.Chosen(row.conversation.id))
+
+    def jump_to_post(self, token: str | None) -> str | None:
+        """Select the first conversation of a post; return its id."""
+        for row in self.rows:
+            if row.conversation is not None and row.post.token == token:
+                self.select(row.conversation.id)
+                self.post_message(self.Highlighted(row.conversation.id))
+                return str(row.conversation.id)
+        return None

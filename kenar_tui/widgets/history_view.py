@@ -1,0 +1,308 @@
+"""The selected conversation's history: a virtual list whose cost follows the screen.
+
+Only the items on screen are fetched (`inbox.history(cid, start, stop)` in small pages) and
+laid out; a conversation of 50,000 messages costs what one of 20 does. The view is anchored
+either to the top of an item (after scrolling up) or to the bottom of an item (following the
+newest message, like every chat), and a cursor marks the item the keys act on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.strip import Strip
+from textual.widget import Widget
+
+from kenar_tui.widgets.message_lines import RenderOptions, item_lines
+
+PAGE = 48  # items fetched per page from the inbox
+KEEP_PAGES = 6  # pages kept in memory; older ones are dropped
+
+
+class HistoryView(Widget, can_focus=True):
+    """The messages of one conversation, newest at the bottom."""
+
+    DEFAULT_CSS = """
+    HistoryView {
+        height: 1fr;
+        padding: 0 1;
+        border: round $panel-lighten-2;
+        border-title-align: left;
+        border-subtitle-align: right;
+    }
+    HistoryView:focus { border: round $accent; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up,k", "cursor(-1)", "Previous message", id="history.up", show=False),
+        Binding("down,j", "cursor(1)", "Next message", id="history.down", show=False),
+        Binding("pageup", "page(-1)", "Scroll history up", id="history.page_up", show=False),
+        Binding("pagedown", "page(1)", "Scroll history down", id="history.page_down", show=False),
+        Binding("home,g", "edge(-1)", "Oldest message", id="history.first", show=False),
+        Binding("end,G", "edge(1)", "Newest message", id="history.last", show=False),
+        Binding("o", "open_link", "Open the message's link", id="message.open"),
+        Binding("y", "copy", "Copy the message's link, phone or text", id="message.copy"),
+        Binding("v", "raw", "Show the raw JSON", id="message.raw"),
+        Binding("p", "reveal", "Show or hide the phone number", id="message.reveal_phone"),
+    ]
+
+    @dataclass
+    class ItemAction(Message):
+        """The user asked to act on an item: action is open, copy, raw."""
+
+        action: str
+        item: Any
+
+    def __init__(self, inbox: Any, options: RenderOptions, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.inbox = inbox
+        self.options = options
+        self.cid: str | None = None
+        self.count = 0
+        self.cursor = -1
+        self.revealed: set[int] = set()
+        # anchor: ("bottom", index) shows `index` as the last item; ("top", index, skip) shows
+        # `index` first with its first `skip` lines scrolled away.
+        self._anchor: tuple[Any, ...] = ("bottom", -1)
+        self._pages: dict[int, list[Any]] = {}
+        self._lines: dict[tuple[int, int, bool, bool], list[Strip]] = {}
+        self._frame: list[Strip] | None = None
+        self._frame_items: list[int] = []
+
+    # --- data ------------------------------------------------------------------------------
+
+    def show(self, cid: str | None) -> None:
+        """Switch to a conversation (or none), following its newest message."""
+        self.cid = cid
+        self.revealed.clear()
+        self.reload(follow=True)
+
+    def reload(self, *, follow: bool = False) -> None:
+        """Re-read the count and drop cached items (new entries, outbox status changes)."""
+        at_end = self.following
+        self.count = self.inbox.history_count(self.cid) if self.cid else 0
+        self._pages.clear()
+        self._lines.clear()
+        if follow or at_end:
+            self.cursor = self.count - 1
+            self._anchor = ("bottom", self.count - 1)
+        else:
+            self.cursor = min(self.cursor, self.count - 1)
+        self._invalidate()
+
+    @property
+    def following(self) -> bool:
+        """True while the newest message is at the bottom (new ones keep it in view)."""
+        return self._anchor == ("bottom", self.count - 1)
+
+    def item(self, index: int) -> Any | None:
+        if not self.cid or not 0 <= index < self.count:
+            return None
+        page_no = index // PAGE
+        page = self._pages.get(page_no)
+        if page is None:
+            start = page_no * PAGE
+            page = list(self.inbox.history(self.cid, start, min(start + PAGE, self.count)))
+            if len(self._pages) >= KEEP_PAGES:
+                self._pages.pop(next(iter(self._pages)))
+            self._pages[page_no] = page
+        offset = index - page_no * PAGE
+        return page[offset] if offset < len(page) else None
+
+    @property
+    def current(self) -> Any | None:
+        """The item under the cursor."""
+        return self.item(self.cursor)
+
+    # --- layout ----------------------------------------------------------------------------
+
+    def _invalidate(self) -> None:
+        self._frame = None
+        self.border_subtitle = f"{self.cursor + 1} / {self.count}" if self.count else ""
+        self.refresh()
+
+    def _item_strips(self, index: int, width: int) -> list[Strip]:
+        selected = index == self.cursor and self.has_focus
+        key = (index, width, selected, index in self.revealed)
+        strips = self._lines.get(key)
+        if strips is None:
+            item = self.item(index)
+            if item is None:
+                return []
+            texts = item_lines(
+                item,
+                width=width,
+                console=self.app.console,
+                options=self.options,
+                selected=selected,
+                revealed=index in self.revealed,
+            )
+            marker = Style(bgcolor=self.options.palette.get("boost")) if selected else None
+            strips = [self._strip(text, width, marker) for text in texts]
+            if len(self._lines) > 512:
+                self._lines.clear()
+            self._lines[key] = strips
+        return strips
+
+    def _strip(self, text: Text, width: int, marker: Style | None) -> Strip:
+        segments = list(text.render(self.app.console))
+        strip = Strip(segments).crop_extend(0, width, marker)
+        return strip.apply_style(marker) if marker else strip
+
+    def _layout(self) -> list[Strip]:
+        height, width = self.size.height, self.size.width
+        if self._frame is not None:
+            return self._frame
+        frame: list[tuple[int, Strip]] = []
+        if self.count and height > 0 and width > 0:
+            if self._anchor[0] == "top":
+                frame = self._fill_down(self._anchor[1], self._anchor[2], width, height)
+                if len(frame) < height:  # the end came early: show the newest at the bottom
+                    self._anchor = ("bottom", self.count - 1)
+            if self._anchor[0] == "bottom":
+                frame = self._fill_up(self._anchor[1], width, height)
+        self._frame_items = [index for index, _ in frame]
+        blank = Strip([Segment(" " * width)], width)
+        self._frame = [strip for _, strip in frame] + [blank] * (height - len(frame))
+        return self._frame
+
+    def _fill_up(self, last: int, width: int, height: int) -> list[tuple[int, Strip]]:
+        frame: list[tuple[int, Strip]] = []
+        index = min(last, self.count - 1)
+        while index >= 0 and len(frame) < height:
+            strips = self._item_strips(index, width)
+            frame[:0] = [(index, s) for s in strips]
+            index -= 1
+        return frame[-height:]
+
+    def _fill_down(self, first: int, skip: int, width: int, height: int) -> list[tuple[int, Strip]]:
+        frame: list[tuple[int, Strip]] = []
+        index = max(first, 0)
+        while index < self.count and len(frame) < height + skip:
+            frame.extend((index, s) for s in self._item_strips(index, width))
+            index += 1
+        return frame[skip : skip + height]
+
+    def render_line(self, y: int) -> Strip:
+        frame = self._layout()
+        return frame[y] if y < len(frame) else Strip.blank(self.size.width)
+
+    def visible_text(self) -> list[str]:
+        """The lines on screen as plain text (for tests and screen readers' sake)."""
+        return [strip.text.rstrip() for strip in self._layout()]
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._lines.clear()
+        self._invalidate()
+
+    def on_focus(self) -> None:
+        self._invalidate()
+
+    def on_blur(self) -> None:
+        self._invalidate()
+
+    # --- movement --------------------------------------------------------------------------
+
+    def _visible(self) -> list[int]:
+        self._layout()
+        return self._frame_items
+
+    def action_cursor(self, step: int) -> None:
+        if not self.count:
+            return
+        self.cursor = max(0, min(self.count - 1, self.cursor + step))
+        visible = self._visible()
+        if not visible or self.cursor < visible[0] or (self.cursor == visible[0] and step < 0):
+            self._anchor = ("top", self.cursor, 0)
+        elif self.cursor >= visible[-1]:
+            self._anchor = ("bottom", self.cursor)
+        self._invalidate()
+
+    def scroll_lines(self, lines: int) -> None:
+        """Scroll by screen lines (mouse wheel, page keys); the cursor stays where it is."""
+        visible = self._visible()
+        if not visible:
+            return
+        width = self.size.width
+        top = visible[0]
+        # Lines of the top item already scrolled away.
+        skip = self._anchor[2] if self._anchor[0] == "top" else 0
+        if self._anchor[0] == "bottom":
+            before = len(self._item_strips(top, width)) - visible.count(top)
+            skip = before
+        skip += lines
+        while skip < 0 and top > 0:
+            top -= 1
+            skip += len(self._item_strips(top, width))
+        skip = max(skip, 0)
+        while top < self.count - 1 and skip >= len(self._item_strips(top, width)):
+            skip -= len(self._item_strips(top, width))
+            top += 1
+        self._anchor = ("top", top, skip)
+        self._invalidate()
+
+    def action_page(self, direction: int) -> None:
+        self.scroll_lines(direction * max(self.size.height - 2, 1))
+        visible = self._visible()
+        if visible and not visible[0] <= self.cursor <= visible[-1]:
+            self.cursor = visible[-1] if direction > 0 else visible[0]
+            self._invalidate()
+
+    def action_edge(self, direction: int) -> None:
+        if direction > 0:
+            self.cursor = self.count - 1
+            self._anchor = ("bottom", self.count - 1)
+        else:
+            self.cursor = 0 if self.count else -1
+            self._anchor = ("top", 0, 0)
+        self._invalidate()
+
+    def move_to(self, index: int) -> None:
+        """Put the cursor on item `index`, shown at the top of the view."""
+        if not self.count:
+            return
+        self.cursor = max(0, min(index, self.count - 1))
+        self._anchor = ("top", self.cursor, 0)
+        self._invalidate()
+
+    def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        event.stop()
+        self.scroll_lines(-3)
+
+    def on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
+        event.stop()
+        self.scroll_lines(3)
+
+    def on_click(self, event: events.Click) -> None:
+        visible = self._visible()
+        if 0 <= event.y < len(visible):
+            self.cursor = visible[event.y]
+            self._invalidate()
+
+    # --- acting on the selected item -------------------------------------------------------
+
+    def _act(self, action: str) -> None:
+        item = self.current
+        if item is not None:
+            self.post_message(self.ItemAction(action, item))
+
+    def action_open_link(self) -> None:
+        self._act("open")
+
+    def action_copy(self) -> None:
+        self._act("copy")
+
+    def action_raw(self) -> None:
+        self._act("raw")
+
+    def action_reveal(self) -> None:
+        if self.cursor >= 0:
+            self.revealed ^= {self.cursor}
+            self._invalidate()

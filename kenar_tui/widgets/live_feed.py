@@ -1,0 +1,114 @@
+"""The live side of the app: relay events into the Inbox, outbox states onto the screen."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from kenar_tui.link import LinkEntry, LinkGap, LinkLive, LinkState
+from kenar_tui.text import display
+
+if TYPE_CHECKING:
+    from kenar_tui.app import KenarApp
+
+RELAY_WORDS = {
+    "connecting": "relay: connecting…",
+    "online": "relay: catching up…",
+    "offline": "relay: offline, retrying",
+}
+
+
+class LiveFeed:
+    """Consumes `link.events()` in a worker and tells the main screen what changed."""
+
+    def __init__(self, app: KenarApp) -> None:
+        self.app = app
+        self.outbox_states: dict[str, str] = {}
+        self.live = False
+
+    def start(self) -> None:
+        self.app.run_worker(self._consume(), name="relay-link", group="link", exclusive=True)
+        if self.app.outbox is not None:
+            self.app.run_worker(self._resume_outbox(), name="outbox-resume", group="outbox")
+
+    async def _resume_outbox(self) -> None:
+        try:
+            await self.app.outbox.resume()
+        except Exception as exc:
+            self.app.logger.warning("outbox resume failed: %s", type(exc).__name__)
+            self.app.notify(f"Pending replies could not be resumed: {exc}", severity="error")
+
+    async def _consume(self) -> None:
+        app = self.app
+        try:
+            async with app.link:
+                async for event in app.link.events():
+                    self.handle(event)
+        except Exception as exc:
+            app.logger.warning("relay link stopped: %s", type(exc).__name__)
+            app.main.relay_state(f"relay: stopped ({exc})", False)
+            app.notify(f"The relay connection stopped: {exc}", severity="error", timeout=10)
+
+    def handle(self, event: Any) -> None:
+        """Apply one link event; the UI reflects it within the next frame."""
+        main = self.app.main
+        if isinstance(event, LinkEntry):
+            change = self.app.inbox.apply(event.seq, event.entry)
+            self._entry_applied(change)
+        elif isinstance(event, LinkState):
+            self.live = False
+            words = RELAY_WORDS.get(event.state, f"relay: {event.state}")
+            if event.state != "online" and event.detail:
+                words = f"{words} ({event.detail})"
+            main.relay_state(words, False)
+            if event.state == "offline":
+                self.app.notify(
+                    f"Lost the relay ({event.detail or 'no answer'}); reconnecting by itself.",
+                    severity="warning",
+                )
+        elif isinstance(event, LinkLive):
+            self.live = True
+            main.relay_state("relay: live", True)
+            main.schedule_refresh()
+        elif isinstance(event, LinkGap):
+            self.app.inbox.note_gap(event.since, event.oldest)
+            self.app.notify(
+                "Some older entries were purged on the relay before this console caught up.",
+                severity="warning",
+                timeout=8,
+            )
+
+    def _entry_applied(self, change: Any) -> None:
+        if change.ignored:
+            return
+        self.app.main.conversation_changed(change.conversation_id)
+        if not self.live:
+            return  # the backlog: one refresh, no fanfare
+        if change.new_from_buyer:
+            self._notify(change)
+        elif change.notice is not None:
+            self.app.notify(change.notice.text, title="Kenar", severity="warning", timeout=10)
+
+    def _notify(self, change: Any) -> None:
+        summary = self.app.inbox.conversation(change.conversation_id)
+        bidi = self.app.settings.bidi
+        where = (summary.post_title or summary.post_token or "") if summary else ""
+        preview = change.item.text if change.item is not None else "new message"
+        self.app.notify_new_message(display(where, bidi=bidi) or "New message", display(preview, bidi=bidi))
+
+    def outbox_changed(self, item: Any) -> None:
+        """Outbox.on_change: the reply's state shows in its history and the status bar."""
+        self.outbox_states[item.ref] = item.state
+        if item.state == "sent":
+            self.outbox_states.pop(item.ref, None)
+        main = self.app.main
+        main.conversation_changed(item.conversation_id)
+        self._summarise()
+        if item.state == "failed":
+            self.app.notify(item.reason or "the reply was not sent", title="Reply failed", severity="error")
+
+    def _summarise(self) -> None:
+        counts: dict[str, int] = {}
+        for state in self.outbox_states.values():
+            counts[state] = counts.get(state, 0) + 1
+        parts = [f"{n} {state}" for state, n in sorted(counts.items())]
+        self.app.main.outbox_summary(f"outbox: {', '.join(parts)}" if parts else "")

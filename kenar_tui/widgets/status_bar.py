@@ -1,0 +1,36 @@
+"""The bottom line: the relay connection, the outbox and the most useful keys."""
+
+from __future__ import annotations
+
+from textual.reactive import reactive
+from textual.widget import Widget
+
+
+class StatusBar(Widget):
+    """Relay state on the left, outbox counts in the middle, key hints on the right."""
+
+    DEFAULT_CSS = """
+    StatusBar {
+        height: 1;
+        background: $panel;
+        color: $text-muted;
+        padding: 0 1;
+    }
+    """
+
+    relay: reactive[str] = reactive("relay: connecting…")
+    relay_ok: reactive[bool] = reactive(False)
+    outbox: reactive[str] = reactive("")
+    hints: reactive[str] = reactive("")
+
+    def render(self) -> str:
+        colour = "$success" if self.relay_ok else "$warning"
+        parts = [f"[{colour}]●[/] {self._escape(self.relay)}"]
+        if self.outbox:
+            parts.append(self._escape(self.outbox))
+        left = "  ".join(parts)
+        return f"{left}  [dim]{self._escape(self.hints)}[/]" if self.hints else left
+
+    @staticmethod
+    def _escape(text: str) -> str:
+        return text.replace("[", "\\[")

@@ -1,0 +1,1 @@
+"""kenar-relay: Divar's webhooks in, a durable shared timeline, websockets out to consoles."""

@@ -1,0 +1,203 @@
+"""`RelayConfig`: every setting of the relay, in one pydantic-settings model.
+
+Precedence, highest first: command-line flags (passed as keyword overrides), environment
+variables `KENAR_RELAY_<FIELD>`, an optional TOML file (`--config`, `KENAR_RELAY_CONFIG`, or
+`relay.toml` in the platform's config directory when it exists), then the defaults below.
+Lists (`allow_ip`, `trusted_proxies`) are comma-separated in the environment.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import string
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Annotated, Any
+
+import platformdirs
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from kenar_tui.errors import ConfigError
+
+APP_NAME = "kenar-relay"
+
+# Divar's documented egress addresses for events and start-URL requests.
+IP_PRESETS: dict[str, tuple[str, ...]] = {
+    "divar": ("78.111.6.41/32", "78.111.6.42/32", "78.111.6.43/32", "31.214.250.128/27"),
+}
+
+# The names a start-URL template may use besides the button's own data keys.
+TEMPLATE_FIELDS = ("post_token", "conversation_id", "user_side", "source")
+
+_toml_file: ContextVar[Path | None] = ContextVar("relay_toml_file", default=None)
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def default_config_file() -> Path:
+    return platformdirs.user_config_path(APP_NAME) / "relay.toml"
+
+
+def _split_list(value: Any) -> Any:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class RelayConfig(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KENAR_RELAY_", extra="forbid")
+
+    identification_key: SecretStr | None = None
+    client_token: SecretStr | None = None
+    client_token_name: str = "console"
+    host: str = "127.0.0.1"
+    port: int = Field(8765, ge=0, le=65535)
+    data_dir: Path = Field(default_factory=lambda: platformdirs.user_data_path(APP_NAME))
+    ssl_certfile: Path | None = None
+    ssl_keyfile: Path | None = None
+    allow_ip: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    server_link_url: str | None = None
+    max_body_bytes: int = Field(256 * 1024, ge=1024)
+    body_timeout: float = Field(10.0, gt=0)
+    max_json_depth: int = Field(64, ge=4, le=500)
+    retention_hours: float = Field(72.0, gt=0)
+    purge_interval: float = Field(60.0, gt=0)
+    max_db_mb: int = Field(0, ge=0)
+    console_queue: int = Field(4096, ge=8)
+    ping_interval: float = Field(20.0, gt=0)
+    ping_timeout: float = Field(20.0, gt=0)
+    hello_timeout: float = Field(10.0, gt=0)
+    drain_timeout: float = Field(8.0, gt=0, le=9.5)
+    log_level: str = "info"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        toml = _toml_file.get()
+        if toml is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml))
+        return tuple(sources)
+
+    @field_validator("allow_ip", "trusted_proxies", mode="before")
+    @classmethod
+    def _lists(cls, value: Any) -> Any:
+        return _split_list(value)
+
+    @field_validator("allow_ip", "trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        expanded: list[str] = []
+        for item in value:
+            if item.lower() in IP_PRESETS:
+                expanded.extend(IP_PRESETS[item.lower()])
+                continue
+            try:
+                expanded.append(str(ipaddress.ip_network(item, strict=False)))
+            except ValueError:
+                presets = ", ".join(IP_PRESETS)
+                raise ValueError(f"{item!r} is neither an address, a CIDR nor a preset ({presets})") from None
+        return expanded
+
+    @field_validator("server_link_url")
+    @classmethod
+    def _template(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("the start-URL template must begin with https:// (or http://)")
+        try:
+            parsed = list(string.Formatter().parse(value))
+        except ValueError as exc:
+            raise ValueError(f"the start-URL template is malformed: {exc}") from None
+        for _, name, spec, conversion in parsed:
+            if name is None:
+                continue
+            if not name.isidentifier() or spec or conversion:
+                raise ValueError(
+                    f"the start-URL template field {{{name}}} must be a plain name such as "
+                    "{post_token} or a key of the button's data"
+                )
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        value = value.lower()
+        if value not in ("debug", "info", "warning", "error"):
+            raise ValueError("log_level is one of debug, info, warning, error")
+        return value
+
+    @property
+    def allowed_networks(self) -> list[Network]:
+        return [ipaddress.ip_network(item) for item in self.allow_ip]
+
+    @property
+    def proxy_networks(self) -> list[Network]:
+        return [ipaddress.ip_network(item) for item in self.trusted_proxies]
+
+    @property
+    def tls(self) -> bool:
+        return self.ssl_certfile is not None
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "timeline.sqlite3"
+
+    @property
+    def tokens_path(self) -> Path:
+        return self.data_dir / "tokens.json"
+
+    def require_serving(self) -> None:
+        """Raise ConfigError with one line when something needed to serve is missing."""
+        if self.identification_key is None or not self.identification_key.get_secret_value():
+            raise ConfigError(
+                "no identification key: set KENAR_RELAY_IDENTIFICATION_KEY to the value "
+                "entered in the Kenar panel (or identification_key in the TOML file)"
+            )
+        if (self.ssl_certfile is None) != (self.ssl_keyfile is None):
+            raise ConfigError("--ssl-certfile and --ssl-keyfile go together; give both or neither")
+        for path in (self.ssl_certfile, self.ssl_keyfile):
+            if path is not None and not path.is_file():
+                raise ConfigError(f"the TLS file {path} does not exist")
+
+    @classmethod
+    def load(cls, config_file: Path | None = None, **overrides: Any) -> RelayConfig:
+        """Build the config; ConfigError names the file or the setting that is wrong."""
+        path = config_file
+        if path is None and os.environ.get("KENAR_RELAY_CONFIG"):
+            path = Path(os.environ["KENAR_RELAY_CONFIG"])
+        if path is not None and not path.is_file():
+            raise ConfigError(f"the config file {path} does not exist")
+        if path is None and default_config_file().is_file():
+            path = default_config_file()
+        flags = {key: value for key, value in overrides.items() if value is not None}
+        token = _toml_file.set(path)
+        try:
+            return cls(**flags)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"]) or "config"
+            origin = f" (from {path})" if path is not None else ""
+            message = str(first["msg"]).removeprefix("Value error, ")
+            raise ConfigError(f"setting {where}{origin}: {message}") from None
+        except ValueError as exc:  # a TOML syntax error names its line
+            raise ConfigError(f"the config file {path} is not valid TOML: {exc}") from None
+        finally:
+            _toml_file.reset(token)

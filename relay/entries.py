@@ -1,0 +1,177 @@
+"""Timeline entries made from Divar's requests and from consoles' posts (docs/protocol.md).
+
+An entry made from a Divar request keeps Divar's body unchanged under `raw`, beside its
+normalised form under `data`. Nothing Divar sends is refused for its shape: an unknown type
+or a malformed known one becomes an `unknown` entry with a reason, so Divar never retries it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from kenar_tui.errors import ProtocolError
+from kenar_tui.kenar import (
+    PaymentTransactionEvent,
+    PostUpdateEvent,
+    ServerLinkRequest,
+    UnknownEvent,
+    UserAccessRevocationEvent,
+    event_message,
+    parse_event,
+)
+
+# Kinds only the relay makes; a console may not post them.
+RELAY_KINDS = frozenset(
+    {"message", "post_update", "access_revocation", "payment", "unknown", "button_pressed"}
+)
+_CONSOLE_KIND = re.compile(r"[a-z][a-z0-9_]{0,31}")
+# Keys the relay sets itself on a console's entry, whatever the console sent.
+_RELAY_KEYS = ("received_at", "raw", "author", "event_type")
+
+
+@dataclass(frozen=True, slots=True)
+class NewEntry:
+    """An entry to append, the key it is deduplicated by, and the event type for metrics."""
+
+    entry: dict[str, Any]
+    dedupe: str | None
+    event_type: str
+
+
+def _entry(kind: str, *, data: dict[str, Any], raw: Any = None, **keys: Any) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "kind": kind,
+        "conversation_id": keys.get("conversation_id"),
+        "post_token": keys.get("post_token"),
+        "event_type": keys.get("event_type"),
+        "data": data,
+        "author": keys.get("author"),
+    }
+    if raw is not None:
+        entry["raw"] = raw
+    return entry
+
+
+def body_digest(body: Any) -> str:
+    """The same for the same JSON whatever the key order: dedupes a redelivered body."""
+    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def entry_from_event(body: dict[str, Any]) -> NewEntry:
+    """The entry for one authenticated webhook body (a JSON object), never refusing it."""
+    raw_type = body.get("type")
+    event_type = raw_type if isinstance(raw_type, str) and raw_type else None
+    by_body = f"body:{body_digest(body)}"
+    try:
+        event = parse_event(body)
+    except ProtocolError as exc:
+        return NewEntry(
+            _entry("unknown", data={"reason": str(exc)}, raw=body, event_type=event_type),
+            by_body,
+            event_type or "none",
+        )
+    message = event_message(event)
+    if message is not None:
+        entry = _entry(
+            "message",
+            data=message.wire(),
+            raw=body,
+            conversation_id=message.conversation_id,
+            post_token=message.post_token,
+            event_type=event_type,
+        )
+        return NewEntry(entry, f"message:{message.id}", event.type)
+    if isinstance(event, PostUpdateEvent):
+        update = event.post_update
+        entry = _entry(
+            "post_update",
+            data=update.model_dump(mode="json"),
+            raw=body,
+            post_token=update.post.token,
+            event_type=event_type,
+        )
+    elif isinstance(event, UserAccessRevocationEvent):
+        entry = _entry(
+            "access_revocation",
+            data=event.user_access_revocation.model_dump(mode="json"),
+            raw=body,
+            event_type=event_type,
+        )
+    elif isinstance(event, PaymentTransactionEvent):
+        entry = _entry("payment", data=event.transaction, raw=body, event_type=event_type)
+    else:
+        assert isinstance(event, UnknownEvent)
+        reason = f"the event type {event.type} is not known to this relay"
+        entry = _entry("unknown", data={"reason": reason}, raw=body, event_type=event_type)
+    return NewEntry(entry, by_body, event.type)
+
+
+def entry_from_button(
+    request: ServerLinkRequest, body: dict[str, Any], *, api_version: int, url: str
+) -> dict[str, Any]:
+    """The `button_pressed` entry for a start-URL request."""
+    data = {**request.model_dump(mode="json"), "api_version": api_version, "url": url}
+    return _entry(
+        "button_pressed",
+        data=data,
+        raw=body,
+        conversation_id=request.conversation_id,
+        post_token=request.post_token,
+    )
+
+
+def render_start_url(template: str, request: ServerLinkRequest) -> str:
+    """The template with the request's fields and the button's data keys, each URL-encoded."""
+    values: dict[str, str] = {}
+    for key, value in request.extra_data.items():
+        values[str(key)] = _as_text(value)
+    for name in ("post_token", "conversation_id", "user_side", "source"):
+        values[name] = _as_text(getattr(request, name))
+    return template.format_map(_Encoded(values))
+
+
+def _as_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+class _Encoded(dict[str, str]):
+    """URL-encodes every value; a name the request does not carry becomes empty."""
+
+    def __getitem__(self, key: str) -> str:
+        return quote(super().get(key, ""), safe="")
+
+
+class PostRefused(ValueError):
+    """A console's `post` frame that cannot become an entry; the message says why."""
+
+
+def entry_from_post(posted: Any, *, author: str) -> dict[str, Any]:
+    """The entry for a console's `post` frame: its own keys, with the relay's keys set."""
+    if not isinstance(posted, dict):
+        raise PostRefused("`entry` must be a JSON object")
+    kind = posted.get("kind", "reply")
+    if not isinstance(kind, str) or not _CONSOLE_KIND.fullmatch(kind):
+        raise PostRefused("`entry.kind` must be a lowercase word such as reply")
+    if kind in RELAY_KINDS:
+        raise PostRefused(f"entries of kind {kind} are made by the relay, not posted")
+    for key in ("conversation_id", "post_token"):
+        if posted.get(key) is not None and not isinstance(posted[key], str):
+            raise PostRefused(f"`entry.{key}` must be a string or null")
+    data = posted.get("data", {})
+    if not isinstance(data, dict):
+        raise PostRefused("`entry.data` must be a JSON object")
+    entry = {key: value for key, value in posted.items() if key not in _RELAY_KEYS}
+    entry.update(kind=kind, data=data, author=author, event_type=None)
+    entry.setdefault("conversation_id", None)
+    entry.setdefault("post_token", None)
+    return entry

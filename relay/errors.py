@@ -1,0 +1,73 @@
+"""The exceptions the relay raises, drawn as a hierarchy under kenar-tui's own.
+
+    KenarTuiError                       (kenar_tui.errors)
+    ├── ConfigError                     a setting, flag or TOML file is invalid (kenar_tui.errors)
+    └── RelayError
+        ├── StoreError                  the store could not write or read durably (answered 503)
+        │   └── StoreClosed             the store is closed or closing (shutdown)
+        ├── RequestRejected             a request the relay refuses with a 4xx and a sentence
+        │   ├── BadRequest              400: not JSON, invalid UTF-8, nested too deeply, bad shape
+        │   ├── Unauthorized            401: wrong or missing identification key or console token
+        │   ├── Forbidden               403: the sender's address is not allowed
+        │   ├── RequestTimeout          408: the body did not arrive in time
+        │   └── BodyTooLarge            413: the body is over the limit
+        └── TokenError                  a console-token command failed (unknown name, bad name)
+
+Messages are safe to log and show: none carries a key, a token or chat content.
+"""
+
+from __future__ import annotations
+
+from kenar_tui.errors import KenarTuiError
+
+
+class RelayError(KenarTuiError):
+    """The base of every error the relay raises on purpose."""
+
+
+class StoreError(RelayError):
+    """The store could not durably write (disk full, I/O error) or read."""
+
+
+class StoreClosed(StoreError):
+    """The store is closed, or closing and taking no more writes."""
+
+
+class RequestRejected(RelayError):
+    """A request refused with a 4xx status; the message is the sentence sent back."""
+
+    status = 400
+    reason = "bad_request"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class BadRequest(RequestRejected):
+    status = 400
+    reason = "bad_request"
+
+
+class Unauthorized(RequestRejected):
+    status = 401
+    reason = "unauthorized"
+
+
+class Forbidden(RequestRejected):
+    status = 403
+    reason = "forbidden"
+
+
+class RequestTimeout(RequestRejected):
+    status = 408
+    reason = "timeout"
+
+
+class BodyTooLarge(RequestRejected):
+    status = 413
+    reason = "too_large"
+
+
+class TokenError(RelayError):
+    """A console-token command failed: an unknown or invalid name."""

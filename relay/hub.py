@@ -1,0 +1,117 @@
+"""Fan-out of committed entries to the connected consoles, never slowing intake.
+
+The store calls `publish` from its writer, in `seq` order, right after each commit. Each
+console has a bounded queue: publishing only appends to it (no awaiting), and a console
+whose queue would overflow is cut off instead (its session closes it with 1013, and the
+console resumes from its last `seq`). Memory per console is bounded by `queue_limit`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable
+from types import TracebackType
+from typing import Self
+
+from relay.metrics import Metrics
+from relay.store import StoredEntry
+
+CloseConsole = Callable[[int, str], Awaitable[None]]
+
+
+class Subscription:
+    """One console's live queue; `wake` is set whenever there is something for it."""
+
+    def __init__(self, limit: int, wake: asyncio.Event) -> None:
+        self._queue: deque[StoredEntry] = deque()
+        self._limit = limit
+        self._wake = wake
+        self.cut_off = False
+        self.peak = 0
+
+    def offer(self, entries: list[StoredEntry]) -> bool:
+        if self.cut_off:
+            return False
+        if len(self._queue) + len(entries) > self._limit:
+            self.cut_off = True
+            self._queue.clear()  # the console resumes from the store; free the memory now
+            self._wake.set()
+            return False
+        self._queue.extend(entries)
+        self.peak = max(self.peak, len(self._queue))
+        self._wake.set()
+        return True
+
+    def take(self) -> list[StoredEntry]:
+        items = list(self._queue)
+        self._queue.clear()
+        return items
+
+
+class Hub:
+    """The live subscriptions and the open console sessions (closed with 1001 on shutdown)."""
+
+    def __init__(self, *, logger: logging.Logger, metrics: Metrics, queue_limit: int) -> None:
+        self._log = logger
+        self._metrics = metrics
+        self._limit = queue_limit
+        self._subscriptions: set[Subscription] = set()
+        self._sessions: dict[object, CloseConsole] = {}
+        self._closed = False
+        self.peak_queue = 0
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def console_count(self) -> int:
+        return len(self._sessions)
+
+    def publish(self, entries: list[StoredEntry]) -> None:
+        for subscription in list(self._subscriptions):
+            if not subscription.offer(entries):
+                self._subscriptions.discard(subscription)
+                self._metrics.consoles_cut_off += 1
+                self._log.warning("console too slow, cut off queue_limit=%d", self._limit)
+            self.peak_queue = max(self.peak_queue, subscription.peak)
+
+    def subscribe(self, wake: asyncio.Event) -> Subscription:
+        subscription = Subscription(self._limit, wake)
+        self._subscriptions.add(subscription)
+        return subscription
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        self._subscriptions.discard(subscription)
+
+    def join(self, session: object, close: CloseConsole) -> None:
+        self._sessions[session] = close
+
+    def leave(self, session: object) -> None:
+        self._sessions.pop(session, None)
+
+    async def close_all(self, code: int = 1001, reason: str = "the relay is shutting down") -> None:
+        """Close every console session; each closes its websocket with `code`."""
+        self._closed = True
+        closers = list(self._sessions.values())
+        if closers:
+            self._log.info("closing consoles count=%d code=%d", len(closers), code)
+            await asyncio.gather(*(close(code, reason) for close in closers), return_exceptions=True)
+
+    async def aclose(self) -> None:
+        if not self._closed or self._sessions:
+            await self.close_all()
+        self._subscriptions.clear()

@@ -1,0 +1,88 @@
+"""Reading a request body defensively: a size cap, a time limit, strict UTF-8 JSON, bounded depth.
+
+A body over the cap is refused from its `Content-Length` before a byte of it is read, and
+while streaming as soon as the count passes the cap (for chunked or lying senders). A body
+that drips is cut off by the read timeout, so a slow sender holds one task, not the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from starlette.requests import ClientDisconnect, Request
+
+from relay.errors import BadRequest, BodyTooLarge, RequestTimeout
+
+
+async def read_body(request: Request, *, limit: int, timeout: float) -> bytes:
+    """The whole body, or BodyTooLarge (413), RequestTimeout (408), BadRequest (400)."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.strip().isdigit():
+            raise BadRequest("the Content-Length header is not a number")
+        if int(declared) > limit:
+            raise BodyTooLarge(f"the body is larger than the limit of {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async with asyncio.timeout(timeout):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise BodyTooLarge(f"the body is larger than the limit of {limit} bytes")
+                chunks.append(chunk)
+    except TimeoutError:
+        raise RequestTimeout(f"the body did not arrive within {timeout:g} s") from None
+    except ClientDisconnect:
+        raise BadRequest("the connection closed before the body was complete") from None
+    return b"".join(chunks)
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def parse_json(body: bytes, *, max_depth: int) -> Any:
+    """Strict JSON from UTF-8 bytes: no NaN/Infinity, no unpaired surrogates, bounded nesting."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequest("the body is not valid UTF-8") from None
+    try:
+        value = json.loads(text, parse_constant=_no_constants)
+    except RecursionError:
+        raise BadRequest(f"the JSON is nested more than {max_depth} levels deep") from None
+    except ValueError:
+        raise BadRequest("the body is not valid JSON") from None
+    if _depth_over(value, max_depth):
+        raise BadRequest(f"the JSON is nested more than {max_depth} levels deep")
+    if "\\u" in text and _has_lone_surrogate(value):
+        raise BadRequest("the JSON contains an unpaired surrogate escape (not valid Unicode)")
+    return value
+
+
+def _depth_over(value: Any, max_depth: int) -> bool:
+    """Whether nesting exceeds `max_depth`, walked iteratively (no recursion to exhaust)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > max_depth:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False

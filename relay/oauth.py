@@ -1,0 +1,106 @@
+"""`GET /oauth/callback`: Divar's OAuth redirect, handed only to the console that asked for it.
+
+A console announces a `state` over its websocket (`oauth_state`); when the browser lands here
+with that `state`, the `code` (or Divar's `error`) goes to that connection alone, once. The
+page never echoes the code, and asks the browser not to cache it or leak it as a referrer.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+Deliver = Callable[[dict[str, Any]], None]
+
+MAX_STATES_PER_CONSOLE = 8
+
+_PAGE = """<!doctype html>
+<html lang="fa" dir="rtl"><head><meta charset="utf-8">
+<meta name="referrer" content="no-referrer">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>body{{font-family:sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;
+line-height:1.7}}p.en{{direction:ltr;text-align:left;color:#555}}</style></head>
+<body><h1>{title}</h1><p>{fa}</p><p class="en">{en}</p></body></html>
+"""
+
+
+def page(status: int, title: str, fa: str, en: str) -> HTMLResponse:
+    return HTMLResponse(
+        _PAGE.format(title=title, fa=fa, en=en),
+        status_code=status,
+        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+    )
+
+
+class OAuthWaiters:
+    """Which console connection waits for which `state`."""
+
+    def __init__(self) -> None:
+        self._waiting: dict[str, tuple[object, Deliver]] = {}
+
+    def announce(self, owner: object, state: str, deliver: Deliver) -> bool:
+        """Register `state` for `owner`; False when the owner already waits for too many."""
+        mine = sum(1 for who, _ in self._waiting.values() if who is owner)
+        if state not in self._waiting and mine >= MAX_STATES_PER_CONSOLE:
+            return False
+        self._waiting[state] = (owner, deliver)
+        return True
+
+    def forget(self, owner: object) -> None:
+        for state in [s for s, (who, _) in self._waiting.items() if who is owner]:
+            del self._waiting[state]
+
+    def deliver(self, state: str, frame: dict[str, Any]) -> bool:
+        waiter = self._waiting.pop(state, None)
+        if waiter is None:
+            return False
+        waiter[1](frame)
+        return True
+
+
+async def oauth_callback(request: Request, waiters: OAuthWaiters, log: logging.Logger) -> HTMLResponse:
+    params = request.query_params
+    state = params.get("state", "")
+    code = params.get("code", "")
+    error = params.get("error", "")
+    if not state or (not code and not error):
+        log.info("oauth callback refused reason=incomplete")
+        return page(
+            400,
+            "نشانی ناقص است",
+            "این نشانی ورود، code یا state ندارد. ورود را از ترمینال دوباره شروع کنید.",
+            "This login address lacks its code or state. Start the login again from the terminal.",
+        )
+    frame: dict[str, Any] = {"type": "oauth", "state": state}
+    if code:
+        frame["code"] = code
+    else:
+        frame["error"] = error[:200]
+    if not waiters.deliver(state, frame):
+        log.info("oauth callback refused reason=unknown_state")
+        return page(
+            400,
+            "ورود ناشناخته",
+            "هیچ کنسولی منتظر این ورود نیست (شاید منقضی شده). ورود را از ترمینال دوباره شروع کنید.",
+            "No console is waiting for this login (it may have expired). "
+            "Start the login again from the terminal.",
+        )
+    log.info("oauth callback delivered granted=%s", "yes" if code else "no")
+    if not code:
+        return page(
+            200,
+            "دسترسی داده نشد",
+            "دیوار دسترسی را نداد. به ترمینال برگردید؛ آنجا علت را می‌بینید.",
+            "Divar did not grant access. Go back to your terminal to see why.",
+        )
+    return page(
+        200,
+        "ورود انجام شد",
+        "به ترمینال برگردید؛ kenar-tui ورود را تمام می‌کند. این صفحه را می‌توانید ببندید.",
+        "Go back to your terminal: kenar-tui finishes the login. You may close this page.",
+    )

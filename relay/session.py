@@ -1,0 +1,278 @@
+"""One console's websocket, from `hello` to close (the protocol is in docs/protocol.md).
+
+Backlog then live, without a gap or a repeat: the backlog is streamed from the store in
+batches; then the console subscribes to the hub and reads the store once more from the last
+`seq` sent, which covers whatever committed in between; live entries at or below the last
+`seq` sent are skipped. One task writes to the socket (the sender); the reader only queues
+control frames for it, so frames never interleave.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections import deque
+from typing import Any
+
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from kenar_tui import __version__
+from relay.context import RelayContext
+from relay.entries import PostRefused, entry_from_post
+from relay.errors import StoreError
+from relay.hub import Subscription
+from relay.store import StoredEntry
+
+CLOSE_GOING_AWAY = 1001
+CLOSE_UNSUPPORTED = 1003
+CLOSE_INVALID_DATA = 1007
+CLOSE_POLICY = 1008
+CLOSE_TRY_AGAIN = 1013
+MAX_REF = 200
+MAX_OPERATOR = 64
+
+
+class _Close(Exception):
+    def __init__(self, code: int, reason: str, error: str | None = None) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+        self.error = error
+
+
+def _entry_frame(stored: StoredEntry) -> str:
+    # The payload is already the entry's JSON text: no decode and re-encode per frame.
+    return f'{{"type":"entry","seq":{stored.seq},"entry":{stored.payload}}}'
+
+
+def _frame(**fields: Any) -> str:
+    return json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
+
+
+class ConsoleSession:
+    def __init__(self, ws: WebSocket, ctx: RelayContext, *, token_name: str) -> None:
+        self._ws = ws
+        self._ctx = ctx
+        self._token_name = token_name
+        self._log = ctx.logger
+        self._control: deque[str] = deque()
+        self._wake = asyncio.Event()
+        self._closing: _Close | None = None
+        self._closed = asyncio.Event()
+        self._stop = asyncio.Event()
+        self.operator = token_name
+        self.acked = 0
+
+    async def run(self) -> None:
+        ctx = self._ctx
+        await self._ws.accept()
+        ctx.hub.join(self, self.close)
+        self._log.info("console connected name=%s", self._token_name)
+        work = asyncio.create_task(self._work())
+        stop = asyncio.create_task(self._stop.wait())
+        try:
+            await asyncio.wait({work, stop}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (work, stop):
+                task.cancel()
+            outcome, _ = await asyncio.gather(work, stop, return_exceptions=True)
+            if isinstance(outcome, BaseException):
+                exc = outcome
+                if isinstance(exc, _Close):
+                    self._closing = self._closing or exc
+                elif not isinstance(exc, WebSocketDisconnect | OSError | asyncio.CancelledError):
+                    self._log.error("console session failed error=%s", type(exc).__name__)
+            ctx.hub.leave(self)
+            ctx.oauth.forget(self)
+            await self._finish()
+            self._log.info("console gone name=%s acked=%d", self._token_name, self.acked)
+
+    async def _work(self) -> None:
+        since = await self._hello()
+        sender = asyncio.create_task(self._send_timeline(since))
+        reader = asyncio.create_task(self._read_frames())
+        try:
+            await asyncio.wait({sender, reader}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (sender, reader):
+                task.cancel()
+            closing: _Close | None = None
+            for exc in await asyncio.gather(sender, reader, return_exceptions=True):
+                if isinstance(exc, _Close) and closing is None:
+                    closing = exc
+                elif isinstance(exc, Exception) and not isinstance(
+                    exc, _Close | WebSocketDisconnect | OSError
+                ):
+                    self._log.error("console session failed error=%s", type(exc).__name__)
+        if closing is not None:
+            raise closing
+
+    async def close(self, code: int, reason: str) -> None:
+        """Close from outside (shutdown): stop the work, send the close frame, wait for the end."""
+        self._closing = self._closing or _Close(code, reason)
+        self._stop.set()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(3):
+                await self._closed.wait()
+
+    async def _finish(self) -> None:
+        close = self._closing
+        try:
+            async with asyncio.timeout(3):
+                if close is not None:
+                    if close.error:
+                        await self._ws.send_text(_frame(type="error", message=close.error))
+                    await self._ws.close(close.code, close.reason)
+                else:
+                    await self._ws.close(1000)
+        except (TimeoutError, WebSocketDisconnect, OSError, RuntimeError):
+            pass
+        finally:
+            self._closed.set()
+
+    # --- receiving ----------------------------------------------------------------------------
+
+    async def _receive_frame(self) -> dict[str, Any]:
+        message = await self._ws.receive()
+        if message["type"] == "websocket.disconnect":
+            raise WebSocketDisconnect(message.get("code", 1000))
+        text = message.get("text")
+        if text is None:
+            raise _Close(CLOSE_UNSUPPORTED, "frames are JSON text", "binary frames are not used")
+        try:
+            frame = json.loads(text)
+        except ValueError:
+            raise _Close(CLOSE_INVALID_DATA, "frames are JSON text", "a frame is not JSON") from None
+        if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
+            raise _Close(CLOSE_POLICY, "bad frame", "every frame is a JSON object with a type")
+        return frame
+
+    async def _hello(self) -> int:
+        ctx = self._ctx
+        try:
+            async with asyncio.timeout(ctx.config.hello_timeout):
+                frame = await self._receive_frame()
+        except TimeoutError:
+            raise _Close(CLOSE_POLICY, "no hello", "the first frame must be hello") from None
+        since = frame.get("since")
+        if frame["type"] != "hello":
+            raise _Close(CLOSE_POLICY, "no hello", "the first frame must be hello")
+        if not isinstance(since, int) or isinstance(since, bool) or since < 0:
+            raise _Close(CLOSE_POLICY, "bad hello", "hello.since must be an integer >= 0")
+        operator = frame.get("operator")
+        if operator is not None:
+            if not isinstance(operator, str) or not operator.strip() or len(operator) > MAX_OPERATOR:
+                raise _Close(CLOSE_POLICY, "bad hello", "hello.operator must be a short name")
+            self.operator = operator.strip()
+        try:
+            head = await ctx.store.head()
+            oldest = await ctx.store.oldest()
+        except StoreError:
+            raise _Close(CLOSE_TRY_AGAIN, "store unavailable", None) from None
+        since = min(since, head)  # a cursor past the head means "only what is new"
+        await self._ws.send_text(
+            _frame(type="welcome", head=head, oldest=oldest, relay=__version__, operator=self.operator)
+        )
+        resume_at = oldest if oldest else head + 1
+        if since < head and resume_at > since + 1:
+            await self._ws.send_text(_frame(type="gap", since=since, oldest=resume_at))
+        return since
+
+    async def _read_frames(self) -> None:
+        while True:
+            frame = await self._receive_frame()
+            kind = frame["type"]
+            if kind == "post":
+                await self._post(frame)
+            elif kind == "oauth_state":
+                self._oauth_state(frame)
+            elif kind == "ack":
+                seq = frame.get("seq")
+                if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
+                    raise _Close(CLOSE_POLICY, "bad frame", "ack.seq must be an integer >= 0")
+                self.acked = max(self.acked, seq)
+            elif kind == "hello":
+                raise _Close(CLOSE_POLICY, "bad frame", "hello is sent once, first")
+            else:
+                raise _Close(CLOSE_POLICY, "bad frame", f"unknown frame type {kind[:40]}")
+
+    def _queue(self, text: str) -> None:
+        self._control.append(text)
+        self._wake.set()
+
+    async def _post(self, frame: dict[str, Any]) -> None:
+        ref = frame.get("ref")
+        if not isinstance(ref, str) or not ref or len(ref) > MAX_REF:
+            raise _Close(CLOSE_POLICY, "bad frame", "post.ref must be a non-empty string")
+        try:
+            entry = entry_from_post(frame.get("entry"), author=self.operator)
+        except PostRefused as exc:
+            raise _Close(CLOSE_POLICY, "bad frame", f"post refused: {exc}") from None
+        try:
+            appended = await self._ctx.store.append(
+                entry, dedupe=f"post:{self._token_name}:{ref}"
+            )
+        except StoreError:
+            self._ctx.metrics.store_failures += 1
+            message = "the relay could not store the entry; post it again later"
+            self._queue(_frame(type="post_failed", ref=ref, message=message))
+            return
+        self._ctx.metrics.stored += 0 if appended.duplicate else 1
+        self._queue(_frame(type="posted", ref=ref, seq=appended.seq))
+
+    def _oauth_state(self, frame: dict[str, Any]) -> None:
+        state = frame.get("state")
+        if not isinstance(state, str) or not 8 <= len(state) <= 512:
+            raise _Close(CLOSE_POLICY, "bad frame", "oauth_state.state must be 8 to 512 characters")
+        if not self._ctx.oauth.announce(self, state, lambda f: self._queue(_frame(**f))):
+            raise _Close(CLOSE_POLICY, "bad frame", "too many logins waiting on one connection")
+
+    # --- sending ------------------------------------------------------------------------------
+
+    async def _flush_control(self) -> None:
+        while self._control:
+            await self._ws.send_text(self._control.popleft())
+
+    async def _send_timeline(self, since: int) -> None:
+        ctx = self._ctx
+        last = await self._send_stored(since)
+        subscription = ctx.hub.subscribe(self._wake)
+        try:
+            last = await self._send_stored(last)
+            await self._ws.send_text(_frame(type="live", seq=last))
+            await self._send_live(subscription, last)
+        finally:
+            ctx.hub.unsubscribe(subscription)
+
+    async def _send_stored(self, since: int) -> int:
+        last = since
+        try:
+            async with contextlib.aclosing(self._ctx.store.read(since, batch=500)) as batches:
+                async for batch in batches:
+                    for stored in batch:
+                        await self._ws.send_text(_entry_frame(stored))
+                        last = stored.seq
+                    await self._flush_control()
+        except StoreError:
+            raise _Close(CLOSE_TRY_AGAIN, "store unavailable; resume later") from None
+        return last
+
+    async def _send_live(self, subscription: Subscription, last: int) -> None:
+        metrics = self._ctx.metrics
+        while True:
+            self._wake.clear()
+            await self._flush_control()
+            if subscription.cut_off:
+                raise _Close(CLOSE_TRY_AGAIN, "too slow: reconnect and resume from your last seq")
+            entries = subscription.take()
+            for stored in entries:
+                if stored.seq <= last:
+                    continue
+                await self._ws.send_text(_entry_frame(stored))
+                last = stored.seq
+                metrics.observe_lag(time.time() - stored.received_at_us / 1e6)
+            if not entries and not self._control and not subscription.cut_off:
+                await self._wake.wait()

@@ -1,0 +1,123 @@
+"""Console tokens: named, stored hashed in `tokens.json` in the data directory, plus one from env.
+
+A token is shown once, when it is created; the file keeps only its SHA-256 (tokens are 256
+random bits, so a fast hash is enough). The relay re-reads the file when it changes, so a
+revoked token stops working for new connections without a restart.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import json
+import os
+import re
+import secrets
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from relay.errors import TokenError
+
+_NAME = re.compile(r"\w[\w.\-]{0,63}")
+TOKEN_PREFIX = "kr_"
+
+
+@dataclass(frozen=True, slots=True)
+class TokenInfo:
+    name: str
+    created_at: str
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+class TokenBook:
+    """The named tokens in `path`, and optionally one more from the environment."""
+
+    def __init__(self, path: Path, *, env_token: str | None = None, env_name: str = "console"):
+        self._path = path
+        self._env_digest = _digest(env_token) if env_token else None
+        self._env_name = env_name
+        self._cache: dict[str, dict[str, str]] = {}
+        self._stamp: tuple[int, int] | None = None
+
+    def _load(self) -> dict[str, dict[str, str]]:
+        try:
+            stat = self._path.stat()
+        except FileNotFoundError:
+            self._cache, self._stamp = {}, None
+            return self._cache
+        stamp = (stat.st_mtime_ns, stat.st_size)
+        if stamp != self._stamp:
+            try:
+                data = json.loads(self._path.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise TokenError(f"the token file {self._path} is unreadable: {exc}") from None
+            tokens = data.get("tokens", {}) if isinstance(data, dict) else {}
+            self._cache = tokens if isinstance(tokens, dict) else {}
+            self._stamp = stamp
+        return self._cache
+
+    def _save(self, tokens: dict[str, dict[str, str]]) -> None:
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tokens-", dir=self._path.parent)
+        try:
+            os.fchmod(fd, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump({"tokens": tokens}, handle, indent=2, ensure_ascii=False)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, self._path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+        self._stamp = None
+
+    def create(self, name: str) -> str:
+        """A new token for `name` (shown once); TokenError if the name is taken or invalid."""
+        if not _NAME.fullmatch(name):
+            raise TokenError(
+                "a token name is letters, digits, '.', '-' or '_' (at most 64), e.g. sara"
+            )
+        tokens = dict(self._load())
+        if name in tokens:
+            raise TokenError(f"a token named {name} exists; revoke it first")
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        created = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+        tokens[name] = {"sha256": _digest(token), "created_at": created}
+        self._save(tokens)
+        return token
+
+    def revoke(self, name: str) -> None:
+        tokens = dict(self._load())
+        if name not in tokens:
+            raise TokenError(f"no token is named {name}")
+        del tokens[name]
+        self._save(tokens)
+
+    def list(self) -> list[TokenInfo]:
+        return [
+            TokenInfo(name, str(info.get("created_at", "")))
+            for name, info in sorted(self._load().items())
+        ]
+
+    def identify(self, token: str) -> str | None:
+        """The name a presented token belongs to, or None; every comparison is constant-time."""
+        digest = _digest(token)
+        found: str | None = None
+        if self._env_digest is not None and hmac.compare_digest(digest, self._env_digest):
+            found = self._env_name
+        try:
+            tokens = self._load()
+        except TokenError:
+            tokens = {}
+        for name, info in tokens.items():
+            stored = str(info.get("sha256", ""))
+            if hmac.compare_digest(digest, stored) and found is None:
+                found = name
+        return found

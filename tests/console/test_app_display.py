@@ -1,0 +1,190 @@
+"""The console on a filled cache, without a relay: what the seller sees and the keys that move."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kenar_tui.app import KenarApp
+from kenar_tui.config import Settings
+from kenar_tui.credentials import CredentialStore
+from kenar_tui.factory import make_app
+from kenar_tui.keyring_memory import MemoryKeyring
+from kenar_tui.screens.help import HelpScreen
+from kenar_tui.screens.raw_json import RawJsonScreen
+from kenar_tui.screens.search import SearchScreen
+from tests.console.conftest import CAR, CID_CAR_1, CID_CAR_2, CID_FLAT, FIXED_NOW, FLAT
+
+SIZE = (100, 30)
+
+
+def build(inbox: Any, tmp_path: Path, **overrides: Any) -> KenarApp:
+    settings = Settings.load(tmp_path / "none.toml", data_dir=tmp_path / "data", **overrides)
+    return make_app(
+        settings,
+        inbox=inbox,
+        credentials=CredentialStore(MemoryKeyring()),
+        clock=lambda: FIXED_NOW,
+        welcome=False,
+    )
+
+
+def screen_lines(app: KenarApp) -> str:
+    return "\n".join(app.main.history.visible_text())
+
+
+async def test_each_message_type_reads_legibly(console_inbox: Any, tmp_path: Path) -> None:
+    """Text, image, location, contact, voice, file, video and unknown types each get a readable line."""
+    app = build(console_inbox, tmp_path, bidi=False)
+    async with app.run_test(size=(120, 60)) as pilot:
+        app.main.show_conversation(CID_CAR_1)
+        await pilot.pause()
+        text = screen_lines(app)
+    assert "سلام، ماشین هنوز موجوده؟" in text
+    assert "[image] 1280×960 · 240 KB" in text
+    assert "[location] 35.75700, 51.41000" in text
+    assert "openstreetmap.org/?mlat=35.757000&mlon=51.410000" in text
+    assert "[contact] رضا · +98912•••••89" in text  # masked by default
+    assert "+989123456789" not in text
+    assert "[voice] 0:42 · 50 KB" in text
+    assert "[file] سند.pdf · 1.0 MB" in text
+    assert "[video] 3.0 MB" in text
+    assert "unsupported message (STICKER) · v shows the raw JSON" in text
+
+
+async def test_phone_revealed_and_raw_json_a_key_away(console_inbox: Any, tmp_path: Path) -> None:
+    """p reveals the selected contact's phone; v opens the raw JSON of an unsupported message."""
+    app = build(console_inbox, tmp_path, bidi=False)
+    async with app.run_test(size=(120, 60)) as pilot:
+        app.main.show_conversation(CID_CAR_1)
+        history = app.main.history
+        history.focus()
+        await pilot.pause()
+        contact = next(i for i in range(history.count) if "[contact]" in str(history.item(i).text))
+        history.move_to(contact)
+        await pilot.press("p")
+        await pilot.pause()
+        assert "+989123456789" in screen_lines(app)
+        sticker = next(i for i in range(history.count) if history.item(i).message and history.item(i).message.type == "STICKER")
+        history.move_to(sticker)
+        await pilot.press("v")
+        await pilot.pause()
+        assert isinstance(app.screen, RawJsonScreen)
+        assert '"sticker_data"' in app.screen.text
+        await pilot.press("escape")
+
+
+async def test_unanswered_first_with_unread_counts(console_inbox: Any, tmp_path: Path) -> None:
+    """Posts with waiting buyers come first, longest wait first; each row shows its wait and unread count."""
+    app = build(console_inbox, tmp_path, bidi=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        listing = app.main.conversations
+        ids = listing.conversation_ids
+        lines = listing.visible_text()
+    # The car post has two waiting buyers (12 and 5 minutes); the flat was answered.
+    assert ids[:2] == [CID_CAR_1, CID_CAR_2] and ids[2] == CID_FLAT
+    assert "2 waiting · 40m" in lines[0]
+    # Opening the first conversation marked it read; the second keeps its unread count.
+    assert any("waits 5m" in line and "1 new" in line for line in lines)
+    assert console_inbox.conversation(CID_CAR_1).unread == 0
+    assert console_inbox.conversation(CID_CAR_2).unread == 1
+
+
+async def test_keys_move_between_conversations(console_inbox: Any, tmp_path: Path) -> None:
+    """Ctrl+N/Ctrl+B step through conversations; Ctrl+G goes to the next waiting buyer; u toggles unread."""
+    app = build(console_inbox, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.main.cid == CID_CAR_1  # the longest waiting buyer opens first
+        await pilot.press("ctrl+n")
+        assert app.main.cid == CID_CAR_2
+        await pilot.press("ctrl+n")
+        assert app.main.cid == CID_FLAT
+        await pilot.press("ctrl+b")
+        assert app.main.cid == CID_CAR_2
+        await pilot.press("ctrl+g")
+        assert app.main.cid == CID_CAR_1
+        assert app.focused is app.main.composer
+        await pilot.press("escape", "u")
+        assert console_inbox.conversation(CID_CAR_1).unread > 0
+        await pilot.press("u")
+        assert console_inbox.conversation(CID_CAR_1).unread == 0
+
+
+async def test_search_is_persian_aware_and_opens_the_hit(console_inbox: Any, tmp_path: Path) -> None:
+    """Searching with Arabic ي/ك and Latin digits finds Persian text; Enter opens it at that message."""
+    app = build(console_inbox, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+f")
+        assert isinstance(app.screen, SearchScreen)
+        await pilot.press(*"بازديد فردا ساعت 5")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.main.cid == CID_FLAT
+        item = app.main.history.current
+        assert "بازدید" in item.text
+
+
+async def test_help_lists_every_binding_with_keymap(console_inbox: Any, tmp_path: Path) -> None:
+    """F1 lists every binding; a keymap in the settings changes the key and the help says so."""
+    app = build(console_inbox, tmp_path, keymap={"conversation.next": "f6"})
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("f6")
+        assert app.main.cid == CID_CAR_2
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        rows = {row[3]: row for row in app.screen.rows}
+        assert rows["conversation.next"][0] == "f6"
+        for needed in ("composer.send", "search.open", "conversation.next_unanswered", "message.open", "message.copy", "conversation.export", "app.help"):
+            assert needed in rows
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_export_writes_the_conversation(console_inbox: Any, tmp_path: Path) -> None:
+    """e exports the open conversation to a text file and says where."""
+    app = build(console_inbox, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("e")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    files = list((tmp_path / "data" / "exports").glob("kenar-*.txt"))
+    assert len(files) == 1
+    text = files[0].read_text(encoding="utf-8")
+    assert "سلام، ماشین هنوز موجوده؟" in text and "+989123456789" in text
+    assert CAR in files[0].name
+
+
+async def test_open_conversation_by_id(console_inbox: Any, tmp_path: Path) -> None:
+    """Ctrl+O opens a conversation nobody wrote in yet, ready for the first message."""
+    app = build(console_inbox, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+o")
+        await pilot.press(*"new-conv-1")
+        await pilot.press("tab", *FLAT, "enter")
+        await pilot.pause()
+        assert app.main.cid == "new-conv-1"
+        assert app.focused is app.main.composer
+    summary = console_inbox.conversation("new-conv-1")
+    assert summary is not None and summary.post_token == FLAT
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 60)])
+async def test_layout_fits_small_and_large_terminals(console_inbox: Any, tmp_path: Path, size: tuple[int, int]) -> None:
+    """At 80x24 and at 200x60 the list, history, reply box and status bar are all on screen."""
+    app = build(console_inbox, tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        main = app.main
+        for widget in (main.conversations, main.history, main.composer, main.status):
+            region = widget.region
+            assert region.width > 0 and region.height > 0
+            assert region.right <= size[0] and region.bottom <= size[1]
+        assert main.history.size.height >= 5
