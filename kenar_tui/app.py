@@ -38,7 +38,7 @@ from kenar_tui.widgets.notifier import desktop_notification
 
 
 def short_key(key: str) -> str:
-    """"ctrl+g" -> "^G", "f1" -> "F1": the compact form for the status bar."""
+    """ "ctrl+g" -> "^G", "f1" -> "F1": the compact form for the status bar."""
     if key.startswith("ctrl+") and len(key) == 6:
         return "^" + key[-1].upper()
     return key.upper() if key.startswith("f") and key[1:].isdigit() else key
@@ -72,8 +72,9 @@ class KenarApp(App[str | None]):
         self.settings = settings
         self.inbox = inbox
         self.credentials = credentials
-        self.link = link
-        self.outbox = outbox
+        # Any: a RelayLink and an Outbox, or None when no relay is configured.
+        self.link: Any = link
+        self.outbox: Any = outbox
         self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
         self.logger = logger or logging.getLogger("kenar_tui.app")
         self.welcome = welcome
@@ -110,6 +111,7 @@ class KenarApp(App[str | None]):
     def on_mount(self) -> None:
         if self.outbox is not None:
             self.outbox.on_change = self.feed.outbox_changed
+            self.feed.count_outbox()
         if self.link is not None:
             self.feed.start()
         elif self.welcome:
@@ -220,10 +222,12 @@ class KenarApp(App[str | None]):
         post = summary.post_token if summary is not None else None
         try:
             body: SendMessageBody | ChatbotMessageBody = (
-                ChatbotMessageBody(text_message=text) if kind == "BOT" else SendMessageBody(message=text)
+                ChatbotMessageBody(text_message=text)
+                if kind == "BOT"
+                else SendMessageBody(message=text)
             )
         except Exception as exc:  # ProtocolError: too long, empty
-            self.notify(str(exc), title="Not sent", severity="error")
+            self.notify(str(exc), title="Not sent", severity="error", markup=False)
             return False
         self._submit(cid, post, kind, body)
         return True
@@ -234,7 +238,12 @@ class KenarApp(App[str | None]):
             await self.outbox.submit(cid, post, kind, body)
         except Exception as exc:
             self.logger.warning("submit failed: %s", type(exc).__name__)
-            self.notify(f"The reply could not be queued: {exc}", title="Not sent", severity="error")
+            self.notify(
+                f"The reply could not be queued: {exc}",
+                title="Not sent",
+                severity="error",
+                markup=False,
+            )
         self.main.conversation_changed(cid)
 
     def edit_in_editor(self, text: str) -> str | None:
@@ -248,7 +257,7 @@ class KenarApp(App[str | None]):
                 subprocess.run([*shlex.split(editor), str(path)], check=False)
             return path.read_text(encoding="utf-8")
         except Exception as exc:  # SuspendNotSupported (headless, web), editor missing
-            self.notify(f"Cannot open {editor}: {exc}", severity="error")
+            self.notify(f"Cannot open {editor}: {exc}", severity="error", markup=False)
             return None
         finally:
             path.unlink(missing_ok=True)
@@ -267,10 +276,23 @@ class KenarApp(App[str | None]):
             if copied:
                 self.copy_to_clipboard(copied)
                 self.notify("Copied to the clipboard.")
+        elif action == "retry":
+            ref = getattr(item, "ref", None)
+            if getattr(item, "status", None) != "failed" or ref is None or self.outbox is None:
+                self.notify("Only a failed reply can be sent again.", severity="warning")
+            else:
+                self._retry(ref)
         elif action == "raw":
             from kenar_tui.screens.raw_json import RawJsonScreen
 
             self.push_screen(RawJsonScreen(item_raw_json(item)))
+
+    @work(group="send")
+    async def _retry(self, ref: str) -> None:
+        try:
+            await self.outbox.retry(ref)
+        except Exception as exc:
+            self.notify(f"Could not send it again: {exc}", severity="error", markup=False)
 
     @work(thread=True, group="browser")
     def _open_link(self, link: str) -> None:
@@ -283,7 +305,10 @@ class KenarApp(App[str | None]):
             self.call_from_thread(self.notify, "Opened in the browser.")
         else:
             self.call_from_thread(
-                self.notify, f"No browser could open it; the link is {link}", severity="warning"
+                self.notify,
+                f"No browser could open it; the link is {link}",
+                severity="warning",
+                markup=False,
             )
 
     @work(group="export")
@@ -293,14 +318,16 @@ class KenarApp(App[str | None]):
         try:
             count = await write_export(self.inbox, cid, path, self.format_time, summary)
         except OSError as exc:
-            self.notify(f"Export failed: {exc.strerror or exc}", severity="error")
+            self.notify(f"Export failed: {exc.strerror or exc}", severity="error", markup=False)
             return
-        self.notify(f"{count} messages written to {path}", title="Exported", timeout=10)
+        self.notify(
+            f"{count} messages written to {path}", title="Exported", timeout=10, markup=False
+        )
 
     def notify_new_message(self, title: str, preview: str) -> None:
         """Toast, bell and desktop notification, each as the settings say."""
         if self.settings.notify_toast:
-            self.notify(preview, title=title, timeout=4)
+            self.notify(preview, title=title, timeout=4, markup=False)
         if self.settings.notify_bell:
             self.bell()
         if self.settings.notify_desktop:

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from kenar_tui.errors import ButtonGridError, ProtocolError
 from kenar_tui.kenar.bodies import ChatbotMessageBody, SendMessageBody
-from kenar_tui.kenar.buttons import Button, ButtonGrid, grid_problem
+from kenar_tui.kenar.buttons import Action, Button, ButtonGrid, grid_problem
 
 Side = Literal["sender", "receiver"]
 ActionKind = Literal["link", "server"]
@@ -51,6 +51,22 @@ class ButtonDraft:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"])
             raise ButtonGridError(f"{where}: {first['msg']}", field=where) from None
+
+    def problems(self) -> list[ButtonGridError]:
+        """Every refusal of Kenar's models, one per part (action; caption or icon)."""
+        found: list[ButtonGridError] = []
+        wire = self.wire_dict()
+        try:
+            Action.model_validate(wire["action"])
+        except ButtonGridError as exc:
+            found.append(exc)
+        # The same Button model judges caption and icon, with an action known to be valid.
+        labels = ButtonDraft(self.caption, self.icon, "server")
+        try:
+            labels.to_button()
+        except ButtonGridError as exc:
+            found.append(exc)
+        return found
 
     def copy(self) -> ButtonDraft:
         return ButtonDraft(self.caption, self.icon, self.kind, self.url, dict(self.data))

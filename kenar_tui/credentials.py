@@ -179,6 +179,7 @@ class CredentialStore:
         self._backend = backend
         self._now = now
         self._log = logger or logging.getLogger("kenar_tui.credentials")
+        self._cache: tuple[str | None, list[StoredToken]] | None = None
         self._sweep_stale()
 
     @property
@@ -267,7 +268,9 @@ class CredentialStore:
     # -- OAuth tokens ------------------------------------------------------------------------
 
     def _read_index(self) -> tuple[list[str], list[str]]:
-        text = self._get(INDEX)
+        return self._parse_index(self._get(INDEX))
+
+    def _parse_index(self, text: str | None) -> tuple[list[str], list[str]]:
         if not text:
             return [], []
         try:
@@ -296,8 +299,16 @@ class CredentialStore:
         self._write_index(ids, [])
 
     def tokens(self) -> list[StoredToken]:
-        """Every stored token set, in the order they were stored."""
-        ids, _ = self._read_index()
+        """Every stored token set, in the order they were stored.
+
+        Every change to a token entry also rewrites the index, so the token sets parsed for an
+        index text stay right while it is unchanged: one keyring read per call, not one per
+        token (a Secret Service answers each over D-Bus).
+        """
+        text = self._get(INDEX)
+        if self._cache is not None and self._cache[0] == text:
+            return list(self._cache[1])
+        ids, _ = self._parse_index(text)
         found: list[StoredToken] = []
         for token_id in ids:
             text = self._get(TOKEN_PREFIX + token_id)
@@ -307,16 +318,20 @@ class CredentialStore:
                 found.append(StoredToken.from_json(token_id, text))
             except (ValueError, KeyError, TypeError):
                 self._log.warning("token entry %s is damaged; skipped", token_id)
-        return found
+        self._cache = (text, found)
+        return list(found)
 
     def token(self, token_id: str) -> StoredToken | None:
         return next((t for t in self.tokens() if t.id == token_id), None)
 
     def add_token(self, token: StoredToken) -> StoredToken:
         """Store a new token set; one with exactly the same scopes is replaced by it."""
-        same = next((t for t in self.tokens() if set(t.scopes) == set(token.scopes)), None)
+        stored = self.tokens()
+        same = next((t for t in stored if set(t.scopes) == set(token.scopes)), None)
         if same is not None:
             return self.replace_token(same.id, token)
+        while token.id in {t.id for t in stored}:
+            token = replace(token, id=new_token_id())
         self._set(TOKEN_PREFIX + token.id, token.to_json())
         ids, stale = self._read_index()
         self._write_index([*ids, token.id], stale)

@@ -92,11 +92,17 @@ async def open_console(
                     logger=log.getChild("kenar"),
                 )
             )
-            outbox = Outbox(
-                cache, kenar=kenar, credentials=credentials, link=link, logger=log.getChild("outbox")
+            outbox = await stack.enter_async_context(
+                Outbox(
+                    cache,
+                    kenar=kenar,
+                    credentials=credentials,
+                    link=link,
+                    logger=log.getChild("outbox"),
+                    operator=settings.operator,
+                    now=now,
+                )
             )
-            if hasattr(outbox, "__aenter__"):
-                outbox = await stack.enter_async_context(outbox)
         yield make_app(
             settings,
             inbox=inbox,

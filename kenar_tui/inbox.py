@@ -10,8 +10,9 @@ ten minutes of a reply) is merged into that reply, whichever of the two arrives 
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -40,6 +41,7 @@ from kenar_tui.store import (
 from kenar_tui.text.fold import fold
 
 ECHO_WINDOW = timedelta(minutes=10)
+PARSED_CACHE_SIZE = 4096
 NOTICE_KINDS = {"access_revocation", "payment"}
 
 __all__ = [
@@ -129,6 +131,9 @@ class Inbox:
         self.buttons = ButtonCaptions(cache)
         self.notices_store = Notices(cache)
         self.outbox_rows = OutboxRows(cache)
+        self._with_items = True
+        # Parsed items by row identity: scrolling back and forth does not parse again.
+        self._parsed: OrderedDict[tuple[Any, ...], HistoryItem] = OrderedDict()
 
     @property
     def last_seq(self) -> int:
@@ -149,9 +154,16 @@ class Inbox:
         return change
 
     def apply_many(self, pairs: Iterable[tuple[int, dict[str, Any]]]) -> list[InboxChange]:
-        """Apply a backlog in one transaction (much faster than one commit per entry)."""
-        with self.cache.transaction():
-            return [self.apply(seq, entry) for seq, entry in pairs]
+        """Apply a backlog in one transaction (much faster than one commit per entry).
+
+        The changes returned carry no `item` (the UI redraws once after a backlog).
+        """
+        self._with_items = False  # a backlog: the UI refreshes once, not per item
+        try:
+            with self.cache.transaction():
+                return [self.apply(seq, entry) for seq, entry in pairs]
+        finally:
+            self._with_items = True
 
     def note_gap(self, since: int, oldest: int) -> HistoryItem:
         """The relay purged entries after `since` and before `oldest`: say so, once."""
@@ -217,7 +229,7 @@ class Inbox:
             echo_of = self._echo_target(cid, text, sent, kind="reply")
             if echo_of is not None:
                 self.timeline.update_item(echo_of.id, echo_seq=seq)
-                self.timeline.seller_wrote(cid, sent, ours=False)
+                self.timeline.seller_wrote(cid, sent)
                 return self._change(seq, "message", echo_of, None, merged=True)
         side = "buyer" if message.sender.is_buyer else "seller"
         row = self.timeline.append(
@@ -226,7 +238,7 @@ class Inbox:
         if side == "buyer":
             self.timeline.buyer_wrote(cid, seq, sent)
         else:
-            self.timeline.seller_wrote(cid, sent, ours=False)
+            self.timeline.seller_wrote(cid, sent)
         return self._change(seq, "message", row, entry, new_from_buyer=side == "buyer")
 
     def _reply(
@@ -242,15 +254,12 @@ class Inbox:
         ref = str(data.get("ref") or f"seq-{seq}")
         text = reply_text(body)
         self.timeline.ensure_conversation(cid, post, data.get("conversation_type"))
-        ours = self.outbox_rows.get(ref) is not None or (
-            self.operator is not None and entry.get("author") == self.operator
-        )
         known = self.timeline.item_by_ref(ref)
         if known is not None:
             # Our own reply coming back from the relay, or a repeated post: never twice.
             if known.seq is None:
                 self.timeline.update_item(known.id, seq=seq)
-            self.timeline.seller_wrote(cid, known.at, ours=ours)
+            self.timeline.seller_wrote(cid, known.at)
             return self._change(seq, "reply", known, entry, merged=True)
         echo = self._echo_target(cid, text, at, kind="message")
         if echo is not None:
@@ -271,7 +280,7 @@ class Inbox:
             )
             merged = False
         self.buttons.remember(cid, body, at)
-        self.timeline.seller_wrote(cid, at, ours=ours)
+        self.timeline.seller_wrote(cid, at)
         return self._change(seq, "reply", row, entry, merged=merged)
 
     def _button(
@@ -339,8 +348,8 @@ class Inbox:
             return None
         window = ECHO_WINDOW // timedelta(microseconds=1)
         wanted = self.cache.text_hash(text)
-        for item in self.timeline.recent(cid, since_at=at - window):
-            if item.text_hash != wanted or abs(item.at - at) > window:
+        for item in self.timeline.recent_with_text(cid, wanted, since_at=at - window):
+            if abs(item.at - at) > window:
                 continue
             if kind == "reply" and item.kind == "reply" and item.echo_seq is None:
                 return item
@@ -363,6 +372,15 @@ class Inbox:
         merged: bool = False,
         new_from_buyer: bool = False,
     ) -> InboxChange:
+        if not self._with_items:
+            return InboxChange(
+                seq=seq,
+                kind=kind,
+                conversation_id=row.conversation_id,
+                post_token=(entry or {}).get("post_token"),
+                new_from_buyer=new_from_buyer,
+                merged=merged,
+            )
         summary = self.timeline.summary(row.conversation_id)
         return InboxChange(
             seq=seq,
@@ -446,18 +464,35 @@ class Inbox:
         if not rows:
             return []
         first = rows[0].pos - max(start, 0)
-        entries = self.cache.entries(sorted({r.seq for r in rows if r.seq is not None}))
-        outbox = self.outbox_rows.many([r.ref for r in rows if r.ref])
-        return [
-            entry_item(
-                r,
-                entries.get(r.seq) if r.seq is not None else None,
-                outbox.get(r.ref) if r.ref else None,
-                position=r.pos - first,
-                operator=self.operator,
-            )
-            for r in rows
-        ]
+        items: list[HistoryItem | None] = []
+        missing: list[int] = []
+        for index, row in enumerate(rows):
+            cached = self._parsed.get(_row_key(row)) if row.ref is None else None
+            if cached is not None:
+                self._parsed.move_to_end(_row_key(row))
+                items.append(replace(cached, position=row.pos - first))
+            else:
+                items.append(None)
+                missing.append(index)
+        if missing:
+            todo = [rows[i] for i in missing]
+            entries = self.cache.entries(sorted({r.seq for r in todo if r.seq is not None}))
+            outbox = self.outbox_rows.many([r.ref for r in todo if r.ref])
+            for index in missing:
+                row = rows[index]
+                item = entry_item(
+                    row,
+                    entries.get(row.seq) if row.seq is not None else None,
+                    outbox.get(row.ref) if row.ref else None,
+                    position=row.pos - first,
+                    operator=self.operator,
+                )
+                items[index] = item
+                if row.ref is None:  # replies change state; everything else is settled
+                    self._parsed[_row_key(row)] = item
+            while len(self._parsed) > PARSED_CACHE_SIZE:
+                self._parsed.popitem(last=False)
+        return [i for i in items if i is not None]
 
     def mark_read(self, cid: str) -> None:
         self.timeline.mark_read(cid)
@@ -517,6 +552,10 @@ class Inbox:
                 )
             )
         return hits
+
+
+def _row_key(row: ItemRow) -> tuple[Any, ...]:
+    return (row.id, row.seq, row.kind, row.caption, row.echo_seq)
 
 
 def snippet(text: str, folded_query: str, width: int = 80) -> str:

@@ -40,11 +40,13 @@ def create_app(ctx: RelayContext) -> Starlette:
 
     async def healthz(request: Request) -> Response:
         store = ctx.store
-        healthy = store.healthy or await store.check()
         if ctx.draining:
             return JSONResponse({"ready": False, "reason": "shutting down"}, status_code=503)
-        if not healthy:
-            return JSONResponse({"ready": False, "reason": "the store cannot write"}, status_code=503)
+        # Once a write failed, only a real write (a small probe) tells that it works again.
+        if not (store.healthy or await store.check()):
+            return JSONResponse(
+                {"ready": False, "reason": "the store cannot write"}, status_code=503
+            )
         return JSONResponse({"ready": True, "head": await store.head()})
 
     async def metrics(request: Request) -> Response:

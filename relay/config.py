@@ -72,6 +72,13 @@ class RelayConfig(BaseSettings):
     retention_hours: float = Field(72.0, gt=0)
     purge_interval: float = Field(60.0, gt=0)
     max_db_mb: int = Field(0, ge=0)
+    # The timeline store: "sqlite" (default, in data_dir), a SQLite file path, or
+    # redis://HOST:PORT/DB for replicas sharing Redis Streams (relay/stores.py). Kept out of
+    # reprs: a Redis URL may carry a password.
+    store: str = Field("sqlite", repr=False)
+    redis_key_prefix: str = Field("kenar-relay", min_length=1, max_length=100)
+    redis_max_entries: int = Field(0, ge=0)
+    redis_dedupe_hours: float = Field(48.0, gt=0)
     console_queue: int = Field(4096, ge=8)
     ping_interval: float = Field(20.0, gt=0)
     ping_timeout: float = Field(20.0, gt=0)
@@ -111,7 +118,9 @@ class RelayConfig(BaseSettings):
                 expanded.append(str(ipaddress.ip_network(item, strict=False)))
             except ValueError:
                 presets = ", ".join(IP_PRESETS)
-                raise ValueError(f"{item!r} is neither an address, a CIDR nor a preset ({presets})") from None
+                raise ValueError(
+                    f"{item!r} is neither an address, a CIDR nor a preset ({presets})"
+                ) from None
         return expanded
 
     @field_validator("server_link_url")
@@ -134,6 +143,18 @@ class RelayConfig(BaseSettings):
                     f"the start-URL template field {{{name}}} must be a plain name such as "
                     "{post_token} or a key of the button's data"
                 )
+        return value
+
+    @field_validator("store")
+    @classmethod
+    def _store(cls, value: str) -> str:
+        value = value.strip()
+        scheme = value.partition("://")[0].lower() if "://" in value else ""
+        if not value or scheme not in ("", "sqlite", "redis", "rediss", "unix"):
+            raise ValueError(
+                "store is sqlite, a SQLite file path, or redis://HOST:PORT/DB "
+                "(rediss:// for TLS, unix:///path/to/redis.sock)"
+            )
         return value
 
     @field_validator("log_level")

@@ -109,7 +109,9 @@ class Hub:
         closers = list(self._sessions.values())
         if closers:
             self._log.info("closing consoles count=%d code=%d", len(closers), code)
-            await asyncio.gather(*(close(code, reason) for close in closers), return_exceptions=True)
+            await asyncio.gather(
+                *(close(code, reason) for close in closers), return_exceptions=True
+            )
 
     async def aclose(self) -> None:
         if not self._closed or self._sessions:

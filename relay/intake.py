@@ -86,5 +86,5 @@ async def read_divar_json(request: Request, ctx: RelayContext) -> Any:
     config = ctx.config
     check_address(request.scope, ctx.allowed, ctx.proxies)
     check_identification(request.scope, ctx.identification_key)
-    body = await read_body(request, limit=config.max_body_bytes, timeout=config.body_timeout)
+    body = await read_body(request, limit=config.max_body_bytes, read_timeout=config.body_timeout)
     return parse_json(body, max_depth=config.max_json_depth)

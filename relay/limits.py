@@ -16,7 +16,7 @@ from starlette.requests import ClientDisconnect, Request
 from relay.errors import BadRequest, BodyTooLarge, RequestTimeout
 
 
-async def read_body(request: Request, *, limit: int, timeout: float) -> bytes:
+async def read_body(request: Request, *, limit: int, read_timeout: float) -> bytes:
     """The whole body, or BodyTooLarge (413), RequestTimeout (408), BadRequest (400)."""
     declared = request.headers.get("content-length")
     if declared is not None:
@@ -27,14 +27,14 @@ async def read_body(request: Request, *, limit: int, timeout: float) -> bytes:
     chunks: list[bytes] = []
     size = 0
     try:
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(read_timeout):
             async for chunk in request.stream():
                 size += len(chunk)
                 if size > limit:
                     raise BodyTooLarge(f"the body is larger than the limit of {limit} bytes")
                 chunks.append(chunk)
     except TimeoutError:
-        raise RequestTimeout(f"the body did not arrive within {timeout:g} s") from None
+        raise RequestTimeout(f"the body did not arrive within {read_timeout:g} s") from None
     except ClientDisconnect:
         raise BadRequest("the connection closed before the body was complete") from None
     return b"".join(chunks)

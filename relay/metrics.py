@@ -62,21 +62,49 @@ class Metrics:
         def labelled(counter: Counter[str], label: str) -> list[tuple[str, float]]:
             return [(f'{{{label}="{key}"}}', value) for key, value in sorted(counter.items())]
 
-        metric("events_received_total", "counter", "Authenticated webhook bodies by event type.",
-               labelled(self.received, "type"))
-        metric("requests_rejected_total", "counter", "Requests refused, by reason.",
-               labelled(self.rejected, "reason"))
-        metric("entries_stored_total", "counter", "Entries appended to the timeline.",
-               [("", self.stored)])
-        metric("duplicates_total", "counter", "Deliveries recognised as already stored.",
-               [("", self.duplicates)])
-        metric("button_presses_total", "counter", "Start-URL requests answered.",
-               [("", self.button_presses)])
-        metric("store_failures_total", "counter", "Requests answered 503 because the store failed.",
-               [("", self.store_failures)])
+        metric(
+            "events_received_total",
+            "counter",
+            "Authenticated webhook bodies by event type.",
+            labelled(self.received, "type"),
+        )
+        metric(
+            "requests_rejected_total",
+            "counter",
+            "Requests refused, by reason.",
+            labelled(self.rejected, "reason"),
+        )
+        metric(
+            "entries_stored_total",
+            "counter",
+            "Entries appended to the timeline.",
+            [("", self.stored)],
+        )
+        metric(
+            "duplicates_total",
+            "counter",
+            "Deliveries recognised as already stored.",
+            [("", self.duplicates)],
+        )
+        metric(
+            "button_presses_total",
+            "counter",
+            "Start-URL requests answered.",
+            [("", self.button_presses)],
+        )
+        metric(
+            "store_failures_total",
+            "counter",
+            "Requests answered 503 because the store failed.",
+            [("", self.store_failures)],
+        )
         metric("consoles_connected", "gauge", "Console websockets open now.", [("", consoles)])
-        metric("consoles_cut_off_total", "counter", "Consoles closed for reading too slowly.",
-               [("", self.consoles_cut_off)])
+        metric(
+            "consoles_cut_off_total",
+            "counter",
+            "Consoles closed for reading too slowly.",
+            [("", self.consoles_cut_off)],
+        )
         metric("timeline_head", "gauge", "The newest seq.", [("", head)])
         metric("store_healthy", "gauge", "1 when the store accepts writes.", [("", int(healthy))])
         lines.append("# HELP kenar_relay_delivery_lag_seconds From commit to a live frame sent.")
@@ -87,4 +115,3 @@ class Metrics:
         lines.append(f"kenar_relay_delivery_lag_seconds_sum {self.lag_sum!r}")
         lines.append(f"kenar_relay_delivery_lag_seconds_count {self.lag_count}")
         return "\n".join(lines) + "\n"
-

@@ -63,7 +63,9 @@ class OAuthWaiters:
         return True
 
 
-async def oauth_callback(request: Request, waiters: OAuthWaiters, log: logging.Logger) -> HTMLResponse:
+async def oauth_callback(
+    request: Request, waiters: OAuthWaiters, log: logging.Logger
+) -> HTMLResponse:
     params = request.query_params
     state = params.get("state", "")
     code = params.get("code", "")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import logging
 import time
 from collections import deque
 from typing import Any
@@ -145,7 +144,9 @@ class ConsoleSession:
         try:
             frame = json.loads(text)
         except ValueError:
-            raise _Close(CLOSE_INVALID_DATA, "frames are JSON text", "a frame is not JSON") from None
+            raise _Close(
+                CLOSE_INVALID_DATA, "frames are JSON text", "a frame is not JSON"
+            ) from None
         if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
             raise _Close(CLOSE_POLICY, "bad frame", "every frame is a JSON object with a type")
         return frame
@@ -164,7 +165,11 @@ class ConsoleSession:
             raise _Close(CLOSE_POLICY, "bad hello", "hello.since must be an integer >= 0")
         operator = frame.get("operator")
         if operator is not None:
-            if not isinstance(operator, str) or not operator.strip() or len(operator) > MAX_OPERATOR:
+            if (
+                not isinstance(operator, str)
+                or not operator.strip()
+                or len(operator) > MAX_OPERATOR
+            ):
                 raise _Close(CLOSE_POLICY, "bad hello", "hello.operator must be a short name")
             self.operator = operator.strip()
         try:
@@ -174,7 +179,9 @@ class ConsoleSession:
             raise _Close(CLOSE_TRY_AGAIN, "store unavailable", None) from None
         since = min(since, head)  # a cursor past the head means "only what is new"
         await self._ws.send_text(
-            _frame(type="welcome", head=head, oldest=oldest, relay=__version__, operator=self.operator)
+            _frame(
+                type="welcome", head=head, oldest=oldest, relay=__version__, operator=self.operator
+            )
         )
         resume_at = oldest if oldest else head + 1
         if since < head and resume_at > since + 1:
@@ -212,9 +219,7 @@ class ConsoleSession:
         except PostRefused as exc:
             raise _Close(CLOSE_POLICY, "bad frame", f"post refused: {exc}") from None
         try:
-            appended = await self._ctx.store.append(
-                entry, dedupe=f"post:{self._token_name}:{ref}"
-            )
+            appended = await self._ctx.store.append(entry, dedupe=f"post:{self._token_name}:{ref}")
         except StoreError:
             self._ctx.metrics.store_failures += 1
             message = "the relay could not store the entry; post it again later"

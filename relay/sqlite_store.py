@@ -20,7 +20,7 @@ import json
 import logging
 import sqlite3
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -83,6 +83,7 @@ class SqliteStore:
         clock: Callable[[], datetime] = _now,
         max_batch: int = 256,
         max_db_mb: int = 0,
+        probe_bytes: int = 512 * 1024,
     ) -> None:
         self._path = path
         self._log = logger
@@ -90,6 +91,7 @@ class SqliteStore:
         self._clock = clock
         self._max_batch = max_batch
         self._max_db_mb = max_db_mb
+        self._probe_bytes = probe_bytes
         self._queue: asyncio.Queue[_Append | _Job | object] = asyncio.Queue()
         self._listeners: list[Listener] = []
         self._executor: ThreadPoolExecutor | None = None
@@ -100,6 +102,9 @@ class SqliteStore:
         self._head = 0
         self._healthy = True
         self._closing = False
+        # How many transactions carried how many appends: group commit at work, for tests/bench.
+        self.commits = 0
+        self.appends = 0
 
     # --- lifecycle --------------------------------------------------------------------------
 
@@ -221,11 +226,15 @@ class SqliteStore:
             self._failed(exc)
             for item in batch:
                 if not item.future.done():
-                    item.future.set_exception(StoreError(f"the timeline store cannot write ({exc})"))
+                    item.future.set_exception(
+                        StoreError(f"the timeline store cannot write ({exc})")
+                    )
             return
         if not self._healthy:
             self._log.info("store recovered")
         self._healthy = True
+        self.commits += 1
+        self.appends += len(batch)
         fresh: list[StoredEntry] = []
         for item, (seq, duplicate) in zip(batch, results, strict=True):
             if not duplicate:
@@ -248,18 +257,21 @@ class SqliteStore:
         conn.execute("BEGIN IMMEDIATE")
         try:
             for item in batch:
-                blob = self._sealer.seal(item.data)
-                cur = conn.execute(
-                    "INSERT OR IGNORE INTO entries(received_at, dedupe, payload) VALUES (?, ?, ?)",
-                    (item.received_at_us, item.dedupe, blob),
-                )
-                if cur.rowcount == 1 and cur.lastrowid is not None:
-                    results.append((cur.lastrowid, False))
-                else:
+                if item.dedupe is not None:
+                    # Look first rather than INSERT OR IGNORE, which would burn a seq: seqs
+                    # stay dense, so a hole always means a purge (docs/protocol.md, `gap`).
                     row = conn.execute(
                         "SELECT seq FROM entries WHERE dedupe = ?", (item.dedupe,)
                     ).fetchone()
-                    results.append((int(row[0]), True))
+                    if row is not None:
+                        results.append((int(row[0]), True))
+                        continue
+                cur = conn.execute(
+                    "INSERT INTO entries(received_at, dedupe, payload) VALUES (?, ?, ?)",
+                    (item.received_at_us, item.dedupe, self._sealer.seal(item.data)),
+                )
+                assert cur.lastrowid is not None
+                results.append((cur.lastrowid, False))
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
@@ -269,7 +281,9 @@ class SqliteStore:
 
     async def _run_job(self, loop: asyncio.AbstractEventLoop, job: _Job) -> None:
         try:
-            result = await loop.run_in_executor(self._executor, job.run, self._writer)
+            writer = self._writer
+            assert writer is not None
+            result = await loop.run_in_executor(self._executor, job.run, writer)
         except Exception as exc:
             self._failed(exc)
             if not job.future.done():
@@ -285,7 +299,7 @@ class SqliteStore:
 
     async def check(self) -> bool:
         try:
-            await self._job(_probe)
+            await self._job(lambda conn: _probe(conn, self._probe_bytes))
         except StoreError:
             self._healthy = False
             return False
@@ -320,7 +334,9 @@ class SqliteStore:
             row = self._meta.execute(sql).fetchone()
         return int(row[0] or 0)
 
-    async def read(self, since: int, *, batch: int = 500) -> AsyncIterator[list[StoredEntry]]:
+    async def read(
+        self, since: int, *, batch: int = 500
+    ) -> AsyncGenerator[list[StoredEntry], None]:
         if self._closing:
             raise StoreClosed("the timeline store is closed")
         try:
@@ -356,11 +372,11 @@ def _read_head(conn: sqlite3.Connection) -> int:
     return int(row[0]) if row else 0
 
 
-def _probe(conn: sqlite3.Connection) -> None:
-    """A real small write, so a full disk shows; it leaves nothing behind."""
+def _probe(conn: sqlite3.Connection, size: int) -> None:
+    """A real write as large as the largest entry, so a full disk shows; it leaves nothing."""
     conn.execute("BEGIN IMMEDIATE")
     try:
-        conn.execute("INSERT INTO probe(filler) VALUES (zeroblob(8192))")
+        conn.execute("INSERT INTO probe(filler) VALUES (zeroblob(?))", (size,))
         conn.execute("DELETE FROM probe")
         conn.execute("COMMIT")
     except BaseException:

@@ -10,7 +10,7 @@ the hub can fan them out without ever reordering them. Every payload passes thro
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -62,7 +62,7 @@ class Store(Protocol):
         """Store `entry` durably; StoreError when it could not be (the caller answers 503)."""
         ...
 
-    def read(self, since: int, *, batch: int = 500) -> AsyncIterator[list[StoredEntry]]:
+    def read(self, since: int, *, batch: int = 500) -> AsyncGenerator[list[StoredEntry], None]:
         """Entries with `seq > since`, oldest first, in batches, up to the head at each batch."""
         ...
 

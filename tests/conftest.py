@@ -8,6 +8,9 @@ import pytest
 
 pytest_plugins = [
     "tests.fixtures.paths",
+    "tests.fixtures.relay",
+    "tests.fixtures.redis",
+    "tests.fixtures.sandbox",
 ]
 
 SHARED_KENAR = Path(__file__).resolve().parent.parent.parent / "shared" / "kenar"

@@ -284,3 +284,27 @@ def test_the_demo_backend_is_private_and_never_auto_detected() -> None:
     one.api_key = "demo-key"
     assert two.api_key is None
     assert not any(isinstance(b, MemoryKeyring) for b in keyring.backend.get_all_keyring())
+
+
+class CountingKeyring(MemoryKeyring):
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+
+    def get_password(self, service: str, username: str) -> str | None:
+        self.reads += 1
+        return super().get_password(service, username)
+
+
+def test_listing_tokens_reads_the_keyring_once_and_sees_other_writers() -> None:
+    """Choosing a token costs one keyring read, yet a login by another process shows at once."""
+    ring = CountingKeyring()
+    console, cli = CredentialStore(ring, now=lambda: NOW), CredentialStore(ring, now=lambda: NOW)
+    for post in ("aaaa1111", "bbbb2222", "cccc3333"):
+        console.add_token(token([f"CHAT_POST_CONVERSATIONS_MESSAGE_SEND.{post}"]))
+    console.tokens()
+    ring.reads = 0
+    assert console.can_send("c", "bbbb2222")
+    assert ring.reads == 1
+    added = cli.add_token(token(["CHAT_POST_CONVERSATIONS_MESSAGE_SEND.dddd4444"]))
+    assert console.token_for_send("c", "dddd4444") == added

@@ -248,10 +248,11 @@ class TokenKeeper:
         self._trouble.pop(token.id, None)
         self._unsubscribed.discard(token.id)
         self._log.info("refreshed token %s as %s", token.id, new.id)
-        if self._on_refreshed is not None:
-            self._on_refreshed(new)
         if self._resubscribe:
             await self._subscribe(new)
+        # Reported once subscribed again, so "refreshed" means the token is fully back in use.
+        if self._on_refreshed is not None:
+            self._on_refreshed(new)
         return new
 
     async def _subscribe(self, token: StoredToken) -> None:

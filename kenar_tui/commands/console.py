@@ -25,24 +25,25 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(run=run)
 
 
-def _logger(log_file: Path | None) -> logging.Logger:
-    log = logging.getLogger("kenar_tui")
+def quiet_logging(log_file: Path | None) -> logging.Logger:
+    """Logs must never be printed over the screen: to a file when asked, else nowhere."""
+    root = logging.getLogger()
     if log_file is not None:
-        handler = logging.FileHandler(log_file, encoding="utf-8")
+        handler: logging.Handler = logging.FileHandler(log_file, encoding="utf-8")
         handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
-        log.addHandler(handler)
-        log.setLevel(logging.DEBUG)
-    return log
+        root.setLevel(logging.INFO)
+    else:
+        handler = logging.NullHandler()
+    root.addHandler(handler)
+    return logging.getLogger("kenar_tui")
 
 
 def run(args: argparse.Namespace) -> int:
     from kenar_tui.config import Settings
     from kenar_tui.credentials import CredentialStore
 
-    overrides = {
-        k: v for k, v in (("relay_url", args.relay_url), ("operator", args.operator)) if v
-    }
-    log = _logger(args.log_file)
+    overrides = {k: v for k, v in (("relay_url", args.relay_url), ("operator", args.operator)) if v}
+    log = quiet_logging(args.log_file)
     while True:
         try:
             settings = Settings.load(args.config, **overrides)

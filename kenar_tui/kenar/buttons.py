@@ -133,6 +133,12 @@ class ButtonGrid(BaseModel):
         rows = data.get("rows") if isinstance(data, dict) else None
         if isinstance(rows, list | tuple):
             grid_problem(rows)
+            # Untrusted dict buttons are checked here, where their row and place are known.
+            for number, row in enumerate(rows, start=1):
+                buttons: Any = row.get("buttons") if isinstance(row, dict) else ()
+                for place, button in enumerate(buttons, start=1):
+                    if isinstance(button, dict):
+                        _check_button_at(button, number, place)
         return data
 
     @property
@@ -149,7 +155,7 @@ class ButtonGrid(BaseModel):
 
 
 def grid_problem(rows: Any) -> None:
-    """Raise ButtonGridError naming the first row (or button) that breaks a limit."""
+    """Raise ButtonGridError naming the first row that breaks the count limits."""
     if len(rows) > MAX_ROWS:
         raise ButtonGridError(f"a grid has {len(rows)} rows; at most {MAX_ROWS}", field="rows")
     for number, row in enumerate(rows, start=1):
@@ -161,9 +167,6 @@ def grid_problem(rows: Any) -> None:
                 f"row {number} has {len(buttons)} buttons; at most {MAX_BUTTONS_PER_ROW}",
                 field=f"rows[{number - 1}]",
             )
-        for place, button in enumerate(buttons, start=1):
-            if isinstance(button, dict):
-                _check_button_at(button, number, place)
 
 
 def _check_button_at(button: dict[str, Any], row: int, place: int) -> None:

@@ -94,8 +94,8 @@ class BuyerSimulator:
             if conversation.server_links:
                 await self._press(conversation, conversation.server_links[-1])
                 return None
-            # Nothing to press yet: the buyer asks again instead.
-            data = {"text": self._rng.choice(FOLLOW_UPS)}
+            # Nothing to press yet: the buyer writes the step's fallback text instead.
+            data = {"text": step.data.get("text") or FOLLOW_UPS[0]}
             message, _ = self._core.buyer_writes(conversation, "TEXT", data)
             return message
         message, _ = self._core.buyer_writes(

@@ -90,10 +90,16 @@ class SandboxControl:
 
     # --- acting as Divar and its users ---------------------------------------------------
 
-    async def issue_token(self, scopes: list[str], expires_in: int = 3600) -> dict[str, Any]:
-        """`{access_token, refresh_token?, expires_in, scope, token_type}` without a browser."""
+    async def issue_token(
+        self, scopes: list[str], expires_in: int = 3600, *, refreshable: bool = True
+    ) -> dict[str, Any]:
+        """`{access_token, refresh_token, expires_in, scope, token_type, user_id}` without a
+        browser, as if the seller had approved `scopes` (with offline access, unless
+        `refreshable=False`)."""
         result: dict[str, Any] = await self._call(
-            "POST", "tokens", {"scopes": list(scopes), "expires_in": expires_in}
+            "POST",
+            "tokens",
+            {"scopes": list(scopes), "expires_in": expires_in, "refreshable": refreshable},
         )
         return result
 

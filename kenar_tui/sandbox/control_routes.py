@@ -24,6 +24,17 @@ from kenar_tui.sandbox.validation import describe, json_object
 
 _Model = TypeVar("_Model", bound=BaseModel)
 
+# The payload field each known message type carries (unknown types pass as given).
+PAYLOAD_FIELDS = {
+    "TEXT": "text",
+    "IMAGE": "image_data",
+    "FILE": "file_data",
+    "VOICE": "voice_data",
+    "LOCATION": "location_data",
+    "VIDEO": "video_data",
+    "CONTACT": "contact_data",
+}
+
 
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -32,6 +43,8 @@ class _Body(BaseModel):
 class TokenOrder(_Body):
     scopes: list[str] = Field(min_length=1)
     expires_in: int = Field(default=3600, gt=0, le=30 * 24 * 3600)
+    # A control-issued token stands for a finished login that asked for offline access.
+    refreshable: bool = True
 
 
 class ConversationOrder(_Body):
@@ -145,6 +158,7 @@ async def tokens(request: Request) -> JSONResponse:
         client_id=core.registration.client_id,
         user_id=core.seller_id,
         expires_in=order.expires_in,
+        refreshable=order.refreshable,
     )
     return JSONResponse({**pair.answer(), "user_id": pair.user_id})
 
@@ -183,6 +197,9 @@ async def messages(request: Request) -> JSONResponse:
         payload = dict(order.data)
         if order.text is not None:
             payload["text"] = order.text
+        needed = PAYLOAD_FIELDS.get(kind)
+        if needed and needed not in payload:
+            raise invalid(f"a {kind} message needs {needed} in data", field=f"data.{needed}")
     elif kind == "TEXT":
         if not order.text:
             raise invalid("a TEXT message needs text", field="text")

@@ -17,7 +17,13 @@ from kenar_tui.sandbox.faults import FaultPlan
 from kenar_tui.sandbox.recorder import RequestLog
 from kenar_tui.sandbox.registration import Registration
 from kenar_tui.sandbox.tokens import TokenStore
-from kenar_tui.sandbox.world import SELLER_ID, ConversationState, World, random_uuid
+from kenar_tui.sandbox.world import (
+    SELLER_ID,
+    ConversationState,
+    Subscription,
+    World,
+    random_uuid,
+)
 
 NEW_MESSAGE_ON_POST = "NEW_MESSAGE_ON_POST"
 POST_UPDATE = "POST_UPDATE"
@@ -100,7 +106,7 @@ class SandboxCore:
             body["metadata"] = subscription.metadata
         return self.delivery.enqueue("NEW_MESSAGE", body)
 
-    def _subscription(self, event_type: str, resource: str | None) -> Any:
+    def _subscription(self, event_type: str, resource: str | None) -> Subscription | None:
         # A subscription lives as long as its token: end the ones whose token is dead.
         for sub in self.world.subscriptions:
             if sub.active and not self.tokens.is_live(sub.access_token):

@@ -22,7 +22,6 @@ from kenar_tui.sandbox.clock import Clock
 from kenar_tui.sandbox.faults import FaultPlan
 
 MAX_KEPT = 10_000
-HOLD_BACK_WAIT = 0.5  # how long a held-back delivery waits for another to overtake it
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +136,7 @@ class DeliveryQueue:
             if self._plan.roll(self._plan.faults.reorder_rate):
                 delivery.held_back = True
                 try:
-                    async with asyncio.timeout(HOLD_BACK_WAIT):
+                    async with asyncio.timeout(self._plan.faults.reorder_hold):
                         overtaking = await self._queue.get()
                 except TimeoutError:
                     overtaking = None

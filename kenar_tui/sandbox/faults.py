@@ -48,6 +48,9 @@ class Faults(BaseModel):
     reorder_rate: float = Field(
         default=0.0, ge=0, le=1, description="share of webhooks held back behind the next one"
     )
+    reorder_hold: float = Field(
+        default=0.5, gt=0, le=60, description="how long a held-back webhook waits to be overtaken"
+    )
     delivery_retries: int = Field(
         default=5, ge=0, le=20, description="retries of a non-2xx webhook"
     )

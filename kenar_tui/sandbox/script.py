@@ -138,7 +138,9 @@ def iter_buyer_script(seed: int) -> Iterator[BuyerStep]:
             post, chatbot = conversations[number]
             token = post.token if post else None
             if not chatbot and rng.random() < PRESS_SHARE:
-                yield BuyerStep(index, number, token, "press", chatbot=chatbot)
+                # The text is what the buyer writes instead when there is nothing to press.
+                fallback = {"text": rng.choice(FOLLOW_UPS)}
+                yield BuyerStep(index, number, token, "press", data=fallback, chatbot=chatbot)
             else:
                 kind = "TEXT" if chatbot else rng.choices(kinds, weights)[0]
                 data = message_data(kind, rng, post)

@@ -130,10 +130,10 @@ class Sandbox:
 
     async def start(self) -> None:
         """Bind, serve and start the delivery queue (and the buyers, if a rate was given)."""
-        if self._task is not None:
-            return
         if self._closed:
             raise RuntimeError("a closed sandbox cannot be started again; make a new one")
+        if self._task is not None:
+            return
         config = uvicorn.Config(
             build_app(self.core, self.buyers),
             host=self.host,

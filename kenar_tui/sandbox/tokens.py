@@ -74,9 +74,18 @@ class TokenStore:
         return f"TokenStore(tokens={len(self._by_access)})"
 
     def issue(
-        self, scopes: tuple[str, ...], *, client_id: str, user_id: str, expires_in: int = 3600
+        self,
+        scopes: tuple[str, ...],
+        *,
+        client_id: str,
+        user_id: str,
+        expires_in: int = 3600,
+        refreshable: bool | None = None,
     ) -> TokenPair:
-        refresh = f"rt_{secrets.token_urlsafe(32)}" if OFFLINE in scopes else None
+        """A new pair; a refresh token only with `offline_access`, unless told otherwise."""
+        if refreshable is None:
+            refreshable = OFFLINE in scopes
+        refresh = f"rt_{secrets.token_urlsafe(32)}" if refreshable else None
         pair = TokenPair(
             access_token=f"at_{secrets.token_urlsafe(32)}",
             refresh_token=refresh,
@@ -129,7 +138,11 @@ class TokenStore:
         if current_access != pair.access_token:
             raise TokenProblem("code must be the access token this refresh token came with")
         new = self.issue(
-            pair.scopes, client_id=client_id, user_id=pair.user_id, expires_in=pair.expires_in
+            pair.scopes,
+            client_id=client_id,
+            user_id=pair.user_id,
+            expires_in=pair.expires_in,
+            refreshable=True,
         )
         if pair.superseded_at is None:
             pair.superseded_at = now

@@ -15,7 +15,6 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, RadioButton, RadioSet, Static
 
 from kenar_tui.button_drafts import ButtonDraft
-from kenar_tui.errors import ButtonGridError
 from kenar_tui.kenar.buttons import MAX_CAPTION_LENGTH, check_url
 from kenar_tui.kenar.icons import icon_hint, is_icon
 from kenar_tui.screens.icon_picker import IconPickerScreen
@@ -209,10 +208,10 @@ class ButtonEditorScreen(ModalScreen[ButtonDraft | None]):
             if problem:
                 self._say("#data-problem", problem)
                 return
-        try:
-            button.to_button()
-        except ButtonGridError as exc:
+        problems = button.problems()
+        for exc in problems:
             self._say(_PROBLEM_FIELDS.get(exc.field, "#caption-problem"), str(exc))
+        if problems:
             self.app.bell()
             return
         self.dismiss(button)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on
@@ -55,7 +55,7 @@ class ButtonComposerScreen(ModalScreen[ComposerResult]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "send", "send", id="compose.send"),
         Binding("f2", "preview", "preview", id="compose.preview"),
-        Binding("f3", "save_template", "save as template", id="compose.save_template"),
+        Binding("f3", "save_template", "as template", id="compose.save_template"),
         Binding("f4", "switch_side", "other grid", id="compose.switch_side"),
         Binding("f5", "use_template", "templates", id="compose.use_template"),
         Binding("escape", "cancel", "cancel", id="compose.cancel"),
@@ -77,11 +77,25 @@ class ButtonComposerScreen(ModalScreen[ComposerResult]):
         self._text = text
         self._sender = sender.copy() if sender else GridDraft()
         self._receiver = receiver.copy() if receiver else GridDraft()
-        self.templates_path = templates_path or default_templates_path()
+        self._templates_path = templates_path
         self.template_context = dict(template_context or {})
         self._title = title or f"compose a reply ({conversation_type} conversation)"
         self._side: Side = "receiver"
         self._template_name = ""
+
+    @classmethod
+    def from_template(cls, filled: FilledTemplate, **options: Any) -> ButtonComposerScreen:
+        """A composer holding a filled template's text and grids, to adjust before sending."""
+        return cls(filled.text, sender=filled.sender, receiver=filled.receiver, **options)
+
+    @property
+    def templates_path(self) -> Path:
+        """The templates file: as given, else in the app's config_dir, else platformdirs'."""
+        if self._templates_path is not None:
+            return self._templates_path
+        settings = getattr(self.app, "settings", None)
+        config_dir = getattr(settings, "config_dir", None)
+        return default_templates_path(config_dir if isinstance(config_dir, Path) else None)
 
     @property
     def is_bot(self) -> bool:

@@ -10,6 +10,8 @@ from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
+_KEY_NAMES = {"question_mark": "?", "dollar_sign": "$", "slash": "/"}
+
 
 def binding_rows(
     groups: Iterable[tuple[str, Iterable[BindingType]]], keymap: Mapping[str, str]
@@ -21,7 +23,7 @@ def binding_rows(
             if not isinstance(binding, Binding) or not binding.id:
                 continue
             keys = keymap.get(binding.id, binding.key)
-            shown = ", ".join(k.strip() for k in keys.split(","))
+            shown = ", ".join(_KEY_NAMES.get(k.strip(), k.strip()) for k in keys.split(","))
             rows.append((shown, binding.description, where, binding.id))
     return rows
 

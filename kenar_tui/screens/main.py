@@ -91,7 +91,9 @@ class MainScreen(Screen[None]):
         self.status.hints = self.kapp.hints()
         self.status.relay, self.status.relay_ok = self._relay
         self.status.outbox = self._outbox
-        first = self.kapp.inbox.next_unanswered() or next(iter(self.conversations.conversation_ids), None)
+        first = self.kapp.inbox.next_unanswered() or next(
+            iter(self.conversations.conversation_ids), None
+        )
         if first is not None:
             self.show_conversation(first)
         self.conversations.focus()
@@ -101,6 +103,10 @@ class MainScreen(Screen[None]):
     def refresh_posts(self) -> None:
         self.conversations.update_posts(self.kapp.inbox.posts())
         self.conversations.select(self.cid, scroll=False)
+        if self.cid is None:  # the first conversation arrived: show it
+            first = next(iter(self.conversations.conversation_ids), None)
+            if first is not None:
+                self.show_conversation(first)
 
     def schedule_refresh(self) -> None:
         """Coalesce a burst of live entries into one rebuild of the list."""
@@ -268,9 +274,7 @@ class MainScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Letter keys belong to the reply box while it has the focus.
-        if action in ("toggle_unread", "export") and isinstance(self.focused, Composer):
-            return False
-        return True
+        return not (action in ("toggle_unread", "export") and isinstance(self.focused, Composer))
 
     def relay_state(self, text: str, ok: bool) -> None:
         self._relay = (text, ok)

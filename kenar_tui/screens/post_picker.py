@@ -50,11 +50,15 @@ class PostPickerScreen(ModalScreen[tuple[str | None] | None]):
     def _fill(self, query: str) -> None:
         wanted = fold(query)
         self.shown = [
-            p for p in self.posts if not wanted or wanted in fold(f"{p.title or ''} {p.token or ''}")
+            p
+            for p in self.posts
+            if not wanted or wanted in fold(f"{p.title or ''} {p.token or ''}")
         ]
         options = []
         for i, post in enumerate(self.shown):
-            title = display(post.title or post.token or "(no post)", bidi=self.bidi).replace("[", "\\[")
+            title = display(post.title or post.token or "(no post)", bidi=self.bidi).replace(
+                "[", "\\["
+            )
             waiting = (
                 f" · {post.unanswered} waiting, longest {format_wait(post.longest_wait_s or 0)}"
                 if post.unanswered

@@ -1,4 +1,4 @@
-"""First run: try the demo, or connect to your own relay (URL in the config, token in the keyring)."""
+"""First run: the demo, or your own relay (its URL in the config file, its token in the keyring)."""
 
 from __future__ import annotations
 
@@ -81,7 +81,11 @@ class WelcomeScreen(ModalScreen[tuple[str, ...] | None]):
                 yield Label("Relay URL")
                 yield Input(placeholder="wss://relay.example.com/ws", id="relay-url")
                 yield Label("Relay token (kept in the system keyring, never in a file)")
-                yield Input(password=True, placeholder="the token from kenar-relay token create", id="relay-token")
+                yield Input(
+                    password=True,
+                    placeholder="the token from kenar-relay token create",
+                    id="relay-token",
+                )
                 yield Static("", id="welcome-error")
                 with Horizontal():
                     yield Button("Connect", id="connect", variant="success")

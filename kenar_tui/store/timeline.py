@@ -15,6 +15,14 @@ from kenar_tui.store.cache import Cache
 from kenar_tui.text.fold import fold
 
 _ITEM_COLUMNS = "id, conversation_id, pos, seq, ref, kind, side, at, text_hash, caption, echo_seq"
+# How far back (in items) an echo of our reply is looked for.
+ECHO_DEPTH = 50
+
+# One page of a conversation's history: a range on the UNIQUE (conversation_id, pos) index.
+PAGE_SQL = (
+    f"SELECT {_ITEM_COLUMNS} FROM items WHERE conversation_id = ? AND pos >= ? AND pos < ?"
+    " ORDER BY pos"
+)
 _SUMMARY_COLUMNS = (
     "c.id, c.post_token, c.type, c.first_pos, c.next_pos, c.last_at, c.last_seq, "
     "c.last_preview, c.unread, c.read_seq, c.waiting_since, c.replied_at, p.title"
@@ -166,14 +174,19 @@ class Timeline:
         ).fetchone()
         return _item(row) if row else None
 
-    def recent(self, cid: str, *, since_at: int, limit: int = 50) -> list[ItemRow]:
-        """The newest items of `cid` at or after `since_at`, newest first (echo matching)."""
+    def recent_with_text(self, cid: str, text_hash: str, *, since_at: int) -> list[ItemRow]:
+        """Items among `cid`'s newest `ECHO_DEPTH` with this text hash, newest first.
+
+        Echo matching: a range on the (conversation_id, pos) index, so its cost does not
+        grow with the conversation.
+        """
         rows = self.db.execute(
-            f"SELECT {_ITEM_COLUMNS} FROM items WHERE conversation_id = ? "
-            "ORDER BY pos DESC LIMIT ?",
-            (cid, limit),
+            f"SELECT {_ITEM_COLUMNS} FROM items WHERE conversation_id = ? AND pos >= "
+            "(SELECT next_pos FROM conversations WHERE id = ?) - ? AND text_hash = ? "
+            "AND at >= ? ORDER BY pos DESC",
+            (cid, cid, ECHO_DEPTH, text_hash, since_at),
         ).fetchall()
-        return [i for i in map(_item, rows) if i.at >= since_at]
+        return [_item(r) for r in rows]
 
     def page(self, cid: str, start: int, stop: int) -> list[ItemRow]:
         """Items `start`..`stop` (0 = the oldest kept), oldest first: one index range read."""
@@ -186,11 +199,7 @@ class Timeline:
         low, high = first + max(start, 0), min(first + max(stop, 0), end)
         if low >= high:
             return []
-        rows = self.db.execute(
-            f"SELECT {_ITEM_COLUMNS} FROM items WHERE conversation_id = ? AND pos >= ? AND pos < ?"
-            " ORDER BY pos",
-            (cid, low, high),
-        ).fetchall()
+        rows = self.db.execute(PAGE_SQL, (cid, low, high)).fetchall()
         return [_item(r) for r in rows]
 
     def position(self, item: ItemRow) -> int:
@@ -212,19 +221,15 @@ class Timeline:
                 (at, seq, seq, cid),
             )
 
-    def seller_wrote(self, cid: str, at: int, *, ours: bool) -> None:
-        """We (or a teammate, or the seller's own app) answered: the wait ends."""
+    def seller_wrote(self, cid: str, at: int) -> None:
+        """The seller side wrote (we, a teammate, or the seller's own app): the wait ends,
+        and what the buyer wrote before counts as read."""
         with self.cache.transaction() as db:
             db.execute(
-                "UPDATE conversations SET waiting_since = NULL,"
+                "UPDATE conversations SET waiting_since = NULL, unread = 0, read_seq = last_seq,"
                 " replied_at = MAX(COALESCE(replied_at, 0), ?) WHERE id = ?",
                 (at, cid),
             )
-            if ours:
-                db.execute(
-                    "UPDATE conversations SET unread = 0, read_seq = last_seq WHERE id = ?",
-                    (cid,),
-                )
 
     def mark_read(self, cid: str) -> None:
         with self.cache.transaction() as db:

@@ -1,7 +1,7 @@
 """Drawing a button grid as rows of boxed buttons, shared by the grid editor and the preview.
 
-Each button is a box with its caption and action marker (↗ a direct link, ⇄ a server link
-through the relay) above its icon's readable hint.
+Each button is a box with its caption above its action marker (↗ a direct link, ⇄ a server
+link through the relay) and its icon's readable hint.
 """
 
 from __future__ import annotations
@@ -72,11 +72,11 @@ def draw_row(
         if index:
             for line in lines:
                 line.append(" " * _GAP)
-        label = _fit(f"{box.caption} {box.marker}", inner)
+        label = _fit(box.caption, inner)
         lines[0].append("╭" + "─" * inner + "╮", style)
         lines[1].append("│" + label + "│", style)
         lines[2].append("│", style)
-        lines[2].append(_fit(box.hint, inner), style + " dim" if style else "dim")
+        lines[2].append(_fit(f"{box.marker} {box.hint}", inner), style + " dim" if style else "dim")
         lines[2].append("│", style)
         lines[3].append("╰" + "─" * inner + "╯", style)
     return Text("\n").join(lines)

@@ -33,7 +33,7 @@ class ButtonGridEditor(Widget, can_focus=True):
         height: auto;
         min-height: 8;
         border: round $surface-lighten-2;
-        padding: 0 1;
+        padding: 0 0 0 1;
     }
     ButtonGridEditor:focus-within, ButtonGridEditor:focus {
         border: round $accent;
@@ -48,8 +48,8 @@ class ButtonGridEditor(Widget, can_focus=True):
         Binding("down", "move_cursor(1, 0)", "down", show=False, id="grid.cursor_down"),
         Binding("left", "move_cursor(0, -1)", "left", show=False, id="grid.cursor_left"),
         Binding("right", "move_cursor(0, 1)", "right", show=False, id="grid.cursor_right"),
-        Binding("enter", "edit", "edit button", id="grid.edit"),
-        Binding("a", "add_button", "add button", id="grid.add_button"),
+        Binding("enter", "edit", "edit", id="grid.edit"),
+        Binding("a", "add_button", "add", id="grid.add_button"),
         Binding("n", "add_row", "new row", id="grid.add_row"),
         Binding("d,delete", "delete_button", "delete", id="grid.delete_button"),
         Binding("D", "delete_row", "delete row", show=False, id="grid.delete_row"),

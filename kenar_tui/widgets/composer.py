@@ -28,7 +28,10 @@ class Composer(TextArea):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "send", "Send the reply", id="composer.send", priority=True),
         Binding(
-            "shift+enter,ctrl+j,alt+enter", "newline", "New line in the reply", id="composer.newline"
+            "shift+enter,ctrl+j,alt+enter",
+            "newline",
+            "New line in the reply",
+            id="composer.newline",
         ),
         Binding("f4,alt+e", "editor", "Write the reply in $EDITOR", id="composer.editor"),
         Binding("escape", "leave", "Leave the reply box", id="composer.leave", show=False),

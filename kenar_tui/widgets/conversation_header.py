@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.text import Text
 from textual.widget import Widget
 
 from kenar_tui.text import display
@@ -35,13 +36,14 @@ class ConversationHeader(Widget):
         conv = self.summary
         if conv is None:
             return "[dim]No conversation selected · Ctrl+O opens one by its id[/]"
-        title = display(conv.post_title or conv.post_token or "(no post)", bidi=self.bidi)
-        kind = "chatbot" if conv.type == "BOT" else "post chat"
+        clipped = Text(conv.post_title or conv.post_token or "(no post)", no_wrap=True)
+        clipped.truncate(32, overflow="ellipsis")  # keep room for the type and "can send"
+        title = display(clipped.plain, bidi=self.bidi)
         send = (
-            "[$success]can send[/]"
+            "[$success]✓ can send[/]"
             if self.can_send
-            else "[$error]read only: no token covers this conversation (kenar-tui login)[/]"
+            else "[$error]✗ read only: no token covers it (kenar-tui login)[/]"
         )
         title = title.replace("[", "\\[")
         token = f" [dim]{conv.post_token}[/]" if conv.post_token else ""
-        return f"[b]{title}[/]{token} · {kind} [dim]{conv.id[:12]}[/] · {send}"
+        return f"[b]{title}[/]{token} · {conv.type} · {send} [dim]{conv.id[:8]}[/]"

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
-from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import events
@@ -130,7 +129,7 @@ class ConversationList(ScrollView, can_focus=True):
         line = self.scroll_offset.y + y
         width = self.scrollable_content_region.width
         index = bisect_right(self.starts, line) - 1
-        if index < 0 or index >= len(self.rows):
+        if index < 0 or line >= self.starts[index] + self.rows[index].height:
             return Strip.blank(width)
         key = (line, width)
         strip = self._cache.get(key)
@@ -138,7 +137,9 @@ class ConversationList(ScrollView, can_focus=True):
             row = self.rows[index]
             text = self._row_line(row, line - self.starts[index], width)
             selected = row.conversation is not None and row.conversation.id == self.selected
-            style = Style(bgcolor=self.palette.get("boost" if not self.has_focus else "primary-muted"))
+            style = Style(
+                bgcolor=self.palette.get("boost" if not self.has_focus else "primary-muted")
+            )
             segments = list(text.render(self.app.console))
             strip = Strip(segments).crop_extend(0, width, None)
             if selected:
@@ -148,7 +149,9 @@ class ConversationList(ScrollView, can_focus=True):
 
     def visible_text(self) -> list[str]:
         """The lines on screen as plain text."""
-        return [self.render_line(y).text.rstrip() for y in range(self.scrollable_content_region.height)]
+        return [
+            self.render_line(y).text.rstrip() for y in range(self.scrollable_content_region.height)
+        ]
 
     def _color(self, name: str) -> str:
         return self.palette.get(name, "default")

@@ -51,11 +51,12 @@ class HistoryView(Widget, can_focus=True):
         Binding("y", "copy", "Copy the message's link, phone or text", id="message.copy"),
         Binding("v", "raw", "Show the raw JSON", id="message.raw"),
         Binding("p", "reveal", "Show or hide the phone number", id="message.reveal_phone"),
+        Binding("r", "retry", "Send a failed reply again", id="message.retry"),
     ]
 
     @dataclass
     class ItemAction(Message):
-        """The user asked to act on an item: action is open, copy, raw."""
+        """The user asked to act on an item: action is open, copy, raw or retry."""
 
         action: str
         item: Any
@@ -301,6 +302,9 @@ class HistoryView(Widget, can_focus=True):
 
     def action_raw(self) -> None:
         self._act("raw")
+
+    def action_retry(self) -> None:
+        self._act("retry")
 
     def action_reveal(self) -> None:
         if self.cursor >= 0:

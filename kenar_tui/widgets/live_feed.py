@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 from kenar_tui.link import LinkEntry, LinkGap, LinkLive, LinkState
@@ -9,6 +10,9 @@ from kenar_tui.text import display
 
 if TYPE_CHECKING:
     from kenar_tui.app import KenarApp
+
+ACK_EVERY = 200
+TOAST_GAP_S = 2.0
 
 RELAY_WORDS = {
     "connecting": "relay: connecting…",
@@ -24,6 +28,9 @@ class LiveFeed:
         self.app = app
         self.outbox_states: dict[str, str] = {}
         self.live = False
+        self._unacked = 0
+        self._last_toast = -TOAST_GAP_S
+        self._skipped = 0
 
     def start(self) -> None:
         self.app.run_worker(self._consume(), name="relay-link", group="link", exclusive=True)
@@ -35,7 +42,9 @@ class LiveFeed:
             await self.app.outbox.resume()
         except Exception as exc:
             self.app.logger.warning("outbox resume failed: %s", type(exc).__name__)
-            self.app.notify(f"Pending replies could not be resumed: {exc}", severity="error")
+            self.app.notify(
+                f"Pending replies could not be resumed: {exc}", severity="error", markup=False
+            )
 
     async def _consume(self) -> None:
         app = self.app
@@ -43,10 +52,24 @@ class LiveFeed:
             async with app.link:
                 async for event in app.link.events():
                     self.handle(event)
+                    await self._acknowledge(event)
         except Exception as exc:
             app.logger.warning("relay link stopped: %s", type(exc).__name__)
             app.main.relay_state(f"relay: stopped ({exc})", False)
-            app.notify(f"The relay connection stopped: {exc}", severity="error", timeout=10)
+            app.notify(
+                f"The relay connection stopped: {exc}", severity="error", timeout=10, markup=False
+            )
+
+    async def _acknowledge(self, event: Any) -> None:
+        """Tell the relay what this console has stored: when live, and every ACK_EVERY entries."""
+        if isinstance(event, LinkEntry):
+            self._unacked += 1
+        if self._unacked and (isinstance(event, LinkLive) or self._unacked >= ACK_EVERY):
+            self._unacked = 0
+            try:
+                await self.app.link.ack(self.app.inbox.last_seq)
+            except Exception as exc:  # offline: the next connection's hello says the same
+                self.app.logger.info("ack skipped: %s", type(exc).__name__)
 
     def handle(self, event: Any) -> None:
         """Apply one link event; the UI reflects it within the next frame."""
@@ -58,12 +81,13 @@ class LiveFeed:
             self.live = False
             words = RELAY_WORDS.get(event.state, f"relay: {event.state}")
             if event.state != "online" and event.detail:
-                words = f"{words} ({event.detail})"
+                words = f"relay: {event.detail}"
             main.relay_state(words, False)
             if event.state == "offline":
                 self.app.notify(
                     f"Lost the relay ({event.detail or 'no answer'}); reconnecting by itself.",
                     severity="warning",
+                    markup=False,
                 )
         elif isinstance(event, LinkLive):
             self.live = True
@@ -86,14 +110,27 @@ class LiveFeed:
         if change.new_from_buyer:
             self._notify(change)
         elif change.notice is not None:
-            self.app.notify(change.notice.text, title="Kenar", severity="warning", timeout=10)
+            self.app.notify(
+                change.notice.text, title="Kenar", severity="warning", timeout=10, markup=False
+            )
 
     def _notify(self, change: Any) -> None:
+        # A busy minute must not bury the screen under toasts: one per TOAST_GAP_S, and the
+        # next one says how many arrived in between.
+        now = time.monotonic()
+        if now - self._last_toast < TOAST_GAP_S:
+            self._skipped += 1
+            return
+        self._last_toast = now
+        more, self._skipped = self._skipped, 0
         summary = self.app.inbox.conversation(change.conversation_id)
         bidi = self.app.settings.bidi
         where = (summary.post_title or summary.post_token or "") if summary else ""
         preview = change.item.text if change.item is not None else "new message"
-        self.app.notify_new_message(display(where, bidi=bidi) or "New message", display(preview, bidi=bidi))
+        title = display(where, bidi=bidi) or "New message"
+        if more:
+            title = f"{title} (+{more} more)"
+        self.app.notify_new_message(title, display(preview, bidi=bidi))
 
     def outbox_changed(self, item: Any) -> None:
         """Outbox.on_change: the reply's state shows in its history and the status bar."""
@@ -104,7 +141,18 @@ class LiveFeed:
         main.conversation_changed(item.conversation_id)
         self._summarise()
         if item.state == "failed":
-            self.app.notify(item.reason or "the reply was not sent", title="Reply failed", severity="error")
+            self.app.notify(
+                item.reason or "the reply was not sent",
+                title="Reply failed",
+                severity="error",
+                markup=False,
+            )
+
+    def count_outbox(self) -> None:
+        """Start the status bar's outbox counts from what the cache holds."""
+        for item in self.app.outbox.items("sending", "retrying", "failed"):
+            self.outbox_states[item.ref] = item.state
+        self._summarise()
 
     def _summarise(self) -> None:
         counts: dict[str, int] = {}

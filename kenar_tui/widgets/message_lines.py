@@ -142,7 +142,9 @@ def _message_lines(message: Message, *, options: RenderOptions, revealed: bool) 
             return [Text(line) for line in (message.text or "").split("\n")]
         case MessageType.IMAGE:
             img = message.image_data
-            dims = f"{img.width_px}×{img.height_px}" if img and img.width_px and img.height_px else ""
+            dims = (
+                f"{img.width_px}×{img.height_px}" if img and img.width_px and img.height_px else ""
+            )
             return [_media("image", [dims, _size(img.size_bytes if img else None)])]
         case MessageType.FILE:
             f = message.file_data
@@ -168,7 +170,8 @@ def _message_lines(message: Message, *, options: RenderOptions, revealed: bool) 
             phone = c.phone if c else ""
             shown = phone if (revealed or not options.mask_phones) else mask_phone(phone)
             name = (c.name or "") if c else ""
-            return [Text.assemble(("[contact] ", "bold"), name, " · " if name else "", shown)]
+            # The phone first: after a Persian name the bidi algorithm would reverse its digits.
+            return [Text.assemble(("[contact] ", "bold"), shown, " · " if name else "", name)]
     return [Text(f"unsupported message ({message.type}) · v shows the raw JSON", style="dim")]
 
 
@@ -188,6 +191,8 @@ def item_hint(item: Any) -> str:
     if message is not None and message.contact_data is not None:
         hints.append("p show phone")
     hints.append("v raw JSON")
+    if getattr(item, "status", None) == "failed":
+        hints.append("r send again")
     return " · ".join(hints)
 
 

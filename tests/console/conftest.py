@@ -68,7 +68,12 @@ def sample_entries() -> list[dict[str, Any]]:
             CAR,
             minutes_ago=40,
             type="IMAGE",
-            image_data={"link": "https://example.com/car.jpg", "size_bytes": 245760, "width_px": 1280, "height_px": 960},
+            image_data={
+                "link": "https://example.com/car.jpg",
+                "size_bytes": 245760,
+                "width_px": 1280,
+                "height_px": 960,
+            },
         ),
         message_entry(
             CID_CAR_1,
@@ -89,14 +94,22 @@ def sample_entries() -> list[dict[str, Any]]:
             CAR,
             minutes_ago=37,
             type="VOICE",
-            voice_data={"link": "https://example.com/v.ogg", "size_bytes": 51200, "duration_seconds": 42},
+            voice_data={
+                "link": "https://example.com/v.ogg",
+                "size_bytes": 51200,
+                "duration_seconds": 42,
+            },
         ),
         message_entry(
             CID_CAR_1,
             CAR,
             minutes_ago=36,
             type="FILE",
-            file_data={"link": "https://example.com/f.pdf", "name": "سند.pdf", "size_bytes": 1048576},
+            file_data={
+                "link": "https://example.com/f.pdf",
+                "name": "سند.pdf",
+                "size_bytes": 1048576,
+            },
         ),
         message_entry(
             CID_CAR_1,

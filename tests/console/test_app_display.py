@@ -36,7 +36,7 @@ def screen_lines(app: KenarApp) -> str:
 
 
 async def test_each_message_type_reads_legibly(console_inbox: Any, tmp_path: Path) -> None:
-    """Text, image, location, contact, voice, file, video and unknown types each get a readable line."""
+    """Text, image, location, contact, voice, file, video and unknown types each read clearly."""
     app = build(console_inbox, tmp_path, bidi=False)
     async with app.run_test(size=(120, 60)) as pilot:
         app.main.show_conversation(CID_CAR_1)
@@ -46,7 +46,7 @@ async def test_each_message_type_reads_legibly(console_inbox: Any, tmp_path: Pat
     assert "[image] 1280×960 · 240 KB" in text
     assert "[location] 35.75700, 51.41000" in text
     assert "openstreetmap.org/?mlat=35.757000&mlon=51.410000" in text
-    assert "[contact] رضا · +98912•••••89" in text  # masked by default
+    assert "[contact] +98912•••••89 · رضا" in text  # masked by default
     assert "+989123456789" not in text
     assert "[voice] 0:42 · 50 KB" in text
     assert "[file] سند.pdf · 1.0 MB" in text
@@ -67,7 +67,11 @@ async def test_phone_revealed_and_raw_json_a_key_away(console_inbox: Any, tmp_pa
         await pilot.press("p")
         await pilot.pause()
         assert "+989123456789" in screen_lines(app)
-        sticker = next(i for i in range(history.count) if history.item(i).message and history.item(i).message.type == "STICKER")
+        sticker = next(
+            i
+            for i in range(history.count)
+            if history.item(i).message and history.item(i).message.type == "STICKER"
+        )
         history.move_to(sticker)
         await pilot.press("v")
         await pilot.pause()
@@ -77,7 +81,7 @@ async def test_phone_revealed_and_raw_json_a_key_away(console_inbox: Any, tmp_pa
 
 
 async def test_unanswered_first_with_unread_counts(console_inbox: Any, tmp_path: Path) -> None:
-    """Posts with waiting buyers come first, longest wait first; each row shows its wait and unread count."""
+    """Posts with waiting buyers first, longest wait first; rows show wait and unread count."""
     app = build(console_inbox, tmp_path, bidi=False)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
@@ -94,7 +98,7 @@ async def test_unanswered_first_with_unread_counts(console_inbox: Any, tmp_path:
 
 
 async def test_keys_move_between_conversations(console_inbox: Any, tmp_path: Path) -> None:
-    """Ctrl+N/Ctrl+B step through conversations; Ctrl+G goes to the next waiting buyer; u toggles unread."""
+    """Ctrl+N/Ctrl+B step through conversations; Ctrl+G: next waiting buyer; u toggles unread."""
     app = build(console_inbox, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
@@ -114,8 +118,10 @@ async def test_keys_move_between_conversations(console_inbox: Any, tmp_path: Pat
         assert console_inbox.conversation(CID_CAR_1).unread == 0
 
 
-async def test_search_is_persian_aware_and_opens_the_hit(console_inbox: Any, tmp_path: Path) -> None:
-    """Searching with Arabic ي/ك and Latin digits finds Persian text; Enter opens it at that message."""
+async def test_search_is_persian_aware_and_opens_the_hit(
+    console_inbox: Any, tmp_path: Path
+) -> None:
+    """Arabic ي/ك and Latin digits find Persian text; Enter opens the hit at that message."""
     app = build(console_inbox, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
@@ -140,7 +146,15 @@ async def test_help_lists_every_binding_with_keymap(console_inbox: Any, tmp_path
         assert isinstance(app.screen, HelpScreen)
         rows = {row[3]: row for row in app.screen.rows}
         assert rows["conversation.next"][0] == "f6"
-        for needed in ("composer.send", "search.open", "conversation.next_unanswered", "message.open", "message.copy", "conversation.export", "app.help"):
+        for needed in (
+            "composer.send",
+            "search.open",
+            "conversation.next_unanswered",
+            "message.open",
+            "message.copy",
+            "conversation.export",
+            "app.help",
+        ):
             assert needed in rows
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
@@ -177,7 +191,9 @@ async def test_open_conversation_by_id(console_inbox: Any, tmp_path: Path) -> No
 
 
 @pytest.mark.parametrize("size", [(80, 24), (200, 60)])
-async def test_layout_fits_small_and_large_terminals(console_inbox: Any, tmp_path: Path, size: tuple[int, int]) -> None:
+async def test_layout_fits_small_and_large_terminals(
+    console_inbox: Any, tmp_path: Path, size: tuple[int, int]
+) -> None:
     """At 80x24 and at 200x60 the list, history, reply box and status bar are all on screen."""
     app = build(console_inbox, tmp_path)
     async with app.run_test(size=size) as pilot:
@@ -188,3 +204,54 @@ async def test_layout_fits_small_and_large_terminals(console_inbox: Any, tmp_pat
             assert region.width > 0 and region.height > 0
             assert region.right <= size[0] and region.bottom <= size[1]
         assert main.history.size.height >= 5
+
+
+async def test_command_palette_runs_console_commands(console_inbox: Any, tmp_path: Path) -> None:
+    """Ctrl+P offers the console's actions by name: "next unanswered" moves to a waiting buyer."""
+    app = build(console_inbox, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.main.show_conversation(CID_FLAT)
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Next unanswered")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.main.cid == CID_CAR_1
+
+
+async def test_welcome_stores_relay_and_restarts(tmp_path: Path) -> None:
+    """First run: the welcome screen keeps the token in the keyring and the URL in the config file."""
+    from kenar_tui.inbox import Inbox
+    from kenar_tui.screens.welcome import WelcomeScreen
+    from kenar_tui.store.cache import Cache
+
+    config_file = tmp_path / "config" / "config.toml"
+    settings = Settings.load(config_file, data_dir=tmp_path / "data")
+    credentials = CredentialStore(MemoryKeyring())
+    with Cache(tmp_path / "cache.sqlite3") as cache:
+        app = make_app(settings, inbox=Inbox(cache), credentials=credentials)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            assert isinstance(app.screen, WelcomeScreen)
+            await pilot.click("#relay-url")
+            await pilot.press(*"https://bad")
+            await pilot.press("enter")
+            assert "wss://" in str(app.screen.query_one("#welcome-error").render())
+            app.screen.query_one("#relay-url").value = "wss://relay.example.com/ws"
+            await pilot.click("#relay-token")
+            await pilot.press(*"s3cret-token", "enter")
+            await pilot.pause()
+        assert app.return_value == "restart"
+    assert credentials.relay_token == "s3cret-token"
+    assert Settings.load(config_file).relay_url == "wss://relay.example.com/ws"
+    assert "s3cret" not in config_file.read_text(encoding="utf-8")
+
+
+def test_desktop_notification_escape() -> None:
+    """Desktop notifications use OSC 777 (OSC 9 on iTerm2) and cannot break out of the sequence."""
+    from kenar_tui.widgets.notifier import desktop_notification
+
+    assert desktop_notification("پژو", "سلام", {}) == "\x1b]777;notify;پژو;سلام\x07"
+    osc9 = desktop_notification("a", "b\x07\x1b;c", {"TERM_PROGRAM": "iTerm.app"})
+    assert osc9 == "\x1b]9;a: bc\x07"

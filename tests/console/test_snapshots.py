@@ -44,6 +44,7 @@ def test_persian_conversation(snap_compare: Any, console_inbox: Any, tmp_path: P
     app = snapshot_app(console_inbox, tmp_path)
 
     async def open_flat(pilot: Any) -> None:
+        await pilot.pause()
         app.main.show_conversation(CID_FLAT)
         app.main.history.focus()
         await pilot.pause()

@@ -1,0 +1,486 @@
+"""`Outbox`: replies that are sent, or visibly failed with the reason in words.
+
+A reply is written to the cache (state "sending") before anything goes on the wire, so a
+restart finds it. Transient failures (no connection, Kenar's 5xx, rate limits) move it to
+"retrying" with an exponential back-off whose next moment is stored too; final ones (no
+token, the buyer restricts messages, a rejected body) to "failed". Once Kenar accepted it,
+it is "sent" and then posted to the relay's timeline as a `reply` entry so teammates see it;
+if the relay is offline that post waits and is retried, the reply stays "sent".
+
+A reply interrupted in flight (the console died during the HTTP call) may or may not have
+reached the buyer; Kenar has no idempotency key, so it is not resent blindly but marked
+failed with that explanation, and `retry(ref)` sends it again on the user's word.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import random
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, Protocol, Self
+
+from kenar_tui.errors import (
+    AuthError,
+    CredentialError,
+    KenarAPIError,
+    KenarError,
+    ProtocolError,
+    RateLimited,
+    RecipientRestricted,
+    RelayUnavailable,
+    ServerError,
+    TransportError,
+)
+from kenar_tui.history import reply_text
+from kenar_tui.kenar.bodies import ChatbotMessageBody, SendMessageBody
+from kenar_tui.store import (
+    ButtonCaptions,
+    Cache,
+    OutboxRow,
+    OutboxRows,
+    Timeline,
+    from_micros,
+    micros,
+)
+
+FINAL = ("sent", "failed")
+INTERRUPTED = (
+    "the console stopped while this was being sent, so it may or may not have reached the "
+    "buyer; check the conversation and retry it if Divar's copy does not appear"
+)
+
+
+class _Token(Protocol):
+    @property
+    def access_token(self) -> str: ...
+
+
+class Credentials(Protocol):
+    """What the outbox needs from the credential store."""
+
+    @property
+    def api_key(self) -> str | None: ...
+
+    def token_for_send(self, cid: str, post_token: str | None) -> _Token | None: ...
+
+
+class Kenar(Protocol):
+    async def send_message(
+        self, conversation_id: str, body: SendMessageBody, *, access_token: str
+    ) -> Any: ...
+
+    async def send_chatbot_message(self, conversation_id: str, body: ChatbotMessageBody) -> Any: ...
+
+
+class Link(Protocol):
+    @property
+    def online(self) -> bool: ...
+
+    async def wait_online(self) -> None: ...
+
+    async def post(self, entry: dict[str, Any], ref: str | None = None) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    ref: str
+    conversation_id: str
+    post_token: str | None
+    conversation_type: str
+    text: str
+    state: str  # sending | retrying | sent | failed
+    reason: str | None  # why it failed or is retrying, in words
+    attempts: int
+    next_attempt_at: datetime | None
+    created_at: datetime
+    relay_state: str | None  # pending | posted | skipped (no relay), once sent
+
+    @classmethod
+    def of(cls, row: OutboxRow) -> OutboxItem:
+        return cls(
+            ref=row.ref,
+            conversation_id=row.conversation_id,
+            post_token=row.post_token,
+            conversation_type=row.conversation_type,
+            text=reply_text(row.body),
+            state=row.state,
+            reason=row.reason,
+            attempts=row.attempts,
+            next_attempt_at=from_micros(row.next_attempt_at) if row.next_attempt_at else None,
+            created_at=from_micros(row.created_at),
+            relay_state=row.relay_state,
+        )
+
+
+class _Transient(Exception):
+    def __init__(self, words: str, wait_at_least: float = 0.0) -> None:
+        super().__init__(words)
+        self.words = words
+        self.wait_at_least = wait_at_least
+
+
+def build_body(conversation_type: str, body: Any) -> SendMessageBody | ChatbotMessageBody:
+    """The body to send: text becomes the right model; a model must fit the conversation."""
+    if isinstance(body, str):
+        if conversation_type == "BOT":
+            return ChatbotMessageBody(text_message=body)
+        return SendMessageBody(message=body)
+    if conversation_type == "BOT" and isinstance(body, SendMessageBody):
+        return ChatbotMessageBody(
+            text_message=body.message, media_token=body.media_token, buttons=body.receiver_buttons
+        )
+    if conversation_type != "BOT" and isinstance(body, ChatbotMessageBody):
+        return SendMessageBody(
+            message=body.text_message, media_token=body.media_token, receiver_buttons=body.buttons
+        )
+    if isinstance(body, SendMessageBody | ChatbotMessageBody):
+        return body
+    raise ProtocolError("a reply body must be text, SendMessageBody or ChatbotMessageBody")
+
+
+def failure_words(exc: Exception, post_token: str | None) -> str:
+    """Why a send failed for good, in words that say what to do."""
+    post = f"post {post_token}" if post_token else "this conversation"
+    login = f"kenar-tui login --post {post_token}" if post_token else "kenar-tui login"
+    if isinstance(exc, RecipientRestricted):
+        return "the buyer restricts messages: this conversation cannot be written to"
+    if isinstance(exc, AuthError):
+        return (
+            f"Kenar refused the token (HTTP {exc.status}): it has expired or lacks a scope for "
+            f"{post}; run `{login}`"
+        )
+    if isinstance(exc, KenarAPIError):
+        return f"Kenar rejected the message: {exc.message} (HTTP {exc.status})"
+    return str(exc)
+
+
+class Outbox:
+    def __init__(
+        self,
+        cache: Cache,
+        *,
+        kenar: Kenar,
+        credentials: Credentials,
+        link: Link | None = None,
+        logger: logging.Logger | None = None,
+        operator: str | None = None,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        backoff_base: float = 2.0,
+        backoff_cap: float = 300.0,
+        max_attempts: int = 12,
+        close_grace: float = 5.0,
+        rand: Callable[[], float] = random.random,
+    ) -> None:
+        self.cache = cache
+        self.kenar = kenar
+        self.credentials = credentials
+        self.link = link
+        self.log = logger or logging.getLogger("kenar_tui.outbox")
+        self.operator = operator
+        self.now = now
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self.max_attempts = max_attempts
+        self.close_grace = close_grace
+        self._rand = rand
+        self.rows = OutboxRows(cache)
+        self.timeline = Timeline(cache)
+        self.buttons = ButtonCaptions(cache)
+        self.on_change: Callable[[OutboxItem], None] | None = None
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._closing = asyncio.Event()
+        self._pulse = asyncio.Event()
+        self._closed = False
+
+    # --- lifetime --------------------------------------------------------------------------
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Stop: waiting retries stop at once, sends in flight get `close_grace` seconds."""
+        if self._closed:
+            return
+        self._closed = True
+        self._closing.set()
+        tasks = list(self._tasks.values())
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=self.close_grace)
+            for task in pending:
+                task.cancel()
+            for task in pending:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self.log.info("outbox closed")
+
+    # --- the public operations -------------------------------------------------------------
+
+    async def submit(
+        self,
+        cid: str,
+        post_token: str | None,
+        conversation_type: str,
+        body: str | SendMessageBody | ChatbotMessageBody,
+    ) -> str:
+        """Persist a reply, show it as "sending", and send it in the background; its ref."""
+        if self._closed:
+            raise RelayUnavailable("the outbox is closed")
+        kind = "BOT" if str(conversation_type).upper() == "BOT" else "POST"
+        model = build_body(kind, body)  # ProtocolError for an empty or too long text
+        wire = model.wire()
+        ref = uuid.uuid4().hex
+        at = micros(self.now())
+        text = reply_text(wire)
+        with self.cache.transaction():
+            self.rows.insert(
+                OutboxRow(
+                    ref=ref,
+                    conversation_id=cid,
+                    post_token=post_token,
+                    conversation_type=kind,
+                    body=wire,
+                    state="sending",
+                    reason=None,
+                    attempts=0,
+                    next_attempt_at=None,
+                    created_at=at,
+                    updated_at=at,
+                    relay_state=None,
+                    relay_seq=None,
+                )
+            )
+            self.timeline.ensure_conversation(cid, post_token, kind)
+            self.timeline.append(
+                cid, kind="reply", side="seller", at=at, ref=ref, text=text, preview=text
+            )
+            self.buttons.remember(cid, wire, at)
+        self.log.info("outbox queued %s", ref[:8])
+        self._changed(ref)
+        self._spawn(ref)
+        return ref
+
+    async def resume(self) -> list[OutboxItem]:
+        """After a restart: continue what was pending; returns the items taken up."""
+        taken = []
+        for row in self.rows.unfinished():
+            if row.state == "sending" and row.attempts > 0:
+                self._update(row.ref, state="failed", reason=INTERRUPTED)
+                continue
+            taken.append(OutboxItem.of(row))
+            self._spawn(row.ref)
+        return taken
+
+    async def retry(self, ref: str) -> None:
+        """Send a failed reply again, on the user's word."""
+        row = self.rows.get(ref)
+        if row is None or row.state != "failed":
+            return
+        self._update(ref, state="sending", reason=None, attempts=0, next_attempt_at=None)
+        self._spawn(ref)
+
+    def item(self, ref: str) -> OutboxItem | None:
+        row = self.rows.get(ref)
+        return OutboxItem.of(row) if row else None
+
+    def items(self, *states: str) -> list[OutboxItem]:
+        """Items in the given states (all by default), oldest first."""
+        chosen = states or ("sending", "retrying", "sent", "failed")
+        return [OutboxItem.of(r) for r in self.rows.by_state(*chosen)]
+
+    async def wait(
+        self, ref: str, until: Callable[[OutboxItem], bool] = lambda i: i.state in FINAL
+    ) -> OutboxItem:
+        """Wait until the item satisfies `until` (by default: sent or failed)."""
+        while True:
+            pulse = self._pulse
+            item = self.item(ref)
+            if item is None:
+                raise KeyError(ref)
+            if until(item):
+                return item
+            await pulse.wait()
+
+    # --- sending ---------------------------------------------------------------------------
+
+    def _spawn(self, ref: str) -> None:
+        running = self._tasks.get(ref)
+        if running is not None and not running.done():
+            return
+        task = asyncio.create_task(self._deliver(ref), name=f"outbox-{ref[:8]}")
+        self._tasks[ref] = task
+        task.add_done_callback(functools.partial(self._forget, ref))
+
+    def _forget(self, ref: str, task: asyncio.Task[None]) -> None:
+        if self._tasks.get(ref) is task:
+            del self._tasks[ref]
+        if not task.cancelled() and task.exception() is not None:
+            self.log.error("outbox task for %s failed: %r", ref[:8], task.exception())
+
+    async def _deliver(self, ref: str) -> None:
+        while not self._closing.is_set():
+            row = self.rows.get(ref)
+            if row is None:
+                return
+            if row.state == "sent":
+                if row.relay_state == "pending":
+                    await self._post_to_relay(row)
+                return
+            if row.state == "failed":
+                return
+            if row.next_attempt_at is not None:
+                delay = (row.next_attempt_at - micros(self.now())) / 1e6
+                if delay > 0 and await self._pause(delay):
+                    return
+            attempts = row.attempts + 1
+            self._update(ref, state="sending", attempts=attempts)
+            try:
+                await self._send(row)
+            except _Transient as exc:
+                if attempts >= self.max_attempts:
+                    why = f"gave up after {attempts} attempts: {exc.words}"
+                    self._update(ref, state="failed", reason=why, next_attempt_at=None)
+                    return
+                delay = max(self._backoff(attempts), exc.wait_at_least)
+                self._update(
+                    ref,
+                    state="retrying",
+                    reason=f"{exc.words}; trying again in {delay:.0f} s",
+                    next_attempt_at=micros(self.now()) + int(delay * 1e6),
+                )
+                continue
+            except (KenarError, ProtocolError, CredentialError) as exc:
+                self._update(ref, state="failed", reason=failure_words(exc, row.post_token))
+                self.log.info("outbox %s failed", ref[:8])
+                return
+            self._sent(row)
+            sent = self.rows.get(ref)
+            if sent is not None and sent.relay_state == "pending":
+                await self._post_to_relay(sent)
+            return
+
+    async def _send(self, row: OutboxRow) -> None:
+        cid = row.conversation_id
+        try:
+            if row.conversation_type == "BOT":
+                if not self.credentials.api_key:
+                    raise CredentialError(
+                        "no API key is stored, and chatbot replies need one: "
+                        "run `kenar-tui auth set api-key`"
+                    )
+                await self.kenar.send_chatbot_message(
+                    cid, ChatbotMessageBody.model_validate(row.body)
+                )
+                return
+            token = self.credentials.token_for_send(cid, row.post_token)
+            if token is None:
+                where = f"post {row.post_token}" if row.post_token else "this conversation"
+                login = (
+                    f"kenar-tui login --post {row.post_token}"
+                    if row.post_token
+                    else "kenar-tui login --all-posts"
+                )
+                raise CredentialError(
+                    f"no token covers this conversation: run `{login}` to send into {where}"
+                )
+            await self.kenar.send_message(
+                cid, SendMessageBody.model_validate(row.body), access_token=token.access_token
+            )
+        except RateLimited as exc:
+            raise _Transient("Kenar is rate limiting this app", exc.retry_after or 0.0) from None
+        except ServerError as exc:
+            raise _Transient(f"Kenar failed on its side (HTTP {exc.status})") from None
+        except TransportError:
+            raise _Transient("Kenar could not be reached") from None
+
+    def _sent(self, row: OutboxRow) -> None:
+        relay_state = "pending" if self.link is not None else "skipped"
+        with self.cache.transaction():
+            self._update(
+                row.ref, state="sent", reason=None, next_attempt_at=None, relay_state=relay_state
+            )
+            self.timeline.seller_wrote(row.conversation_id, micros(self.now()))
+        self.log.info("outbox %s sent", row.ref[:8])
+
+    async def _post_to_relay(self, row: OutboxRow) -> None:
+        """Put the sent reply on the shared timeline, waiting for the relay as long as needed."""
+        link = self.link
+        if link is None:
+            return
+        entry = {
+            "kind": "reply",
+            "conversation_id": row.conversation_id,
+            "post_token": row.post_token,
+            "author": self.operator,
+            "data": {"conversation_type": row.conversation_type, "body": row.body, "ref": row.ref},
+        }
+        attempt = 0
+        while not self._closing.is_set():
+            if not link.online and await self._until(link.wait_online()):
+                return
+            try:
+                seq = await link.post(entry, ref=row.ref)
+            except RelayUnavailable:
+                attempt += 1
+                if await self._pause(min(30.0, 0.5 * 2**attempt)):
+                    return
+                continue
+            self._update(row.ref, relay_state="posted", relay_seq=seq)
+            return
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def _backoff(self, attempts: int) -> float:
+        ceiling = min(self.backoff_cap, self.backoff_base * 2 ** (attempts - 1))
+        return ceiling / 2 + ceiling / 2 * self._rand()
+
+    async def _pause(self, seconds: float) -> bool:
+        """Sleep `seconds`; True when the outbox is closing instead."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._closing.wait(), seconds)
+        return self._closing.is_set()
+
+    async def _until(self, awaitable: Awaitable[None]) -> bool:
+        """Wait for `awaitable` or closing, whichever first; True when closing."""
+        waiter = asyncio.ensure_future(awaitable)
+        closing = asyncio.create_task(self._closing.wait())
+        await asyncio.wait({waiter, closing}, return_when=asyncio.FIRST_COMPLETED)
+        for task in (waiter, closing):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        return self._closing.is_set()
+
+    def _update(self, ref: str, **fields: Any) -> None:
+        self.rows.update(ref, updated_at=micros(self.now()), **fields)
+        self._changed(ref)
+
+    def _changed(self, ref: str) -> None:
+        pulse, self._pulse = self._pulse, asyncio.Event()
+        pulse.set()
+        item = self.item(ref)
+        if item is not None and self.on_change is not None:
+            try:
+                self.on_change(item)
+            except Exception:
+                self.log.exception("outbox change callback failed")
+
+    def __repr__(self) -> str:
+        return f"Outbox({len(self._tasks)} in flight)"
+
+
+__all__ = ["FINAL", "Outbox", "OutboxItem", "build_body", "failure_words"]

@@ -1,0 +1,420 @@
+"""The Redis Streams backend of the timeline store: any number of relay replicas, one timeline.
+
+Every replica appends with one Lua script, atomic in Redis: it checks the dedupe key, INCRs
+the shared counter and XADDs the entry under the stream ID `<seq>-0`, so stream IDs *are* the
+integer `seq` values consoles already use, and a console can resume on any replica. The 2xx
+waits for the script's reply, which Redis sends only after the write reached its AOF (fsynced
+first with `appendfsync always`; see docs/deploy.md, "Redis backend").
+
+Appends from one replica run concurrently on pooled connections (Redis serialises them and
+fsyncs them together). Listeners are fed from one place only: a reader task per replica that
+`XREAD`s the stream from the last entry it delivered, so entries appended by *other* replicas
+reach this replica's consoles too, and each committed entry is delivered once, in `seq` order.
+
+Keys, all under one hash tag so the scripts also run on a Redis Cluster:
+    {prefix}:timeline    the stream; fields `p` (the sealed payload), `t` (received, µs)
+    {prefix}:seq         the counter: the highest `seq` ever assigned (the head)
+    {prefix}:dedupe:<h>  "<seq>:<nonce>" for a keyed hash h of a dedupe key, with an expiry
+    {prefix}:probe       the health probe's small write
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import secrets
+from collections.abc import AsyncGenerator, Callable
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, Self
+
+import redis.asyncio as redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import RedisError
+
+from kenar_tui.kenar.messages import to_micros
+from kenar_tui.privacy.sealing import PlainSealer, Sealer
+from relay.errors import StoreClosed, StoreError
+from relay.store import Appended, Listener, StoredEntry
+
+PURGE_CHUNK = 1000
+READ_BLOCK_MS = 2000
+READ_COUNT = 500
+MAX_CONNECTIONS = 64
+NONCE_HOLD_MS = 10 * 60 * 1000  # how long a retried append without a dedupe key stays one
+
+# KEYS: counter, stream[, dedupe]; ARGV: payload, received_us, maxlen, nonce, ttl_ms.
+# Redis runs a script alone, so GET-then-SET below is as atomic as SET NX.
+_APPEND = """
+if KEYS[3] then
+  local held = redis.call('GET', KEYS[3])
+  if held then
+    local sep = string.find(held, ':', 1, true)
+    return {tonumber(string.sub(held, 1, sep - 1)), string.sub(held, sep + 1)}
+  end
+end
+local seq = redis.call('INCR', KEYS[1])
+local maxlen = tonumber(ARGV[3])
+if maxlen > 0 then
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', maxlen, seq .. '-0', 'p', ARGV[1], 't', ARGV[2])
+else
+  redis.call('XADD', KEYS[2], seq .. '-0', 'p', ARGV[1], 't', ARGV[2])
+end
+if KEYS[3] then
+  redis.call('SET', KEYS[3], seq .. ':' .. ARGV[4], 'PX', ARGV[5])
+end
+return {seq, ARGV[4]}
+"""
+
+# KEYS: stream; ARGV: cutoff_us, chunk. Trims the oldest run of entries received before the
+# cutoff (a stream only loses a prefix); returns how many went.
+_PURGE_STEP = """
+local rows = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', tonumber(ARGV[2]))
+local cutoff = tonumber(ARGV[1])
+local keep = nil
+for i, row in ipairs(rows) do
+  local fields = row[2]
+  local at = nil
+  for j = 1, #fields, 2 do
+    if fields[j] == 't' then at = tonumber(fields[j + 1]) end
+  end
+  if at == nil or at >= cutoff then keep = row[1]; break end
+end
+if keep == nil then
+  if #rows == 0 then return 0 end
+  local last = rows[#rows][1]
+  local dash = string.find(last, '-', 1, true)
+  keep = (tonumber(string.sub(last, 1, dash - 1)) + 1) .. '-0'
+end
+return redis.call('XTRIM', KEYS[1], 'MINID', keep)
+"""
+
+# KEYS: counter, stream. A counter behind the stream (keys deleted by hand, a partial restore)
+# would make every XADD fail; move it to the stream's top. Returns the head.
+_REPAIR = """
+local top = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
+local head = tonumber(redis.call('GET', KEYS[1]) or '0')
+if #top > 0 then
+  local id = top[1][1]
+  local last = tonumber(string.sub(id, 1, string.find(id, '-', 1, true) - 1))
+  if last > head then
+    redis.call('SET', KEYS[1], last)
+    return last
+  end
+end
+return head
+"""
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _seq_of(stream_id: bytes) -> int:
+    return int(stream_id.split(b"-", 1)[0])
+
+
+def _describe(exc: BaseException) -> str:
+    """A short reason for logs and errors; Redis error texts carry no password or payload."""
+    text = str(exc).strip().lower()[:160]
+    return f"{type(exc).__name__.lower()}: {text}" if text else type(exc).__name__.lower()
+
+
+class RedisStore:
+    """`Store` on a Redis stream shared by every replica; closes idempotently."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        logger: logging.Logger,
+        sealer: Sealer | None = None,
+        clock: Callable[[], datetime] = _now,
+        prefix: str = "kenar-relay",
+        max_entries: int = 0,
+        dedupe_hours: float = 48.0,
+        socket_timeout: float = 5.0,
+    ) -> None:
+        self._url = url
+        self._log = logger
+        self._sealer: Sealer = sealer or PlainSealer()
+        self._clock = clock
+        self._max_entries = max_entries
+        self._dedupe_ms = int(dedupe_hours * 3600 * 1000)
+        self._socket_timeout = socket_timeout
+        tag = "{" + prefix + "}"
+        self._counter_key = f"{tag}:seq"
+        self._stream_key = f"{tag}:timeline"
+        self._dedupe_prefix = f"{tag}:dedupe:"
+        self._probe_key = f"{tag}:probe"
+        self._listeners: list[Listener] = []
+        self._client: redis.Redis | None = None
+        self._reader_client: redis.Redis | None = None
+        self._append_script: Any = None
+        self._purge_script: Any = None
+        self._reader: asyncio.Task[None] | None = None
+        self._delivered = 0
+        self._pending = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._healthy = True
+        self._closing = False
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"RedisStore(prefix={self._stream_key.split(':')[0]!r})"
+
+    # --- lifecycle --------------------------------------------------------------------------
+
+    async def __aenter__(self) -> Self:
+        retry = Retry(ExponentialBackoff(cap=0.5, base=0.05), retries=3)
+        common: dict[str, Any] = {
+            "socket_connect_timeout": 2.0,
+            "retry": retry,  # on connection errors and timeouts; the append is idempotent
+            "health_check_interval": 30,
+        }
+        try:
+            pool = redis.BlockingConnectionPool.from_url(
+                self._url,
+                max_connections=MAX_CONNECTIONS,
+                timeout=self._socket_timeout,
+                socket_timeout=self._socket_timeout,
+                **common,
+            )
+            self._client = redis.Redis(connection_pool=pool)
+            # The reader blocks in XREAD: its socket waits longer than the block itself.
+            self._reader_client = redis.Redis.from_url(
+                self._url, socket_timeout=READ_BLOCK_MS / 1000 + self._socket_timeout, **common
+            )
+        except ValueError as exc:
+            await self._close_clients()
+            raise StoreError(f"the Redis URL is not valid: {exc}") from None
+        self._append_script = self._client.register_script(_APPEND)
+        self._purge_script = self._client.register_script(_PURGE_STEP)
+        try:
+            head = int(await self._client.register_script(_REPAIR)(
+                keys=[self._counter_key, self._stream_key]
+            ))
+        except RedisError as exc:
+            await self._close_clients()
+            raise StoreError(f"cannot open the timeline store on Redis ({_describe(exc)})") from None
+        self._delivered = head
+        self._reader = asyncio.create_task(self._read_loop(), name="relay-store-reader")
+        self._log.info("store open backend=redis head=%d", head)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        if self._closing:
+            return
+        self._closing = True
+        # Appends already sent finish first: their callers are owed an answer.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self._socket_timeout * 2):
+                await self._idle.wait()
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reader
+        await self._close_clients()
+        self._closed = True
+        self._log.info("store closed backend=redis delivered=%d", self._delivered)
+
+    async def _close_clients(self) -> None:
+        for attr in ("_reader_client", "_client"):
+            client: redis.Redis | None = getattr(self, attr)
+            setattr(self, attr, None)
+            if client is not None:
+                await client.aclose(close_connection_pool=True)
+
+    def _live_client(self) -> redis.Redis:
+        if self._closing or self._client is None:
+            raise StoreClosed("the timeline store is closed")
+        return self._client
+
+    # --- writes -----------------------------------------------------------------------------
+
+    @property
+    def healthy(self) -> bool:
+        return self._healthy
+
+    def add_listener(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    async def append(self, entry: dict[str, Any], *, dedupe: str | None = None) -> Appended:
+        client = self._live_client()
+        moment = self._clock()
+        stamped = {**entry, "received_at": moment.isoformat().replace("+00:00", "Z")}
+        payload = json.dumps(stamped, ensure_ascii=False, separators=(",", ":"))
+        data = self._sealer.seal(payload.encode())  # an unpaired surrogate raises here
+        # A nonce makes a retried script (the reply lost to a dropped connection) idempotent,
+        # and tells our own earlier attempt apart from a genuine duplicate.
+        nonce = secrets.token_hex(8)
+        if dedupe is not None:
+            key = self._dedupe_prefix + self._sealer.keyed_hash(dedupe)
+            ttl = self._dedupe_ms
+        else:
+            key = self._dedupe_prefix + "once:" + nonce
+            ttl = NONCE_HOLD_MS
+        self._pending += 1
+        self._idle.clear()
+        try:
+            seq, held_nonce = await self._append_script(
+                keys=[self._counter_key, self._stream_key, key],
+                args=[data, to_micros(moment), self._max_entries, nonce, ttl],
+                client=client,
+            )
+        except RedisError as exc:
+            self._failed(exc)
+            raise StoreError(f"the timeline store cannot write ({_describe(exc)})") from None
+        finally:
+            self._pending -= 1
+            if not self._pending:
+                self._idle.set()
+        self._recovered()
+        duplicate = (held_nonce.decode() if isinstance(held_nonce, bytes) else held_nonce) != nonce
+        return Appended(int(seq), duplicate)
+
+    def _failed(self, exc: BaseException) -> None:
+        if self._healthy:
+            self._log.error("store write failed backend=redis error=%s", _describe(exc))
+        self._healthy = False
+
+    def _recovered(self) -> None:
+        if not self._healthy:
+            self._log.info("store recovered backend=redis")
+        self._healthy = True
+
+    async def check(self) -> bool:
+        try:
+            client = self._live_client()
+            await client.set(self._probe_key, to_micros(self._clock()), px=60_000)
+        except StoreClosed:
+            self._healthy = False
+            return False
+        except RedisError as exc:
+            self._failed(exc)
+            return False
+        self._recovered()
+        return True
+
+    async def purge_older_than(self, cutoff: datetime) -> int:
+        limit = to_micros(cutoff)
+        total = 0
+        while True:
+            client = self._live_client()
+            try:
+                removed = int(
+                    await self._purge_script(
+                        keys=[self._stream_key], args=[limit, PURGE_CHUNK], client=client
+                    )
+                )
+            except RedisError as exc:
+                self._failed(exc)
+                raise StoreError(f"the timeline store cannot purge ({_describe(exc)})") from None
+            total += removed
+            if removed < PURGE_CHUNK:
+                return total
+
+    # --- reads ------------------------------------------------------------------------------
+
+    async def head(self) -> int:
+        client = self._live_client()
+        try:
+            value = await client.get(self._counter_key)
+        except RedisError as exc:
+            raise StoreError(f"the timeline store cannot be read ({_describe(exc)})") from None
+        return int(value or 0)
+
+    async def oldest(self) -> int:
+        client = self._live_client()
+        try:
+            rows = await client.xrange(self._stream_key, count=1)
+        except RedisError as exc:
+            raise StoreError(f"the timeline store cannot be read ({_describe(exc)})") from None
+        return _seq_of(rows[0][0]) if rows else 0
+
+    async def read(
+        self, since: int, *, batch: int = 500
+    ) -> AsyncGenerator[list[StoredEntry], None]:
+        last = since
+        while True:
+            client = self._live_client()
+            try:
+                rows = await client.xrange(self._stream_key, min=f"{last + 1}-0", count=batch)
+            except RedisError as exc:
+                raise StoreError(f"the timeline store cannot be read ({_describe(exc)})") from None
+            if not rows:
+                return
+            entries = self._entries(rows)
+            yield entries
+            last = entries[-1].seq
+            if len(rows) < batch:
+                return
+
+    def _entries(self, rows: list[tuple[bytes, dict[bytes, bytes]]]) -> list[StoredEntry]:
+        return [
+            StoredEntry(
+                _seq_of(stream_id),
+                self._sealer.open(fields[b"p"]).decode(),
+                int(fields[b"t"]),
+            )
+            for stream_id, fields in rows
+        ]
+
+    # --- the one delivery path to listeners --------------------------------------------------
+
+    async def _read_loop(self) -> None:
+        client = self._reader_client
+        assert client is not None
+        delay = 0.1
+        while True:
+            try:
+                answer = await client.xread(
+                    {self._stream_key: f"{self._delivered}-0"},
+                    count=READ_COUNT,
+                    block=READ_BLOCK_MS,
+                )
+            except RedisError as exc:
+                # Redis away: consoles here wait; they get everything once it is back.
+                self._log.warning("store reader waiting backend=redis error=%s", _describe(exc))
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                continue
+            delay = 0.1
+            for _, rows in answer or []:
+                self._deliver(rows)
+
+    def _deliver(self, rows: list[tuple[bytes, dict[bytes, bytes]]]) -> None:
+        fresh = [row for row in rows if _seq_of(row[0]) > self._delivered]
+        if not fresh:
+            return
+        first = _seq_of(fresh[0][0])
+        if first > self._delivered + 1:
+            # Trimmed (MAXLEN) before this replica read them: its consoles resume from the store.
+            self._log.warning(
+                "store reader skipped trimmed entries from=%d to=%d", self._delivered + 1, first - 1
+            )
+        try:
+            entries = self._entries(fresh)
+        except Exception as exc:  # a payload we cannot open must not stop delivery of the rest
+            self._log.error("store reader cannot open entries error=%s", type(exc).__name__)
+            self._delivered = _seq_of(fresh[-1][0])
+            return
+        self._delivered = entries[-1].seq
+        for listener in self._listeners:
+            try:
+                listener(entries)
+            except Exception:
+                self._log.exception("store listener failed")

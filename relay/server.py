@@ -1,0 +1,283 @@
+"""`RelayServer`: the whole relay (store, hub, app, uvicorn) on the running event loop.
+
+    async with RelayServer(config, logger=log) as relay:
+        relay.url, relay.port          # http(s)://host:port
+        await relay.wait_closed()      # serve until drained (SIGTERM when handle_signals=True)
+
+Used by `kenar-relay serve`, by `kenar-tui demo` in-process, and by the tests. Draining (on
+SIGTERM, or leaving the context): new webhooks get 503, consoles are closed with 1001, uvicorn
+finishes the requests in flight (whose appends the store still commits), then the store closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import ssl
+from collections.abc import Callable, Generator
+from datetime import UTC, datetime, timedelta
+from types import FrameType, TracebackType
+from typing import Self
+
+import uvicorn
+
+from kenar_tui.errors import ConfigError
+from kenar_tui.privacy.sealing import Sealer
+from relay.app import create_app
+from relay.config import RelayConfig
+from relay.context import RelayContext
+from relay.errors import StoreError
+from relay.hub import Hub
+from relay.metrics import Metrics
+from relay.store import Store
+from relay.stores import open_store
+from relay.tokens import TokenBook
+
+WS_FRAME_HEADROOM = 64 * 1024
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class _Uvicorn(uvicorn.Server):
+    """uvicorn whose exit signals start our drain instead of its own shutdown."""
+
+    def __init__(self, config: uvicorn.Config, *, on_signal: Callable[[], None], signals: bool):
+        super().__init__(config)
+        self._on_signal = on_signal
+        self._signals = signals
+        self._signalled = False
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        if not self._signals:
+            yield
+            return
+        with super().capture_signals():
+            yield
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if self._signalled:  # a second signal: stop waiting for anything
+            self.force_exit = True
+            self.should_exit = True
+            return
+        self._signalled = True
+        self._on_signal()
+
+
+class RelayServer:
+    """One relay, served on the running loop; an async context manager closing idempotently."""
+
+    def __init__(
+        self,
+        config: RelayConfig,
+        *,
+        logger: logging.Logger,
+        store: Store | None = None,
+        sealer: Sealer | None = None,
+        clock: Callable[[], datetime] = _now,
+        handle_signals: bool = False,
+    ) -> None:
+        self.config = config
+        self._log = logger
+        self._store_given = store
+        self._sealer = sealer
+        self._clock = clock
+        self._handle_signals = handle_signals
+        self._stack = contextlib.AsyncExitStack()
+        self._server: _Uvicorn | None = None
+        self._serve_task: asyncio.Task[None] | None = None
+        self._purge_task: asyncio.Task[None] | None = None
+        self._drain_task: asyncio.Task[None] | None = None
+        self._closed = asyncio.Event()
+        self.ctx: RelayContext | None = None
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        host = self.config.host
+        if host in ("0.0.0.0", "::", ""):
+            host = "127.0.0.1"
+        if ":" in host:
+            host = f"[{host}]"
+        return f"{'https' if self.config.tls else 'http'}://{host}:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return self.url.replace("http", "ws", 1) + "/ws"
+
+    @property
+    def store(self) -> Store:
+        assert self.ctx is not None, "the relay is not running"
+        return self.ctx.store
+
+    @property
+    def hub(self) -> Hub:
+        assert self.ctx is not None, "the relay is not running"
+        return self.ctx.hub
+
+    @property
+    def metrics(self) -> Metrics:
+        assert self.ctx is not None, "the relay is not running"
+        return self.ctx.metrics
+
+    async def __aenter__(self) -> Self:
+        try:
+            await self._start()
+        except BaseException:
+            await self._stack.aclose()
+            raise
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def _start(self) -> None:
+        config, log = self.config, self._log
+        config.require_serving()
+        try:
+            config.data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot create the data directory {config.data_dir}: {exc}"
+            ) from None
+        metrics = Metrics()
+        store = self._store_given or open_store(
+            config, logger=log.getChild("store"), sealer=self._sealer, clock=self._clock
+        )
+        try:
+            await self._stack.enter_async_context(store)
+        except StoreError as exc:
+            raise ConfigError(str(exc)) from None
+        hub = await self._stack.enter_async_context(
+            Hub(logger=log.getChild("hub"), metrics=metrics, queue_limit=config.console_queue)
+        )
+        store.add_listener(hub.publish)
+        client = config.client_token.get_secret_value() if config.client_token else None
+        tokens = TokenBook(config.tokens_path, env_token=client, env_name=config.client_token_name)
+        self.ctx = RelayContext(
+            config=config,
+            store=store,
+            hub=hub,
+            tokens=tokens,
+            metrics=metrics,
+            logger=log,
+            clock=self._clock,
+        )
+        sock = self._bind()
+        self._stack.callback(sock.close)
+        uv_config = uvicorn.Config(
+            create_app(self.ctx),
+            lifespan="off",
+            log_config=None,
+            access_log=False,
+            server_header=False,
+            # X-Forwarded-For is read by relay.intake, and only from trusted proxies.
+            proxy_headers=False,
+            ws="websockets-sansio",
+            ws_max_size=config.max_body_bytes + WS_FRAME_HEADROOM,
+            ws_ping_interval=config.ping_interval,
+            ws_ping_timeout=config.ping_timeout,
+            timeout_keep_alive=5,
+            timeout_graceful_shutdown=max(1, int(config.drain_timeout) - 2),
+            ssl_certfile=str(config.ssl_certfile) if config.ssl_certfile else None,
+            ssl_keyfile=str(config.ssl_keyfile) if config.ssl_keyfile else None,
+        )
+        try:
+            uv_config.load()
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigError(f"cannot use the TLS certificate or key: {exc}") from None
+        self._server = _Uvicorn(uv_config, on_signal=self._on_signal, signals=self._handle_signals)
+        self._serve_task = asyncio.create_task(self._server.serve(sockets=[sock]))
+        async with asyncio.timeout(15):
+            while not self._server.started:
+                if self._serve_task.done():
+                    self._serve_task.result()
+                    raise ConfigError("the relay stopped before it started")
+                await asyncio.sleep(0.01)
+        self._purge_task = asyncio.create_task(self._purge_loop(), name="relay-purge")
+        log.info(
+            "relay serving url=%s tls=%s allow_ip=%d retention_h=%g",
+            self.url,
+            "yes" if config.tls else "no",
+            len(config.allow_ip),
+            config.retention_hours,
+        )
+
+    def _bind(self) -> socket.socket:
+        host, port = self.config.host, self.config.port
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY on accepted sockets only when the
+        # listener's proto says TCP, and without it every keep-alive answer waits ~40 ms for
+        # a delayed ACK (Nagle).
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((host, port))
+        except OSError as exc:
+            sock.close()
+            raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        sock.set_inheritable(True)
+        self.port = sock.getsockname()[1]
+        return sock
+
+    async def purge_now(self) -> int:
+        """Delete entries older than the retention period; returns how many."""
+        cutoff = self._clock() - timedelta(hours=self.config.retention_hours)
+        removed = await self.store.purge_older_than(cutoff)
+        if removed:
+            self._log.info("purged entries count=%d", removed)
+        return removed
+
+    async def _purge_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.purge_interval)
+            try:
+                await self.purge_now()
+            except StoreError:
+                self._log.warning("purge skipped: the store cannot write")
+
+    def _on_signal(self) -> None:
+        # Called from the signal handler: hand the drain over to the loop.
+        loop = asyncio.get_running_loop()
+        loop.call_soon_threadsafe(self._start_drain)
+
+    def _start_drain(self) -> None:
+        if self._drain_task is None:
+            self._log.info("signal received, draining")
+            self._drain_task = asyncio.create_task(self._drain())
+
+    async def _drain(self) -> None:
+        ctx = self.ctx
+        if ctx is not None:
+            ctx.draining = True
+        if self._purge_task is not None:
+            self._purge_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._purge_task
+        if ctx is not None:
+            await ctx.hub.close_all(1001, "the relay is shutting down")
+        if self._server is not None and self._serve_task is not None:
+            self._server.should_exit = True
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._serve_task
+        await self._stack.aclose()
+        self._log.info("relay stopped")
+        self._closed.set()
+
+    async def wait_closed(self) -> None:
+        """Serve until the relay has drained (after a signal, or `aclose` elsewhere)."""
+        await self._closed.wait()
+
+    async def aclose(self) -> None:
+        self._start_drain()
+        assert self._drain_task is not None
+        await asyncio.shield(self._drain_task)

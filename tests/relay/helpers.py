@@ -1,0 +1,104 @@
+"""Talking to a relay in tests: Divar's side (httpx) and a console's side (websockets)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import ssl
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+from websockets.asyncio.client import ClientConnection, connect
+
+SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "kenar" / "samples"
+WAIT = 10.0
+
+
+def text_event(text: str = "سلام، هنوز موجود است؟", *, message_id: str | None = None) -> dict[str, Any]:
+    """A NEW_MESSAGE webhook body with a fresh message id."""
+    return {
+        "type": "NEW_MESSAGE",
+        "new_message": {
+            "id": message_id or str(uuid.uuid4()),
+            "conversation": {"id": "conv-1", "type": "POST", "post_token": "gZd7omnS"},
+            "sender": {"side": "BUYER", "type": "HUMAN"},
+            "type": "TEXT",
+            "sent_at": 1729429926140000,
+            "text": text,
+        },
+    }
+
+
+class Console:
+    """A console's websocket: `hello` sent; frames read with a timeout, never by sleeping."""
+
+    def __init__(self, ws: ClientConnection) -> None:
+        self.ws = ws
+        self.welcome: dict[str, Any] = {}
+
+    async def frame(self, timeout: float = WAIT) -> dict[str, Any]:
+        async with asyncio.timeout(timeout):
+            raw = await self.ws.recv()
+        value: dict[str, Any] = json.loads(raw)
+        return value
+
+    async def entries(self, count: int, timeout: float = WAIT) -> list[dict[str, Any]]:
+        """The next `count` entry frames, skipping other frame types."""
+        found: list[dict[str, Any]] = []
+        async with asyncio.timeout(timeout):
+            while len(found) < count:
+                frame = await self.frame(timeout)
+                if frame["type"] == "entry":
+                    found.append(frame)
+        return found
+
+    async def until(self, kind: str, timeout: float = WAIT) -> dict[str, Any]:
+        """Frames up to and including the first of type `kind`."""
+        async with asyncio.timeout(timeout):
+            while True:
+                frame = await self.frame(timeout)
+                if frame["type"] == kind:
+                    return frame
+
+    async def send(self, **frame: Any) -> None:
+        await self.ws.send(json.dumps(frame, ensure_ascii=False))
+
+
+@asynccontextmanager
+async def console(
+    ws_url: str,
+    token: str,
+    *,
+    since: int = 0,
+    operator: str | None = None,
+    ssl_context: ssl.SSLContext | None = None,
+    **kwargs: Any,
+) -> AsyncIterator[Console]:
+    """A connected console that has sent `hello` and read `welcome`."""
+    async with connect(
+        ws_url,
+        additional_headers={"Authorization": f"Bearer {token}"},
+        ssl=ssl_context,
+        open_timeout=WAIT,
+        **kwargs,
+    ) as ws:
+        client = Console(ws)
+        hello: dict[str, Any] = {"type": "hello", "since": since}
+        if operator is not None:
+            hello["operator"] = operator
+        await client.send(**hello)
+        client.welcome = await client.frame()
+        assert client.welcome["type"] == "welcome", client.welcome
+        yield client
+
+
+async def post_json(
+    http: httpx.AsyncClient, url: str, body: Any, *, key: str, headers: dict[str, str] | None = None
+) -> httpx.Response:
+    content = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode()
+    sent = {"Authorization": key, "Content-Type": "application/json", **(headers or {})}
+    return await http.post(url, content=content, headers=sent)
