@@ -25,6 +25,7 @@ from textual.color import Color
 from textual.screen import Screen
 
 from kenar_tui.kenar.bodies import ChatbotMessageBody, SendMessageBody
+from kenar_tui.screens.confirm import ConfirmScreen
 from kenar_tui.screens.help import HelpScreen, binding_rows
 from kenar_tui.screens.main import MainScreen
 from kenar_tui.text import format_time
@@ -189,6 +190,29 @@ class KenarApp(App[str | None]):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(binding_rows(self.key_groups(), self.settings.keymap)))
 
+    async def action_quit(self) -> None:
+        """Quit, keeping the half-written reply; ask first while replies are still on their way."""
+        try:
+            self.main.save_draft()
+        except Exception as exc:  # the cache may be gone already; quitting must still work
+            self.logger.info("draft not saved: %s", type(exc).__name__)
+        pending = sum(1 for state in self.feed.outbox_states.values() if state != "failed")
+        if not pending or isinstance(self.screen, ConfirmScreen):
+            self.exit()
+            return
+
+        def answered(quit_now: bool | None) -> None:
+            if quit_now:
+                self.exit()
+
+        self.push_screen(
+            ConfirmScreen(
+                f"{pending} repl{'y is' if pending == 1 else 'ies are'} still being sent. Quit "
+                "anyway? They stay in the outbox and are sent when the console starts again."
+            ),
+            answered,
+        )
+
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         if not isinstance(screen, MainScreen):
@@ -203,6 +227,7 @@ class KenarApp(App[str | None]):
             ("Mark read or unread", "Toggle the open conversation's unread mark", "toggle_unread"),
             ("Export the conversation", "Write it to a text file", "export"),
             ("Reply", "Focus the reply box", "focus_reply"),
+            ("Notices", "Access revocations, gaps and payments", "notices"),
         ):
             yield SystemCommand(title, help_text, lambda a=action: self._screen_action(screen, a))
         yield SystemCommand("Keys", "Show every key binding", self.action_help)

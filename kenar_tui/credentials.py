@@ -26,30 +26,32 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-import keyring
-import keyring.core
 from keyring.backend import KeyringBackend
-from keyring.backends import chainer, fail, null
 from keyring.errors import KeyringError, PasswordDeleteError
 
 from kenar_tui.errors import CredentialError
 from kenar_tui.kenar.bodies import TokenResponse
 from kenar_tui.kenar.scopes import read_breadth, send_breadth
+from kenar_tui.keyring_choice import NO_BACKEND_HELP, backend_name, check_backend, system_backend
+
+__all__ = [
+    "INDEX",
+    "NO_BACKEND_HELP",
+    "SECRET_NAMES",
+    "SERVICE",
+    "TOKEN_PREFIX",
+    "CredentialStore",
+    "StoredToken",
+    "backend_name",
+    "check_backend",
+    "new_token_id",
+    "system_backend",
+]
 
 SERVICE = "kenar-tui"
 INDEX = "tokens"
 TOKEN_PREFIX = "token:"
 SECRET_NAMES = ("api-key", "client-secret", "relay-token")
-
-NO_BACKEND_HELP = (
-    "no usable system keyring was found, so kenar-tui has nowhere safe to keep its secrets "
-    "(it never falls back to a plain-text file on its own). To fix it, either:\n"
-    "  - install and unlock a Secret Service (gnome-keyring, KeePassXC) or KWallet; on a server "
-    "over SSH, run inside `dbus-run-session` and unlock it with `gnome-keyring-daemon --unlock`;\n"
-    "  - or `pip install keyrings.alt` and set "
-    "PYTHON_KEYRING_BACKEND=keyrings.alt.file.EncryptedKeyring (a password-protected file);\n"
-    "  - or choose a backend in keyring's config file (`python -m keyring diagnose` shows where)."
-)
 
 
 def _now() -> datetime:
@@ -141,27 +143,6 @@ def _first_str(data: dict[str, Any], *keys: str) -> str | None:
 def new_token_id() -> str:
     """A short random id naming a token set in the keyring and in `auth status`."""
     return _secrets.token_hex(4)
-
-
-def system_backend() -> KeyringBackend:
-    """The backend the environment selects now: PYTHON_KEYRING_BACKEND, config, detection."""
-    keyring.core.init_backend()
-    return keyring.get_keyring()
-
-
-def check_backend(backend: KeyringBackend) -> None:
-    """Raise CredentialError (with how to fix it) unless `backend` can really keep secrets."""
-    if isinstance(backend, fail.Keyring):
-        raise CredentialError(NO_BACKEND_HELP)
-    if isinstance(backend, chainer.ChainerBackend) and not backend.backends:
-        raise CredentialError(NO_BACKEND_HELP)
-    if isinstance(backend, null.Keyring):
-        raise CredentialError("the keyring is disabled (null backend); " + NO_BACKEND_HELP)
-
-
-def backend_name(backend: KeyringBackend) -> str:
-    cls = type(backend)
-    return f"{cls.__module__}.{cls.__name__}"
 
 
 class CredentialStore:
@@ -311,11 +292,11 @@ class CredentialStore:
         ids, _ = self._parse_index(text)
         found: list[StoredToken] = []
         for token_id in ids:
-            text = self._get(TOKEN_PREFIX + token_id)
-            if text is None:
+            entry = self._get(TOKEN_PREFIX + token_id)
+            if entry is None:
                 continue
             try:
-                found.append(StoredToken.from_json(token_id, text))
+                found.append(StoredToken.from_json(token_id, entry))
             except (ValueError, KeyError, TypeError):
                 self._log.warning("token entry %s is damaged; skipped", token_id)
         self._cache = (text, found)

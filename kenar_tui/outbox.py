@@ -31,6 +31,7 @@ from kenar_tui.errors import (
     CredentialError,
     KenarAPIError,
     KenarError,
+    KenarTuiError,
     ProtocolError,
     RateLimited,
     RecipientRestricted,
@@ -51,6 +52,7 @@ from kenar_tui.store import (
 )
 
 FINAL = ("sent", "failed")
+RELAY_POST_ATTEMPTS = 10  # confirmations missed while connected before giving up
 INTERRUPTED = (
     "the console stopped while this was being sent, so it may or may not have reached the "
     "buyer; check the conversation and retry it if Divar's copy does not appear"
@@ -100,7 +102,7 @@ class OutboxItem:
     attempts: int
     next_attempt_at: datetime | None
     created_at: datetime
-    relay_state: str | None  # pending | posted | skipped (no relay), once sent
+    relay_state: str | None  # once sent: pending | posted | skipped (no relay) | refused
 
     @classmethod
     def of(cls, row: OutboxRow) -> OutboxItem:
@@ -239,7 +241,7 @@ class Outbox:
     ) -> str:
         """Persist a reply, show it as "sending", and send it in the background; its ref."""
         if self._closed:
-            raise RelayUnavailable("the outbox is closed")
+            raise KenarTuiError("the outbox is closed; replies cannot be queued any more")
         kind = "BOT" if str(conversation_type).upper() == "BOT" else "POST"
         model = build_body(kind, body)  # ProtocolError for an empty or too long text
         wire = model.wire()
@@ -428,13 +430,20 @@ class Outbox:
             "author": self.operator,
             "data": {"conversation_type": row.conversation_type, "body": row.body, "ref": row.ref},
         }
-        attempt = 0
+        attempt = refused = 0
         while not self._closing.is_set():
             if not link.online and await self._until(link.wait_online()):
                 return
             try:
                 seq = await link.post(entry, ref=row.ref)
             except RelayUnavailable:
+                if link.online:
+                    # Connected, yet not confirmed: the relay may be refusing this entry.
+                    refused += 1
+                    if refused >= RELAY_POST_ATTEMPTS:
+                        self.log.warning("outbox %s: the relay did not take the reply", row.ref[:8])
+                        self._update(row.ref, relay_state="refused")
+                        return
                 attempt += 1
                 if await self._pause(min(30.0, 0.5 * 2**attempt)):
                     return

@@ -25,7 +25,7 @@ import contextlib
 import json
 import logging
 import secrets
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Callable, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self
@@ -113,8 +113,10 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _seq_of(stream_id: bytes) -> int:
-    return int(stream_id.split(b"-", 1)[0])
+def _seq_of(stream_id: Any) -> int:
+    """The `seq` of a stream ID `<seq>-0` (bytes, as the client hands them back)."""
+    text = stream_id.decode() if isinstance(stream_id, bytes) else str(stream_id)
+    return int(text.split("-", 1)[0])
 
 
 def _describe(exc: BaseException) -> str:
@@ -157,6 +159,7 @@ class RedisStore:
         self._purge_script: Any = None
         self._reader: asyncio.Task[None] | None = None
         self._delivered = 0
+        self._known_head = 0
         self._pending = 0
         self._idle = asyncio.Event()
         self._idle.set()
@@ -195,13 +198,17 @@ class RedisStore:
         self._append_script = self._client.register_script(_APPEND)
         self._purge_script = self._client.register_script(_PURGE_STEP)
         try:
-            head = int(await self._client.register_script(_REPAIR)(
-                keys=[self._counter_key, self._stream_key]
-            ))
+            head = int(
+                await self._client.register_script(_REPAIR)(
+                    keys=[self._counter_key, self._stream_key]
+                )
+            )
         except RedisError as exc:
             await self._close_clients()
-            raise StoreError(f"cannot open the timeline store on Redis ({_describe(exc)})") from None
-        self._delivered = head
+            raise StoreError(
+                f"cannot open the timeline store on Redis ({_describe(exc)})"
+            ) from None
+        self._delivered = self._known_head = head
         self._reader = asyncio.create_task(self._read_loop(), name="relay-store-reader")
         self._log.info("store open backend=redis head=%d", head)
         return self
@@ -224,12 +231,22 @@ class RedisStore:
                 await self._idle.wait()
         reader, self._reader = self._reader, None
         if reader is not None:
-            reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await reader
+            await self._stop_reader(reader)
         await self._close_clients()
         self._closed = True
         self._log.info("store closed backend=redis delivered=%d", self._delivered)
+
+    async def _stop_reader(self, reader: asyncio.Task[None]) -> None:
+        reader.cancel()
+        done, _ = await asyncio.wait({reader}, timeout=0.2)
+        if not done and self._reader_client is not None:
+            # redis-py can absorb a cancel that lands while its read times out and retry the
+            # XREAD; dropping the connection ends that read, and the loop sees `_closing`.
+            await self._reader_client.connection_pool.disconnect()
+            reader.cancel()
+            await asyncio.wait({reader}, timeout=READ_BLOCK_MS / 1000 + 1)
+        if reader.done() and not reader.cancelled() and reader.exception() is not None:
+            self._log.error("store reader failed error=%s", type(reader.exception()).__name__)
 
     async def _close_clients(self) -> None:
         for attr in ("_reader_client", "_client"):
@@ -283,6 +300,7 @@ class RedisStore:
             if not self._pending:
                 self._idle.set()
         self._recovered()
+        self._known_head = max(self._known_head, int(seq))
         duplicate = (held_nonce.decode() if isinstance(held_nonce, bytes) else held_nonce) != nonce
         return Appended(int(seq), duplicate)
 
@@ -330,11 +348,19 @@ class RedisStore:
     # --- reads ------------------------------------------------------------------------------
 
     async def head(self) -> int:
+        """The shared counter; when Redis cannot answer, the highest `seq` this replica saw.
+
+        Falling back (and marking the store unhealthy) keeps /healthz and /metrics answering
+        503 and numbers instead of failing; a console's resume reads the stream itself, which
+        then fails cleanly.
+        """
         client = self._live_client()
         try:
             value = await client.get(self._counter_key)
         except RedisError as exc:
-            raise StoreError(f"the timeline store cannot be read ({_describe(exc)})") from None
+            self._failed(exc)
+            return self._known_head
+        self._known_head = max(self._known_head, int(value or 0))
         return int(value or 0)
 
     async def oldest(self) -> int:
@@ -363,7 +389,7 @@ class RedisStore:
             if len(rows) < batch:
                 return
 
-    def _entries(self, rows: list[tuple[bytes, dict[bytes, bytes]]]) -> list[StoredEntry]:
+    def _entries(self, rows: Sequence[Any]) -> list[StoredEntry]:
         return [
             StoredEntry(
                 _seq_of(stream_id),
@@ -379,7 +405,7 @@ class RedisStore:
         client = self._reader_client
         assert client is not None
         delay = 0.1
-        while True:
+        while not self._closing:
             try:
                 answer = await client.xread(
                     {self._stream_key: f"{self._delivered}-0"},
@@ -387,16 +413,22 @@ class RedisStore:
                     block=READ_BLOCK_MS,
                 )
             except RedisError as exc:
-                # Redis away: consoles here wait; they get everything once it is back.
+                if self._closing:
+                    return
+                # Redis away: consoles here wait; they get everything once it is back. Writes
+                # would fail too: health says so until a write or a check succeeds.
                 self._log.warning("store reader waiting backend=redis error=%s", _describe(exc))
+                self._healthy = False
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
                 continue
             delay = 0.1
-            for _, rows in answer or []:
+            # RESP2 answers [[stream, rows]]; RESP3 (protocol=3 in the URL) {stream: rows}.
+            found: Any = answer or []
+            for rows in found.values() if isinstance(found, dict) else (r for _, r in found):
                 self._deliver(rows)
 
-    def _deliver(self, rows: list[tuple[bytes, dict[bytes, bytes]]]) -> None:
+    def _deliver(self, rows: Sequence[Any]) -> None:
         fresh = [row for row in rows if _seq_of(row[0]) > self._delivered]
         if not fresh:
             return
@@ -413,6 +445,7 @@ class RedisStore:
             self._delivered = _seq_of(fresh[-1][0])
             return
         self._delivered = entries[-1].seq
+        self._known_head = max(self._known_head, self._delivered)
         for listener in self._listeners:
             try:
                 listener(entries)

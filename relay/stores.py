@@ -81,4 +81,6 @@ def open_store(
         sealer=sealer,
         clock=clock,
         max_db_mb=config.max_db_mb,
+        # Healthy means the largest acceptable webhook (raw + normalised) fits now.
+        probe_bytes=2 * config.max_body_bytes + 4096,
     )

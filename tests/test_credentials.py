@@ -308,3 +308,17 @@ def test_listing_tokens_reads_the_keyring_once_and_sees_other_writers() -> None:
     assert ring.reads == 1
     added = cli.add_token(token(["CHAT_POST_CONVERSATIONS_MESSAGE_SEND.dddd4444"]))
     assert console.token_for_send("c", "dddd4444") == added
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["kenar_tui.keyring_memory.MemoryKeyring", "no_such_module.Keyring", "keyring.backends.Nope"],
+)
+def test_an_unusable_backend_named_in_the_environment_is_explained(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A PYTHON_KEYRING_BACKEND that cannot load here is named in the error, with the fix."""
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", name)
+    with pytest.raises(CredentialError, match="cannot be used here") as caught:
+        CredentialStore()
+    assert name in str(caught.value) and "gnome-keyring" in str(caught.value)

@@ -178,8 +178,10 @@ class TokenKeeper:
             if trouble is not None and trouble.fatal:
                 continue
             if trouble is not None and trouble.retry_at is not None:
+                # A failed refresh or subscription waits for its retry, nothing sooner.
                 moments.append(trouble.retry_at)
-            elif token.refresh_token is not None:
+                continue
+            if token.refresh_token is not None:
                 moments.append(self.due_at(token))
             if token.id in self._unsubscribed:
                 moments.append(self._now())
@@ -235,6 +237,11 @@ class TokenKeeper:
             self._retry_later(token, f"could not be refreshed yet: {exc}")
             return None
         fresh = StoredToken.from_response(response, user_id=token.user_id)
+        # Dated by the keeper's clock, the one its schedule runs on.
+        start = self._now()
+        fresh = replace(
+            fresh, obtained_at=start, expires_at=start + (fresh.expires_at - fresh.obtained_at)
+        )
         if not fresh.scopes:
             fresh = replace(fresh, scopes=token.scopes)
         if fresh.refresh_token is None:
@@ -309,7 +316,8 @@ class TokenKeeper:
                 self._trouble.pop(token.id, None)
                 self._unsubscribed.discard(token.id)
         notice = RevocationNotice(user_id=user_id, dropped=dropped)
-        self._log.warning("access revoked by a seller: dropped %d token(s)", len(dropped))
+        level = logging.WARNING if dropped else logging.INFO
+        self._log.log(level, "access revoked by a seller: dropped %d token(s)", len(dropped))
         if self._on_revoked is not None:
             self._on_revoked(notice)
         return notice

@@ -89,7 +89,10 @@ def _read_secret(name: str, from_stdin: bool) -> str:
     if from_stdin or not sys.stdin.isatty():
         # The first line only: `echo KEY | kenar-tui auth set api-key` must not keep "\n".
         return sys.stdin.readline().strip()
-    return getpass.getpass(f"{name} (typing is not shown): ").strip()
+    try:
+        return getpass.getpass(f"{name} (typing is not shown): ").strip()
+    except EOFError:  # Ctrl-D: nothing entered
+        return ""
 
 
 def run_set(args: argparse.Namespace) -> int:

@@ -98,6 +98,9 @@ async def demo_environment(
             # Whatever KENAR_RELAY_* says about a real deployment does not apply here.
             "allow_ip": [],
             "trusted_proxies": [],
+            # Where a pressed server-link button sends the buyer (the sandbox never opens
+            # anything off loopback, so this stays a URL on paper).
+            "server_link_url": "https://divar.ir/v/{post_token}",
         }
         config = RelayConfig(**options)
         relay = await stack.enter_async_context(RelayServer(config, logger=log.getChild("relay")))

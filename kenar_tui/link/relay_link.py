@@ -242,6 +242,9 @@ class RelayLink:
                     reason = "the relay URL is invalid"
                 else:
                     reason = describe_failure(exc)
+            except Exception as exc:  # never let the link die silently: say so and retry
+                self.log.exception("relay link failed unexpectedly")
+                reason = f"unexpected error ({type(exc).__name__})"
             finally:
                 self._ws = None
                 self._online.clear()

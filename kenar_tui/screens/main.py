@@ -39,6 +39,7 @@ class MainScreen(Screen[None]):
         Binding("ctrl+r", "focus_reply", "Reply (focus the reply box)", id="composer.focus"),
         Binding("alt+h", "focus_history", "Focus the history", id="history.focus", show=False),
         Binding("alt+l", "focus_list", "Focus the conversation list", id="list.focus", show=False),
+        Binding("alt+n", "notices", "Notices (revocations, gaps)", id="notices.open"),
         Binding("u", "toggle_unread", "Mark read or unread", id="conversation.toggle_unread"),
         Binding("e", "export", "Export the conversation to a text file", id="conversation.export"),
     ]
@@ -244,6 +245,11 @@ class MainScreen(Screen[None]):
             self.composer.focus()
 
         self.app.push_screen(OpenConversationScreen(), chosen)
+
+    def action_notices(self) -> None:
+        from kenar_tui.screens.notices import NoticesScreen
+
+        self.app.push_screen(NoticesScreen(self.kapp.inbox.notices(), self.kapp.format_time))
 
     def action_focus_reply(self) -> None:
         self.composer.focus()

@@ -265,16 +265,26 @@ class Timeline:
     def search(self, folded: str, limit: int) -> list[ItemRow]:
         """Items whose folded text contains `folded`, newest first."""
         if len(folded) >= 3:
+            # Newest matches straight from the index: cost follows `limit`, not the match count.
             phrase = '"' + folded.replace('"', '""') + '"'
-            sql, args = "search MATCH ?", (phrase,)
+            ids = self.db.execute(
+                "SELECT rowid FROM search WHERE search MATCH ? ORDER BY rowid DESC LIMIT ?",
+                (phrase, limit),
+            ).fetchall()
         else:
             # The trigram index needs three characters; shorter queries scan.
             pattern = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            sql, args = "folded LIKE ? ESCAPE '\\'", (f"%{pattern}%",)
+            ids = self.db.execute(
+                "SELECT rowid FROM search WHERE folded LIKE ? ESCAPE '\\' "
+                "ORDER BY rowid DESC LIMIT ?",
+                (f"%{pattern}%", limit),
+            ).fetchall()
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
         rows = self.db.execute(
-            f"SELECT {_ITEM_COLUMNS} FROM items WHERE id IN "
-            f"(SELECT rowid FROM search WHERE {sql}) ORDER BY id DESC LIMIT ?",
-            (*args, limit),
+            f"SELECT {_ITEM_COLUMNS} FROM items WHERE id IN ({marks}) ORDER BY id DESC",
+            [i[0] for i in ids],
         ).fetchall()
         return [_item(r) for r in rows]
 

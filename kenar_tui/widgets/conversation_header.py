@@ -42,7 +42,7 @@ class ConversationHeader(Widget):
         send = (
             "[$success]✓ can send[/]"
             if self.can_send
-            else "[$error]✗ read only: no token covers it (kenar-tui login)[/]"
+            else "[$error]✗ read only (no token: kenar-tui login)[/]"
         )
         title = title.replace("[", "\\[")
         token = f" [dim]{conv.post_token}[/]" if conv.post_token else ""

@@ -111,7 +111,11 @@ class LiveFeed:
             self._notify(change)
         elif change.notice is not None:
             self.app.notify(
-                change.notice.text, title="Kenar", severity="warning", timeout=10, markup=False
+                f"{change.notice.text} (Alt+N lists notices)",
+                title="Kenar",
+                severity="warning",
+                timeout=10,
+                markup=False,
             )
 
     def _notify(self, change: Any) -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +16,7 @@ from kenar_tui.auth.subscriptions import subscribe_stored, subscribe_token
 from kenar_tui.credentials import CredentialStore, StoredToken
 from kenar_tui.kenar.bodies import TokenResponse
 from kenar_tui.kenar.client import KenarClient
+from kenar_tui.kenar.events import parse_event
 from kenar_tui.sandbox import Sandbox
 
 POST = "gZd7omnS"
@@ -220,3 +223,42 @@ async def test_subscribe_stored_covers_every_token(
     assert [reason for _, reason in report.skipped] == ["its scopes read no post"]
     active = await active_subscriptions(sandbox)
     assert sorted(s["event_resource_id"] for s in active) == sorted(["wYk3pQ9r", POST])
+
+
+async def test_a_revocation_webhook_event_is_understood(
+    sandbox: Sandbox, kenar: KenarClient, creds: CredentialStore, clock: Clock, shared_kenar: Path
+) -> None:
+    """Divar's documented USER_ACCESS_REVOCATION body, parsed, drops the tokens too."""
+    await issued(sandbox, creds, PER_POST)
+    body = json.loads((shared_kenar / "samples" / "event-user-access-revocation.json").read_text())
+    guard = keeper(kenar, creds, sandbox, clock)
+    notice = await guard.handle_event(parse_event(body))
+    assert notice is not None and notice.user_id == body["user_access_revocation"]["user_id"]
+    # The sample's user is not the sandbox seller: only tokens of unknown owner would go.
+    assert [t.user_id for t in creds.tokens()] == [(await sandbox.control.state())["seller_id"]]
+    update = json.loads((shared_kenar / "samples" / "event-post-update.json").read_text())
+    assert await guard.handle_event(parse_event(update)) is None
+
+
+async def test_a_failed_resubscription_is_retried_without_refreshing_again(
+    sandbox: Sandbox, kenar: KenarClient, creds: CredentialStore, clock: Clock
+) -> None:
+    """If Divar refuses the new subscription, the keeper retries it in 30 s, not in a loop."""
+    creds.client_secret = sandbox.client_secret
+    await issued(sandbox, creds, PER_POST)
+    problems: list[TokenProblem] = []
+    guard = keeper(kenar, creds, sandbox, clock, on_problem=problems.append)
+    everything = (await sandbox.control.state())["app"]["api_permissions"]
+    await sandbox.control.configure(
+        api_permissions=[p for p in everything if p != "EVENTS_REGISTER_SUBSCRIPTION"]
+    )
+    clock.move(minutes=50)
+    (new,) = await guard.refresh_due()
+    assert len(problems) == 1 and "subscriptions failed" in problems[0].message
+    assert guard.next_due() == clock.now + timedelta(seconds=30)
+    await sandbox.control.configure(api_permissions=everything)
+    clock.move(seconds=31)
+    assert await guard.refresh_due() == []
+    assert creds.tokens() == [new]
+    assert [s["event_resource_id"] for s in await active_subscriptions(sandbox)] == [POST]
+    assert guard.next_due() == refresh_due_at(new)

@@ -221,7 +221,7 @@ async def test_command_palette_runs_console_commands(console_inbox: Any, tmp_pat
 
 
 async def test_welcome_stores_relay_and_restarts(tmp_path: Path) -> None:
-    """First run: the welcome screen keeps the token in the keyring and the URL in the config file."""
+    """First run: the welcome screen keeps the token in the keyring, the URL in the config file."""
     from kenar_tui.inbox import Inbox
     from kenar_tui.screens.welcome import WelcomeScreen
     from kenar_tui.store.cache import Cache
@@ -255,3 +255,23 @@ def test_desktop_notification_escape() -> None:
     assert desktop_notification("پژو", "سلام", {}) == "\x1b]777;notify;پژو;سلام\x07"
     osc9 = desktop_notification("a", "b\x07\x1b;c", {"TERM_PROGRAM": "iTerm.app"})
     assert osc9 == "\x1b]9;a: bc\x07"
+
+
+async def test_quit_asks_while_replies_are_on_their_way(console_inbox: Any, tmp_path: Path) -> None:
+    """Ctrl+Q with a reply still sending asks first; n stays, y quits; the draft is kept."""
+    from kenar_tui.screens.confirm import ConfirmScreen
+
+    app = build(console_inbox, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.main.composer.insert("نیمه‌کاره")
+        app.feed.outbox_states["ref-1"] = "sending"
+        await pilot.press("ctrl+q")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        assert not isinstance(app.screen, ConfirmScreen)
+        await pilot.press("ctrl+q")
+        await pilot.press("y")
+        await pilot.pause()
+    assert app.return_code == 0
+    assert console_inbox.draft(CID_CAR_1) == "نیمه‌کاره"

@@ -347,10 +347,7 @@ def test_a_conversation_we_open_ourselves(inbox: Inbox) -> None:
 
 def test_history_pages_are_slices_oldest_first(inbox: Inbox) -> None:
     """history(cid, start, stop) returns that slice with positions, oldest first."""
-    feed(
-        *[inbox],
-        *[message_entry("c", CAR, minutes_ago=60 - m, text=f"پیام {m}") for m in range(30)],
-    )
+    feed(inbox, *[message_entry("c", CAR, minutes_ago=60 - m, text=f"پیام {m}") for m in range(30)])
     page = inbox.history("c", 10, 15)
     assert [i.text for i in page] == [f"پیام {m}" for m in range(10, 15)]
     assert [i.position for i in page] == [10, 11, 12, 13, 14]

@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +111,12 @@ async def test_a_reply_is_sent_exactly_and_shown_sent(
         assert seen[0] == "sending" and seen[-1] == "sent"
         assert inbox.history(cid, 0, 5)[0].status == "sent"
         assert inbox.conversation(cid).answered  # type: ignore[union-attr]
+        # Divar echoes the message back as a SELLER-side NEW_MESSAGE: still shown once.
+        echo = message_entry(cid, CAR, minutes_ago=0, side="SELLER", text=body.message)
+        echo["received_at"] = datetime.now(UTC).isoformat()
+        echo["data"]["sent_at"] = int(datetime.now(UTC).timestamp() * 1_000_000)
+        assert inbox.apply(1, echo).merged
+        assert inbox.history_count(cid) == 1
     sent = await sandbox.control.sent()
     assert len(sent) == 1
     assert sent[0]["conversation_id"] == cid

@@ -14,7 +14,7 @@ from tests.fixtures.relay import RunningRelay
 HEADER_NAMES = st.sampled_from(
     ["Authorization", "Content-Type", "API_VERSION", "api-version", "X-Forwarded-For", "Content-Encoding", "X-Extra"]
 )
-HEADER_VALUES = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=40)
+HEADER_VALUES = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=40).map(str.strip)
 SCALARS = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=30)
 JSON = st.recursive(
     SCALARS,

@@ -82,7 +82,9 @@ async def all_entries(store: RedisStore, since: int = 0, batch: int = 500) -> li
     return found
 
 
-async def test_appends_get_increasing_seqs_and_read_back_in_order(store_factory: StoreFactory) -> None:
+async def test_appends_get_increasing_seqs_and_read_back_in_order(
+    store_factory: StoreFactory,
+) -> None:
     """Entries come back in seq order with their payload, received time and Persian text intact."""
     clock = Clock()
     store = await store_factory(clock=clock)
@@ -111,7 +113,9 @@ async def test_reads_come_in_batches_from_any_cursor(store_factory: StoreFactory
     assert await all_entries(store, since=25) == []
 
 
-async def test_a_duplicate_is_stored_once_even_through_two_replicas(store_factory: StoreFactory) -> None:
+async def test_a_duplicate_is_stored_once_even_through_two_replicas(
+    store_factory: StoreFactory,
+) -> None:
     """The same dedupe key, sent concurrently through two replicas, is stored once, same seq."""
     first, second = await store_factory(), await store_factory()
     await first.append(message("قبلی"))
@@ -163,7 +167,9 @@ async def test_listeners_get_every_replicas_entries_once_in_seq_order(
     assert sorted(e.entry["data"]["n"] for e in heard_first.entries) == list(range(200))
 
 
-async def test_a_replica_started_later_delivers_only_what_is_new(store_factory: StoreFactory) -> None:
+async def test_a_replica_started_later_delivers_only_what_is_new(
+    store_factory: StoreFactory,
+) -> None:
     """A replica's listeners start at the head when it opens: the backlog is read, not replayed."""
     first = await store_factory()
     for n in range(3):
@@ -201,14 +207,18 @@ async def test_purge_by_age_works_through_many_chunks(store_factory: StoreFactor
     clock = Clock()
     store = await store_factory(clock=clock)
     for start in range(0, 1200, 100):
-        await asyncio.gather(*(store.append(message("انبوه", n)) for n in range(start, start + 100)))
+        await asyncio.gather(
+            *(store.append(message("انبوه", n)) for n in range(start, start + 100))
+        )
     clock.now += timedelta(days=4)
     await store.append(message("ماندنی"))
     assert await store.purge_older_than(clock.now - timedelta(hours=1)) == 1200
     assert await store.oldest() == 1201
 
 
-async def test_retention_by_length_keeps_about_the_newest_entries(store_factory: StoreFactory) -> None:
+async def test_retention_by_length_keeps_about_the_newest_entries(
+    store_factory: StoreFactory,
+) -> None:
     """With max_entries set, the stream is trimmed as it grows; seqs keep counting on."""
     store = await store_factory(max_entries=50)
     for start in range(0, 400, 100):
@@ -232,7 +242,7 @@ async def test_sealed_payloads_are_not_stored_in_the_clear(
     await store.append(message(f"{secret_text} {phone}"))
     client = redis.asyncio.Redis.from_url(redis_url)
     try:
-        rows = await client.xrange(f"{{{redis_prefix}}}:timeline")
+        rows: Any = await client.xrange(f"{{{redis_prefix}}}:timeline")
     finally:
         await client.aclose()
     blob = rows[0][1][b"p"]
