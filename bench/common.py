@@ -50,7 +50,7 @@ def percentile(values: Sequence[float], q: float) -> float:
     if not values:
         return float("nan")
     ordered = sorted(values)
-    rank = max(0, min(len(ordered) - 1, int(round(q / 100 * len(ordered) + 0.5)) - 1))
+    rank = max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))
     return float(ordered[rank])
 
 
@@ -82,8 +82,7 @@ def table(rows: list[dict[str, Any]], columns: Sequence[str] | None = None) -> s
     line = "| " + " | ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)) + " |"
     rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
     body = [
-        "| " + " | ".join(v.rjust(w) for v, w in zip(r, widths, strict=True)) + " |"
-        for r in cells
+        "| " + " | ".join(v.rjust(w) for v, w in zip(r, widths, strict=True)) + " |" for r in cells
     ]
     return "\n".join([line, rule, *body])
 
@@ -109,19 +108,19 @@ def report(
     """Print the table and write the JSON; returns the JSON file's path."""
     out: Path = args.out or RESULTS_DIR / f"{name}{'-smoke' if args.smoke else ''}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    document = {
+    about = machine()
+    document: dict[str, Any] = {
         "benchmark": name,
         "smoke": bool(args.smoke),
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": shlex.join([Path(sys.executable).name, "-m", f"bench.{name}", *sys.argv[1:]]),
-        "machine": machine(),
+        "machine": about,
         "seconds": round(time.monotonic() - started, 1),
         "notes": notes or {},
         "rows": rows,
     }
     out.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
-    print(f"\n{name}: {document['date']}, {document['machine']['nproc']} cpus, "
-          f"{document['machine']['cpu']}")
+    print(f"\n{name}: {document['date']}, {about['nproc']} cpus, {about['cpu']}")
     print(table(rows, columns))
     for key, value in (notes or {}).items():
         print(f"  {key}: {value}")
@@ -140,3 +139,13 @@ def rss_kib(pid: int) -> dict[str, int]:
     except (OSError, ValueError):
         pass
     return found
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far, from /proc/<pid>/stat."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks

@@ -43,8 +43,12 @@ from relay.entries import entry_from_event
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = base_parser(__doc__.splitlines()[0])
     parser.add_argument("--store", default="sqlite")
-    parser.add_argument("--replicas", type=int, default=1, help="relays (Redis only); "
-                        "consoles and webhooks are spread over them round-robin")
+    parser.add_argument(
+        "--replicas",
+        type=int,
+        default=1,
+        help="relays (Redis only); consoles and webhooks are spread over them round-robin",
+    )
     parser.add_argument("--seconds", type=float, default=None)
     parser.add_argument("--consoles", type=int, nargs="+", default=None)
     parser.add_argument("--rates", type=float, nargs="+", default=None)
@@ -90,7 +94,11 @@ async def publish(url: str, rate: float, seconds: float) -> int:
 async def post_webhooks(urls: list[str], rate: float, seconds: float) -> int:
     template = BodyTemplate()
     result = await open_loop(
-        urls, rate=rate, seconds=seconds, key=IDENTIFICATION_KEY, connections=32,
+        urls,
+        rate=rate,
+        seconds=seconds,
+        key=IDENTIFICATION_KEY,
+        connections=32,
         body=lambda i: template.body(f"e2e-{time.time_ns()}-{i}"),
     )
     return result.ok
@@ -105,12 +113,29 @@ def start_clients(
         url = urls[k % len(urls)]
         since = 0
         if token:
-            since = int(httpx.get(url.replace("ws", "http", 1).removesuffix("/ws")
-                                  + "/healthz").json()["head"])
+            since = int(
+                httpx.get(url.replace("ws", "http", 1).removesuffix("/ws") + "/healthz").json()[
+                    "head"
+                ]
+            )
         out = tmp / f"lat-{k}-{uuid.uuid4().hex[:6]}.bin"
-        argv = [sys.executable, "-m", "bench.e2e_clients", "--url", url, "--token", token,
-                "--since", str(since), "--n", str(share), "--expect", str(expect), "--out",
-                str(out)]
+        argv = [
+            sys.executable,
+            "-m",
+            "bench.e2e_clients",
+            "--url",
+            url,
+            "--token",
+            token,
+            "--since",
+            str(since),
+            "--n",
+            str(share),
+            "--expect",
+            str(expect),
+            "--out",
+            str(out),
+        ]
         proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, text=True)
         started.append((proc, out))
     for proc, _ in started:
@@ -134,7 +159,12 @@ def collect(started: list[tuple[subprocess.Popen[str], Path]]) -> tuple[list[flo
 
 
 def cell(
-    kind: str, urls: list[str], n: int, rate: float, seconds: float, args: argparse.Namespace,
+    kind: str,
+    urls: list[str],
+    n: int,
+    rate: float,
+    seconds: float,
+    args: argparse.Namespace,
     tmp: Path,
 ) -> dict[str, Any]:
     expect = int(rate * seconds)
@@ -174,16 +204,18 @@ def main(argv: list[str] | None = None) -> int:
             for rate in rates:
                 relay = cell("relay", [r.url for r in relays], n, rate, seconds, args, tmp)
                 bare = cell("floor", [floor.url], n, rate, seconds, args, tmp)
-                rows.append({
-                    "consoles": n,
-                    "events_per_s": rate,
-                    "floor_p50_ms": bare["p50_ms"],
-                    "floor_p99_ms": bare["p99_ms"],
-                    "relay_p50_ms": relay["p50_ms"],
-                    "relay_p99_ms": relay["p99_ms"],
-                    "floor_delivered": bare["delivered"],
-                    "relay_delivered": relay["delivered"],
-                })
+                rows.append(
+                    {
+                        "consoles": n,
+                        "events_per_s": rate,
+                        "floor_p50_ms": bare["p50_ms"],
+                        "floor_p99_ms": bare["p99_ms"],
+                        "relay_p50_ms": relay["p50_ms"],
+                        "relay_p99_ms": relay["p99_ms"],
+                        "floor_delivered": bare["delivered"],
+                        "relay_delivered": relay["delivered"],
+                    }
+                )
     notes = {
         "store": args.store,
         "replicas": args.replicas,

@@ -50,7 +50,9 @@ async def console(
         try:
             async for frame in ws:
                 now = time.time_ns()
-                at = frame.find(MARK) if isinstance(frame, str) else -1
+                if not isinstance(frame, str):
+                    continue
+                at = frame.find(MARK)
                 if at < 0:
                     continue
                 start = at + len(MARK)
@@ -64,15 +66,26 @@ async def console(
             return
 
 
-async def run(args: argparse.Namespace) -> dict[str, object]:
+async def run(args: argparse.Namespace) -> tuple[dict[str, object], array[int]]:
     latencies: array[int] = array("q")
     counts = [0] * args.n
     live, done = asyncio.Event(), asyncio.Event()
     ready = [0]
     tasks = [
         asyncio.create_task(
-            console(args.url, args.token, args.since, args.expect, latencies, counts, i, live,
-                    ready, args.n, done)
+            console(
+                args.url,
+                args.token,
+                args.since,
+                args.expect,
+                latencies,
+                counts,
+                i,
+                live,
+                ready,
+                args.n,
+                done,
+            )
         )
         for i in range(args.n)
     ]
@@ -89,9 +102,8 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
-    with Path(args.out).open("wb") as fh:
-        latencies.tofile(fh)
-    return {"received": sum(counts), "min_per_console": min(counts), "consoles": args.n}
+    summary = {"received": sum(counts), "min_per_console": min(counts), "consoles": args.n}
+    return summary, latencies
 
 
 def main() -> None:
@@ -104,7 +116,9 @@ def main() -> None:
     parser.add_argument("--idle", type=float, default=3.0)
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
-    print(json.dumps(asyncio.run(run(args))), flush=True)
+    summary, latencies = asyncio.run(run(args))
+    Path(args.out).write_bytes(latencies.tobytes())
+    print(json.dumps(summary), flush=True)
 
 
 if __name__ == "__main__":

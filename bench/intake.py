@@ -34,8 +34,11 @@ from bench.wrkrun import WrkResult, run_wrk
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = base_parser(__doc__.splitlines()[0])
-    parser.add_argument("--store", default="sqlite", help="sqlite, redis (a throwaway server) "
-                        "or redis://HOST:PORT/DB")
+    parser.add_argument(
+        "--store",
+        default="sqlite",
+        help="sqlite, redis (a throwaway server) or redis://HOST:PORT/DB",
+    )
     parser.add_argument("--replicas", type=int, default=1, help="relay processes (Redis only)")
     parser.add_argument("--encryption", choices=["on", "off"], default=None)
     parser.add_argument("--seconds", type=float, default=None, help="per measurement")
@@ -54,14 +57,13 @@ def servers(args: argparse.Namespace) -> Iterator[tuple[list[ServerProcess], lis
     with contextlib.ExitStack() as stack:
         store: str | None = None
         if args.store != "sqlite":
-            store = stack.enter_context(
-                redis_server(None if args.store == "redis" else args.store)
-            )
+            store = stack.enter_context(redis_server(None if args.store == "redis" else args.store))
         relays = []
         for n in range(args.replicas):
             data = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=f"bench-{n}-")))
-            relays.append(stack.enter_context(relay_process(data, store=store,
-                                                            encryption=encryption)))
+            relays.append(
+                stack.enter_context(relay_process(data, store=store, encryption=encryption))
+            )
         noops = [stack.enter_context(noop_process()) for _ in range(args.replicas)]
         yield relays, noops
 

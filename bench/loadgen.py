@@ -12,6 +12,7 @@ not the bottleneck against the relay.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -71,10 +72,8 @@ class _Pool:
         for writer in self.all:
             writer.close()
         for writer in self.all:
-            try:
+            with contextlib.suppress(ConnectionError, OSError):
                 await writer.wait_closed()
-            except (ConnectionError, OSError):
-                pass
 
 
 async def _exchange(

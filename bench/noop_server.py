@@ -2,10 +2,11 @@
 
 Exactly what it does per request: uvicorn, with the relay's settings (the same HTTP parser,
 h11 or httptools when installed; one process; no access log; keep-alive 5 s; a listening
-socket made with IPPROTO_TCP so TCP_NODELAY is set on accepted sockets) parses the request, Starlette routes
-`POST /events` to a handler that reads the whole body (`await request.body()`) and answers
-200 with the 27-byte JSON `{"seq":0,"duplicate":false}` (the relay's answer has the same
-shape). It does not check the Authorization header, parse the JSON or store anything.
+socket made with IPPROTO_TCP so TCP_NODELAY is set on accepted sockets) parses the
+request, Starlette routes `POST /events` to a handler that reads the whole body
+(`await request.body()`) and answers 200 with the 27-byte JSON `{"seq":0,"duplicate":false}`
+(the relay's answer has the same shape). It does not check the Authorization header, parse
+the JSON or store anything.
 
     python -m bench.noop_server --port 0      # prints url=http://127.0.0.1:<port>
 """

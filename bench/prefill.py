@@ -38,8 +38,9 @@ def prefill(path: Path, count: int, *, conversations: int = 2000, prefix: str = 
     received = moment.isoformat().replace("+00:00", "Z")
     id_mark, conv_mark = "MESSAGE-ID-MARK", "00000000-0000-0000-0000-CONVERSATION"
     new = entry_from_event(event(id_mark, conversation_id=conv_mark))
-    payload = json.dumps({**new.entry, "received_at": received}, ensure_ascii=False,
-                         separators=(",", ":"))
+    payload = json.dumps(
+        {**new.entry, "received_at": received}, ensure_ascii=False, separators=(",", ":")
+    )
     dedupe = new.dedupe or ""
     sealer = PlainSealer()
     conn = sqlite3.connect(path, isolation_level=None)

@@ -115,18 +115,17 @@ class KenarApp(App[str | None]):
             self.feed.count_outbox()
         if self.link is not None:
             self.feed.start()
-        elif self.welcome:
+            return
+        self.main.relay_state("no relay configured: showing the local cache", False)
+        if self.welcome:
             from kenar_tui.screens.welcome import WelcomeScreen
 
             self.push_screen(
                 WelcomeScreen(self.settings.config_file, self.credentials), self._welcome_done
             )
-        else:
-            self.main.relay_state("no relay configured: showing the local cache", False)
 
     def _welcome_done(self, answer: tuple[str, ...] | None) -> None:
         if answer is None:
-            self.main.relay_state("no relay configured: showing the local cache", False)
             return
         if answer[0] == "demo":
             self.exit("demo")

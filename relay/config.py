@@ -76,7 +76,7 @@ class RelayConfig(BaseSettings):
     # redis://HOST:PORT/DB for replicas sharing Redis Streams (relay/stores.py). Kept out of
     # reprs: a Redis URL may carry a password.
     store: str = Field("sqlite", repr=False)
-    redis_key_prefix: str = Field("kenar-relay", min_length=1, max_length=100)
+    redis_key_prefix: str = Field("kenar-relay", pattern=r"^[A-Za-z0-9._:-]{1,100}$")
     redis_max_entries: int = Field(0, ge=0)
     redis_dedupe_hours: float = Field(48.0, gt=0)
     console_queue: int = Field(4096, ge=8)

@@ -69,13 +69,20 @@ def entry_from_event(body: dict[str, Any]) -> NewEntry:
     event_type = raw_type if isinstance(raw_type, str) and raw_type else None
     by_body = f"body:{body_digest(body)}"
     try:
-        event = parse_event(body)
+        return _normalised(body, event_type, by_body)
     except ProtocolError as exc:
-        return NewEntry(
-            _entry("unknown", data={"reason": str(exc)}, raw=body, event_type=event_type),
-            by_body,
-            event_type or "none",
-        )
+        reason = str(exc)
+    except Exception:  # whatever a strange body trips on, it is still kept, raw
+        reason = "the body could not be normalised"
+    return NewEntry(
+        _entry("unknown", data={"reason": reason}, raw=body, event_type=event_type),
+        by_body,
+        event_type or "none",
+    )
+
+
+def _normalised(body: dict[str, Any], event_type: str | None, by_body: str) -> NewEntry:
+    event = parse_event(body)
     message = event_message(event)
     if message is not None:
         entry = _entry(

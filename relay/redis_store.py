@@ -6,10 +6,11 @@ integer `seq` values consoles already use, and a console can resume on any repli
 waits for the script's reply, which Redis sends only after the write reached its AOF (fsynced
 first with `appendfsync always`; see docs/deploy.md, "Redis backend").
 
-Appends from one replica run concurrently on pooled connections (Redis serialises them and
-fsyncs them together). Listeners are fed from one place only: a reader task per replica that
-`XREAD`s the stream from the last entry it delivered, so entries appended by *other* replicas
-reach this replica's consoles too, and each committed entry is delivered once, in `seq` order.
+Appends waiting together are sent as one pipeline (relay/redis_writer.py), so they share a
+round trip and Redis fsyncs them together. Listeners are fed from one place only: a reader
+task per replica that `XREAD`s the stream from the last entry it delivered, so entries
+appended by *other* replicas reach this replica's consoles too, and each committed entry is
+delivered once, in `seq` order.
 
 Keys, all under one hash tag so the scripts also run on a Redis Cluster:
     {prefix}:timeline    the stream; fields `p` (the sealed payload), `t` (received, µs)
@@ -21,7 +22,6 @@ Keys, all under one hash tag so the scripts also run on a Redis Cluster:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import secrets
@@ -29,6 +29,7 @@ from collections.abc import AsyncGenerator, Callable, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self
+from urllib.parse import urlsplit
 
 import redis.asyncio as redis
 from redis.asyncio.retry import Retry
@@ -38,75 +39,15 @@ from redis.exceptions import RedisError
 from kenar_tui.kenar.messages import to_micros
 from kenar_tui.privacy.sealing import PlainSealer, Sealer
 from relay.errors import StoreClosed, StoreError
+from relay.redis_scripts import PURGE_STEP, REPAIR
+from relay.redis_writer import AppendWriter
 from relay.store import Appended, Listener, StoredEntry
 
 PURGE_CHUNK = 1000
 READ_BLOCK_MS = 2000
 READ_COUNT = 500
-MAX_CONNECTIONS = 64
-NONCE_HOLD_MS = 10 * 60 * 1000  # how long a retried append without a dedupe key stays one
-
-# KEYS: counter, stream[, dedupe]; ARGV: payload, received_us, maxlen, nonce, ttl_ms.
-# Redis runs a script alone, so GET-then-SET below is as atomic as SET NX.
-_APPEND = """
-if KEYS[3] then
-  local held = redis.call('GET', KEYS[3])
-  if held then
-    local sep = string.find(held, ':', 1, true)
-    return {tonumber(string.sub(held, 1, sep - 1)), string.sub(held, sep + 1)}
-  end
-end
-local seq = redis.call('INCR', KEYS[1])
-local maxlen = tonumber(ARGV[3])
-if maxlen > 0 then
-  redis.call('XADD', KEYS[2], 'MAXLEN', '~', maxlen, seq .. '-0', 'p', ARGV[1], 't', ARGV[2])
-else
-  redis.call('XADD', KEYS[2], seq .. '-0', 'p', ARGV[1], 't', ARGV[2])
-end
-if KEYS[3] then
-  redis.call('SET', KEYS[3], seq .. ':' .. ARGV[4], 'PX', ARGV[5])
-end
-return {seq, ARGV[4]}
-"""
-
-# KEYS: stream; ARGV: cutoff_us, chunk. Trims the oldest run of entries received before the
-# cutoff (a stream only loses a prefix); returns how many went.
-_PURGE_STEP = """
-local rows = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', tonumber(ARGV[2]))
-local cutoff = tonumber(ARGV[1])
-local keep = nil
-for i, row in ipairs(rows) do
-  local fields = row[2]
-  local at = nil
-  for j = 1, #fields, 2 do
-    if fields[j] == 't' then at = tonumber(fields[j + 1]) end
-  end
-  if at == nil or at >= cutoff then keep = row[1]; break end
-end
-if keep == nil then
-  if #rows == 0 then return 0 end
-  local last = rows[#rows][1]
-  local dash = string.find(last, '-', 1, true)
-  keep = (tonumber(string.sub(last, 1, dash - 1)) + 1) .. '-0'
-end
-return redis.call('XTRIM', KEYS[1], 'MINID', keep)
-"""
-
-# KEYS: counter, stream. A counter behind the stream (keys deleted by hand, a partial restore)
-# would make every XADD fail; move it to the stream's top. Returns the head.
-_REPAIR = """
-local top = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
-local head = tonumber(redis.call('GET', KEYS[1]) or '0')
-if #top > 0 then
-  local id = top[1][1]
-  local last = tonumber(string.sub(id, 1, string.find(id, '-', 1, true) - 1))
-  if last > head then
-    redis.call('SET', KEYS[1], last)
-    return last
-  end
-end
-return head
-"""
+MAX_CONNECTIONS = 32
+NONCE_HOLD_MS = 60_000  # a retried append without a dedupe key stays one (retries take seconds)
 
 
 def _now() -> datetime:
@@ -117,6 +58,14 @@ def _seq_of(stream_id: Any) -> int:
     """The `seq` of a stream ID `<seq>-0` (bytes, as the client hands them back)."""
     text = stream_id.decode() if isinstance(stream_id, bytes) else str(stream_id)
     return int(text.split("-", 1)[0])
+
+
+def _where(url: str) -> str:
+    """HOST:PORT/DB of a Redis URL, for logs: never the password."""
+    parts = urlsplit(url)
+    if parts.scheme == "unix":
+        return parts.path
+    return f"{parts.hostname}:{parts.port or 6379}{parts.path or '/0'}"
 
 
 def _describe(exc: BaseException) -> str:
@@ -155,17 +104,14 @@ class RedisStore:
         self._listeners: list[Listener] = []
         self._client: redis.Redis | None = None
         self._reader_client: redis.Redis | None = None
-        self._append_script: Any = None
+        self._writer: AppendWriter | None = None
         self._purge_script: Any = None
         self._reader: asyncio.Task[None] | None = None
         self._delivered = 0
         self._known_head = 0
-        self._pending = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
         self._healthy = True
         self._closing = False
-        self._closed = False
+        self._closed = asyncio.Event()
 
     def __repr__(self) -> str:
         return f"RedisStore(prefix={self._stream_key.split(':')[0]!r})"
@@ -195,11 +141,10 @@ class RedisStore:
         except ValueError as exc:
             await self._close_clients()
             raise StoreError(f"the Redis URL is not valid: {exc}") from None
-        self._append_script = self._client.register_script(_APPEND)
-        self._purge_script = self._client.register_script(_PURGE_STEP)
+        self._purge_script = self._client.register_script(PURGE_STEP)
         try:
             head = int(
-                await self._client.register_script(_REPAIR)(
+                await self._client.register_script(REPAIR)(
                     keys=[self._counter_key, self._stream_key]
                 )
             )
@@ -209,8 +154,15 @@ class RedisStore:
                 f"cannot open the timeline store on Redis ({_describe(exc)})"
             ) from None
         self._delivered = self._known_head = head
+        self._writer = AppendWriter(self._client)
+        self._writer.start()
         self._reader = asyncio.create_task(self._read_loop(), name="relay-store-reader")
-        self._log.info("store open backend=redis head=%d", head)
+        self._log.info(
+            "store open backend=redis at=%s prefix=%s head=%d",
+            _where(self._url),
+            self._stream_key.split(":")[0].strip("{}"),
+            head,
+        )
         return self
 
     async def __aexit__(
@@ -223,17 +175,20 @@ class RedisStore:
 
     async def aclose(self) -> None:
         if self._closing:
+            await self._closed.wait()
             return
         self._closing = True
-        # Appends already sent finish first: their callers are owed an answer.
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(self._socket_timeout * 2):
-                await self._idle.wait()
-        reader, self._reader = self._reader, None
-        if reader is not None:
-            await self._stop_reader(reader)
-        await self._close_clients()
-        self._closed = True
+        try:
+            # Appends already queued are sent first: their callers are owed an answer.
+            writer, self._writer = self._writer, None
+            if writer is not None:
+                await writer.close()
+            reader, self._reader = self._reader, None
+            if reader is not None:
+                await self._stop_reader(reader)
+            await self._close_clients()
+        finally:
+            self._closed.set()
         self._log.info("store closed backend=redis delivered=%d", self._delivered)
 
     async def _stop_reader(self, reader: asyncio.Task[None]) -> None:
@@ -270,7 +225,9 @@ class RedisStore:
         self._listeners.append(listener)
 
     async def append(self, entry: dict[str, Any], *, dedupe: str | None = None) -> Appended:
-        client = self._live_client()
+        writer = self._writer
+        if self._closing or writer is None:
+            raise StoreClosed("the timeline store is closed")
         moment = self._clock()
         stamped = {**entry, "received_at": moment.isoformat().replace("+00:00", "Z")}
         payload = json.dumps(stamped, ensure_ascii=False, separators=(",", ":"))
@@ -284,21 +241,14 @@ class RedisStore:
         else:
             key = self._dedupe_prefix + "once:" + nonce
             ttl = NONCE_HOLD_MS
-        self._pending += 1
-        self._idle.clear()
         try:
-            seq, held_nonce = await self._append_script(
-                keys=[self._counter_key, self._stream_key, key],
-                args=[data, to_micros(moment), self._max_entries, nonce, ttl],
-                client=client,
+            seq, held_nonce = await writer.submit(
+                [self._counter_key, self._stream_key, key],
+                [data, to_micros(moment), self._max_entries, nonce, ttl],
             )
-        except RedisError as exc:
+        except Exception as exc:  # RedisError, or anything else: never a 2xx, never a 500
             self._failed(exc)
             raise StoreError(f"the timeline store cannot write ({_describe(exc)})") from None
-        finally:
-            self._pending -= 1
-            if not self._pending:
-                self._idle.set()
         self._recovered()
         self._known_head = max(self._known_head, int(seq))
         duplicate = (held_nonce.decode() if isinstance(held_nonce, bytes) else held_nonce) != nonce

@@ -21,7 +21,7 @@ import logging
 import sqlite3
 import threading
 from collections.abc import AsyncGenerator, Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -343,11 +343,13 @@ class SqliteStore:
             conn = await asyncio.to_thread(self._connect_reader)
         except sqlite3.Error as exc:
             raise StoreError(f"the timeline store cannot be read ({exc})") from None
+        pending: Future[list[StoredEntry]] | None = None
         try:
             last = since
             while True:
+                pending = _READERS.submit(self._read_batch, conn, last, batch)
                 try:
-                    rows = await asyncio.to_thread(self._read_batch, conn, last, batch)
+                    rows = await asyncio.wrap_future(pending)
                 except sqlite3.Error as exc:
                     raise StoreError(f"the timeline store cannot be read ({exc})") from None
                 if not rows:
@@ -357,7 +359,12 @@ class SqliteStore:
                 if len(rows) < batch:
                     return
         finally:
-            conn.close()
+            # A reader cancelled mid-batch leaves its thread still inside SQLite: closing the
+            # connection under it would be a use-after-close, so close once that read is done.
+            if pending is not None and not pending.done():
+                pending.add_done_callback(lambda _: conn.close())  # a running read can't be cancelled
+            else:
+                conn.close()
 
     def _read_batch(self, conn: sqlite3.Connection, since: int, batch: int) -> list[StoredEntry]:
         rows = conn.execute(
@@ -365,6 +372,10 @@ class SqliteStore:
             (since, batch),
         ).fetchall()
         return [StoredEntry(seq, self._sealer.open(blob).decode(), at) for seq, blob, at in rows]
+
+
+# Backlog reads for every console share a few threads; the writer has its own.
+_READERS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="relay-store-reader")
 
 
 def _read_head(conn: sqlite3.Connection) -> int:

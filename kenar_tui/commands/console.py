@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from kenar_tui.errors import KenarTuiError
+from kenar_tui.errors import CredentialError, KenarTuiError
 
 
 def register(subparsers: Any) -> None:
@@ -49,6 +49,13 @@ def run(args: argparse.Namespace) -> int:
             settings = Settings.load(args.config, **overrides)
             credentials = CredentialStore()
             result = asyncio.run(_run(settings, credentials, log))
+        except CredentialError as exc:
+            print(f"kenar-tui: {exc}", file=sys.stderr)
+            print(
+                "(`kenar-tui demo` needs no keyring: it keeps its secrets in memory.)",
+                file=sys.stderr,
+            )
+            return 1
         except KenarTuiError as exc:
             print(f"kenar-tui: {exc}", file=sys.stderr)
             return 1

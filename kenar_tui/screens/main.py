@@ -48,6 +48,7 @@ class MainScreen(Screen[None]):
         super().__init__()
         self.cid: str | None = None
         self._refresh_timer: Timer | None = None
+        self._open_changed = False
         self._relay = ("relay: connecting…", False)
         self._outbox = ""
 
@@ -116,14 +117,17 @@ class MainScreen(Screen[None]):
 
     def _flush(self) -> None:
         self._refresh_timer = None
+        if self._open_changed and self.cid is not None:
+            self._open_changed = False
+            self.kapp.inbox.mark_read(self.cid)
+            self.history.reload()
+            self._update_header()
         self.refresh_posts()
 
     def conversation_changed(self, cid: str | None) -> None:
-        """An entry (or an outbox state) touched `cid`: refresh what shows it."""
+        """An entry (or an outbox state) touched `cid`: refresh what shows it, once a burst."""
         if cid is not None and cid == self.cid:
-            self.kapp.inbox.mark_read(cid)
-            self.history.reload()
-            self._update_header()
+            self._open_changed = True
         self.schedule_refresh()
 
     def show_conversation(self, cid: str, *, position: int | None = None) -> None:

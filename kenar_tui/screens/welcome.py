@@ -49,9 +49,9 @@ class WelcomeScreen(ModalScreen[tuple[str, ...] | None]):
         width: 84; max-width: 100%; height: auto; max-height: 100%;
         border: round $accent; background: $surface; padding: 0 2;
     }
-    WelcomeScreen .title { text-style: bold; color: $accent; padding: 1 0 0 0; }
+    WelcomeScreen .title { text-style: bold; color: $accent; }
     WelcomeScreen .muted { color: $text-muted; }
-    WelcomeScreen Horizontal { height: auto; padding: 1 0; }
+    WelcomeScreen Horizontal { height: auto; }
     WelcomeScreen Button { margin-right: 2; }
     WelcomeScreen #welcome-error { color: $error; height: auto; }
     WelcomeScreen Vertical { height: auto; }
@@ -75,6 +75,11 @@ class WelcomeScreen(ModalScreen[tuple[str, ...] | None]):
                 "try the demo (a local Divar stand-in with simulated buyers, nothing leaves "
                 "this machine), or connect to your relay."
             )
+            yield Static(
+                f"Config file: {escape(str(self.config_file))}\n"
+                "Other secrets: kenar-tui auth set api-key · kenar-tui login",
+                classes="muted",
+            )
             with Horizontal():
                 yield Button("Start the demo", id="demo", variant="primary")
             with Vertical():
@@ -90,11 +95,6 @@ class WelcomeScreen(ModalScreen[tuple[str, ...] | None]):
                 with Horizontal():
                     yield Button("Connect", id="connect", variant="success")
                     yield Button("Later", id="later")
-            yield Static(
-                f"Config file: {escape(str(self.config_file))}\n"
-                "Other secrets: kenar-tui auth set api-key · kenar-tui login",
-                classes="muted",
-            )
 
     def on_mount(self) -> None:
         self.query_one("#demo", Button).focus()

@@ -46,4 +46,5 @@ class ConversationHeader(Widget):
         )
         title = title.replace("[", "\\[")
         token = f" [dim]{conv.post_token}[/]" if conv.post_token else ""
-        return f"[b]{title}[/]{token} · {conv.type} · {send} [dim]{conv.id[:8]}[/]"
+        # What matters most first: narrow terminals cut the end of the line.
+        return f"{send} · {conv.type} · [b]{title}[/]{token} [dim]{conv.id[:8]}[/]"

@@ -18,7 +18,9 @@ SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "kenar" / "samples"
 WAIT = 10.0
 
 
-def text_event(text: str = "سلام، هنوز موجود است؟", *, message_id: str | None = None) -> dict[str, Any]:
+def text_event(
+    text: str = "سلام، هنوز موجود است؟", *, message_id: str | None = None
+) -> dict[str, Any]:
     """A NEW_MESSAGE webhook body with a fresh message id."""
     return {
         "type": "NEW_MESSAGE",
@@ -40,27 +42,27 @@ class Console:
         self.ws = ws
         self.welcome: dict[str, Any] = {}
 
-    async def frame(self, timeout: float = WAIT) -> dict[str, Any]:
-        async with asyncio.timeout(timeout):
+    async def frame(self, within: float = WAIT) -> dict[str, Any]:
+        async with asyncio.timeout(within):
             raw = await self.ws.recv()
         value: dict[str, Any] = json.loads(raw)
         return value
 
-    async def entries(self, count: int, timeout: float = WAIT) -> list[dict[str, Any]]:
+    async def entries(self, count: int, within: float = WAIT) -> list[dict[str, Any]]:
         """The next `count` entry frames, skipping other frame types."""
         found: list[dict[str, Any]] = []
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(within):
             while len(found) < count:
-                frame = await self.frame(timeout)
+                frame = await self.frame(within)
                 if frame["type"] == "entry":
                     found.append(frame)
         return found
 
-    async def until(self, kind: str, timeout: float = WAIT) -> dict[str, Any]:
+    async def until(self, kind: str, within: float = WAIT) -> dict[str, Any]:
         """Frames up to and including the first of type `kind`."""
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(within):
             while True:
-                frame = await self.frame(timeout)
+                frame = await self.frame(within)
                 if frame["type"] == kind:
                     return frame
 

@@ -37,7 +37,14 @@ class RelayProcess:
         }
         with self.log.open("ab") as stderr:
             self.proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "relay", "serve", "--host", "127.0.0.1", "--port", "0",
+                sys.executable,
+                "-m",
+                "relay",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
                 stdout=asyncio.subprocess.PIPE,
                 stderr=stderr,
                 env=env,
@@ -52,9 +59,9 @@ class RelayProcess:
         assert self.proc is not None
         self.proc.send_signal(signum)
 
-    async def wait(self, timeout: float) -> int:
+    async def wait(self, within: float) -> int:
         assert self.proc is not None
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(within):
             return await self.proc.wait()
 
     async def stop(self) -> None:
@@ -65,9 +72,15 @@ class RelayProcess:
 
 
 async def burst(
-    http: httpx.AsyncClient, url: str, key: str, *, workers: int, acked: dict[str, int], stop: asyncio.Event
+    http: httpx.AsyncClient,
+    url: str,
+    key: str,
+    *,
+    workers: int,
+    acked: dict[str, int],
+    stop: asyncio.Event,
 ) -> None:
-    """`workers` senders posting distinct messages until `stop`; `acked` gets message id -> seq of 2xx."""
+    """Senders posting distinct messages until `stop`; `acked` maps message id to 2xx seq."""
 
     async def sender(worker: int) -> None:
         index = 0
@@ -75,7 +88,12 @@ async def burst(
             message_id = f"burst-{worker}-{index}"
             index += 1
             try:
-                answer = await post_json(http, url + "/events", text_event(f"انبوه {index}", message_id=message_id), key=key)
+                answer = await post_json(
+                    http,
+                    url + "/events",
+                    text_event(f"انبوه {index}", message_id=message_id),
+                    key=key,
+                )
             except httpx.HTTPError:
                 return  # the relay went away mid-request: this one was never acknowledged
             if answer.status_code == 200:

@@ -13,7 +13,9 @@ from relay.cli import main
 from relay.config import RelayConfig
 
 
-def test_flags_beat_env_which_beats_toml_which_beats_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_flags_beat_env_which_beats_toml_which_beats_defaults(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Each source overrides the ones below it, field by field."""
     toml = tmp_path / "relay.toml"
     toml.write_text('port = 9001\nhost = "0.0.0.0"\nretention_hours = 24\nallow_ip = ["divar"]\n')
@@ -55,7 +57,7 @@ def test_a_broken_toml_file_is_named(tmp_path: Path) -> None:
     """A TOML syntax error names the file; an unknown key is refused."""
     broken = tmp_path / "broken.toml"
     broken.write_text("port = = 3\n")
-    with pytest.raises(ConfigError, match="broken.toml"):
+    with pytest.raises(ConfigError, match=r"broken\.toml"):
         RelayConfig.load(broken)
     typo = tmp_path / "typo.toml"
     typo.write_text("prot = 3\n")
@@ -63,7 +65,9 @@ def test_a_broken_toml_file_is_named(tmp_path: Path) -> None:
         RelayConfig.load(typo)
 
 
-def test_serve_refuses_to_start_without_an_identification_key(capsys: pytest.CaptureFixture[str]) -> None:
+def test_serve_refuses_to_start_without_an_identification_key(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     """`kenar-relay serve` with no key exits 2 with one line saying which variable to set."""
     assert main(["serve", "--port", "0"]) == 2
     err = capsys.readouterr().err.strip()

@@ -1,4 +1,4 @@
-"""GET /ws: consoles authenticate, resume exactly, post replies, and a slow one cannot stall others."""
+"""GET /ws: consoles authenticate, resume exactly, post replies; a slow one cannot stall others."""
 
 from __future__ import annotations
 
@@ -17,7 +17,9 @@ from tests.fixtures.relay import RelayFactory, RunningRelay
 from tests.relay.helpers import console, post_json, text_event
 
 
-async def _post_many(relay: RunningRelay, http: httpx.AsyncClient, count: int, tag: str) -> list[int]:
+async def _post_many(
+    relay: RunningRelay, http: httpx.AsyncClient, count: int, tag: str
+) -> list[int]:
     seqs = []
     for index in range(count):
         answer = await post_json(
@@ -28,7 +30,9 @@ async def _post_many(relay: RunningRelay, http: httpx.AsyncClient, count: int, t
     return seqs
 
 
-async def test_connecting_without_a_valid_token_is_refused_before_the_upgrade(relay: RunningRelay) -> None:
+async def test_connecting_without_a_valid_token_is_refused_before_the_upgrade(
+    relay: RunningRelay,
+) -> None:
     """No token, a wrong one, or a non-Bearer header: HTTP 401 and no websocket."""
     for token in ("", "wrong-token"):
         with pytest.raises(InvalidStatus) as refused:
@@ -84,12 +88,14 @@ async def test_backlog_hands_over_to_live_without_gap_under_load(
     await _post_many(relay, http, 30, "قبل")
     pouring = asyncio.create_task(_post_many(relay, http, 60, "حین"))
     async with console(relay.ws_url, relay.token) as client:
-        seqs = [f["seq"] for f in await client.entries(90, timeout=30)]
+        seqs = [f["seq"] for f in await client.entries(90, within=30)]
     await pouring
     assert seqs == list(range(1, 91))
 
 
-async def test_a_cursor_past_the_head_means_only_new_entries(relay: RunningRelay, http: httpx.AsyncClient) -> None:
+async def test_a_cursor_past_the_head_means_only_new_entries(
+    relay: RunningRelay, http: httpx.AsyncClient
+) -> None:
     """`since` beyond the head sends no backlog, then live entries as they come."""
     await _post_many(relay, http, 2, "کهنه")
     async with console(relay.ws_url, relay.token, since=2**53 - 1) as client:
@@ -101,12 +107,16 @@ async def test_a_cursor_past_the_head_means_only_new_entries(relay: RunningRelay
 
 
 async def test_posted_replies_reach_every_console_with_their_author(relay: RunningRelay) -> None:
-    """A `post` is acknowledged with its seq, shown to teammates with the author; a re-post is not doubled."""
+    """A `post` is acked with its seq and shown to teammates with its author, never doubled."""
     reply = {
         "kind": "reply",
         "conversation_id": "conv-1",
         "post_token": "gZd7omnS",
-        "data": {"conversation_type": "POST", "body": {"type": "TEXT", "message": "بله، موجود است"}, "ref": "r-1"},
+        "data": {
+            "conversation_type": "POST",
+            "body": {"type": "TEXT", "message": "بله، موجود است"},
+            "ref": "r-1",
+        },
         "author": "someone-else",
         "raw": {"forged": True},
     }
@@ -135,16 +145,26 @@ async def test_posted_replies_reach_every_console_with_their_author(relay: Runni
     [
         ([{"type": "post", "ref": "x", "entry": {}}], 1008),
         ([{"type": "hello", "since": -1}], 1008),
-        ([{"type": "hello", "since": 0}, {"type": "post", "ref": "x", "entry": {"kind": "message"}}], 1008),
+        (
+            [
+                {"type": "hello", "since": 0},
+                {"type": "post", "ref": "x", "entry": {"kind": "message"}},
+            ],
+            1008,
+        ),
         ([{"type": "hello", "since": 0}, {"type": "dance"}], 1008),
         (["not json"], 1007),
     ],
 )
-async def test_bad_frames_get_an_error_and_a_close(relay: RunningRelay, frames: list[object], code: int) -> None:
+async def test_bad_frames_get_an_error_and_a_close(
+    relay: RunningRelay, frames: list[object], code: int
+) -> None:
     """A frame the protocol does not allow gets an `error` sentence, then the close code."""
     from websockets.asyncio.client import connect
 
-    async with connect(relay.ws_url, additional_headers={"Authorization": f"Bearer {relay.token}"}) as ws:
+    async with connect(
+        relay.ws_url, additional_headers={"Authorization": f"Bearer {relay.token}"}
+    ) as ws:
         for frame in frames:
             await ws.send(frame if isinstance(frame, str) else json.dumps(frame))
         received = []
@@ -193,12 +213,30 @@ async def test_a_console_that_never_reads_does_not_stop_the_others(
             bulky = "ب" * 40_000
             for index in range(80):
                 answer = await post_json(
-                    http, relay.url + "/events", text_event(f"{index} {bulky}"), key=relay.identification_key
+                    http,
+                    relay.url + "/events",
+                    text_event(f"{index} {bulky}"),
+                    key=relay.identification_key,
                 )
                 assert answer.status_code == 200
-            frames = await reader.entries(80, timeout=30)
+            frames = await reader.entries(80, within=30)
         assert [f["seq"] for f in frames] == list(range(1, 81))
         assert relay.server.metrics.consoles_cut_off >= 1
         assert relay.server.hub.peak_queue <= 8
     finally:
         stuck.close()
+
+
+async def test_a_console_that_stops_answering_pings_is_dropped(relay_factory: RelayFactory) -> None:
+    """Keepalive: a connection whose peer never answers the relay's pings is closed."""
+    relay = await relay_factory(ping_interval=0.2, ping_timeout=0.2)
+    silent = await _raw_console(relay.server.port, relay.token)
+    try:
+        async with asyncio.timeout(10):
+            while relay.server.hub.console_count == 0:  # noqa: ASYNC110 - the hub has no event
+                await asyncio.sleep(0.01)
+            while relay.server.hub.console_count != 0:  # noqa: ASYNC110
+                await asyncio.sleep(0.02)
+        assert relay.server.hub.console_count == 0
+    finally:
+        silent.close()

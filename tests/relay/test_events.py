@@ -1,4 +1,4 @@
-"""POST /events: samples stored and delivered in order; bad requests refused and delivered nowhere."""
+"""POST /events: samples stored and delivered in order; bad requests refused, delivered nowhere."""
 
 from __future__ import annotations
 
@@ -12,14 +12,18 @@ from tests.relay.helpers import SAMPLES, console, post_json, text_event
 EVENT_SAMPLES = sorted(p for p in SAMPLES.glob("*.json") if not p.name.startswith("server-link"))
 
 
-async def test_every_sample_reaches_a_console_in_order(relay: RunningRelay, http: httpx.AsyncClient) -> None:
+async def test_every_sample_reaches_a_console_in_order(
+    relay: RunningRelay, http: httpx.AsyncClient
+) -> None:
     """Every sample body is accepted (2xx) and a connected console gets each, in order, raw kept."""
     bodies = [json.loads(p.read_text(encoding="utf-8")) for p in EVENT_SAMPLES]
     assert len(bodies) >= 12
     async with console(relay.ws_url, relay.token) as client:
         await client.until("live")
         for body in bodies:
-            answer = await post_json(http, relay.url + "/events", body, key=relay.identification_key)
+            answer = await post_json(
+                http, relay.url + "/events", body, key=relay.identification_key
+            )
             assert answer.status_code == 200, answer.text
         frames = await client.entries(len(bodies))
     seqs = [f["seq"] for f in frames]
@@ -31,16 +35,22 @@ async def test_every_sample_reaches_a_console_in_order(relay: RunningRelay, http
     assert kinds["event-post-update.json"] == "post_update"
     assert kinds["event-user-access-revocation.json"] == "access_revocation"
     assert kinds["send-message-request.json"] == "unknown"  # not an event: kept raw, not refused
-    text = next(f for p, f in zip(EVENT_SAMPLES, frames, strict=True) if p.name.endswith("text.json"))
+    text = next(
+        f for p, f in zip(EVENT_SAMPLES, frames, strict=True) if p.name.endswith("text.json")
+    )
     assert text["entry"]["data"]["text"] == "سلام، این خودرو هنوز موجود است؟"
     assert text["entry"]["conversation_id"] == "edbb9499-cccc-4d35-b21f-621fa95f2b3e"
     assert text["entry"]["data"]["sent_at"] == 1729429926140000
-    legacy = next(f for p, f in zip(EVENT_SAMPLES, frames, strict=True) if p.name.startswith("legacy"))
+    legacy = next(
+        f for p, f in zip(EVENT_SAMPLES, frames, strict=True) if p.name.startswith("legacy")
+    )
     assert legacy["entry"]["conversation_id"].startswith("legacy-")
 
 
-async def test_bad_requests_are_refused_and_reach_no_one(relay: RunningRelay, http: httpx.AsyncClient) -> None:
-    """Wrong key 401, oversized 413, garbage 400: nothing stored, the console's next entry is the good one."""
+async def test_bad_requests_are_refused_and_reach_no_one(
+    relay: RunningRelay, http: httpx.AsyncClient
+) -> None:
+    """Wrong key 401, oversized 413, garbage 400: nothing stored; the next entry is the good one."""
     url = relay.url + "/events"
     body = text_event("پیام درست")
     async with console(relay.ws_url, relay.token) as client:

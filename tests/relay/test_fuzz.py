@@ -12,17 +12,43 @@ from hypothesis import strategies as st
 from tests.fixtures.relay import RunningRelay
 
 HEADER_NAMES = st.sampled_from(
-    ["Authorization", "Content-Type", "API_VERSION", "api-version", "X-Forwarded-For", "Content-Encoding", "X-Extra"]
+    [
+        "Authorization",
+        "Content-Type",
+        "API_VERSION",
+        "api-version",
+        "X-Forwarded-For",
+        "Content-Encoding",
+        "X-Extra",
+    ]
 )
-HEADER_VALUES = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=40).map(str.strip)
-SCALARS = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=30)
+HEADER_VALUES = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=40).map(
+    str.strip
+)
+SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=30)
+)
 JSON = st.recursive(
     SCALARS,
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4)
+    ),
     max_leaves=20,
 )
 TYPES = st.sampled_from(
-    ["NEW_MESSAGE", "NEW_CHATBOT_MESSAGE", "POST_UPDATE", "USER_ACCESS_REVOCATION", "PAYMENT_TRANSACTION", "CHAT_MESSAGE", "X"]
+    [
+        "NEW_MESSAGE",
+        "NEW_CHATBOT_MESSAGE",
+        "POST_UPDATE",
+        "USER_ACCESS_REVOCATION",
+        "PAYMENT_TRANSACTION",
+        "CHAT_MESSAGE",
+        "X",
+    ]
 )
 EVENTISH = st.fixed_dictionaries(
     {"type": TYPES},
@@ -44,7 +70,9 @@ BODIES = st.one_of(
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     path=st.sampled_from(["/events", "/server-link"]),
     key=st.sampled_from(["right", "wrong", "none"]),

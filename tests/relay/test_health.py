@@ -1,4 +1,4 @@
-"""Store failures answer 503 (never 2xx) with /healthz unready until recovery; metrics; retention gaps."""
+"""Store failures answer 503 (never 2xx), /healthz unready until recovery; metrics; retention."""
 
 from __future__ import annotations
 
@@ -39,7 +39,10 @@ class FaultyStore(SqliteStore):
         return self
 
     async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         await super().__aexit__(exc_type, exc, tb)
 
@@ -48,13 +51,21 @@ async def test_a_failing_store_answers_503_and_healthz_tracks_it(
     relay_factory: RelayFactory, http: httpx.AsyncClient, tmp_path: Path
 ) -> None:
     """While writes fail: webhooks and presses get 503, /healthz is unready; after, all is well."""
-    store = FaultyStore(tmp_path / "faulty.sqlite3", logger=logging.getLogger("kenar_relay.test.faulty"))
+    store = FaultyStore(
+        tmp_path / "faulty.sqlite3", logger=logging.getLogger("kenar_relay.test.faulty")
+    )
     relay = await relay_factory(server_kwargs={"store": store})
     assert (await http.get(relay.url + "/healthz")).status_code == 200
     store.failing = True
-    answer = await post_json(http, relay.url + "/events", text_event(), key=relay.identification_key)
+    answer = await post_json(
+        http, relay.url + "/events", text_event(), key=relay.identification_key
+    )
     press = await post_json(
-        http, relay.url + "/server-link", {"extra_data": {}}, key=relay.identification_key, headers={"API_VERSION": "2"}
+        http,
+        relay.url + "/server-link",
+        {"extra_data": {}},
+        key=relay.identification_key,
+        headers={"API_VERSION": "2"},
     )
     health = await http.get(relay.url + "/healthz")
     assert answer.status_code == 503 and answer.headers["retry-after"] == "5"
@@ -76,7 +87,10 @@ async def test_a_full_disk_answers_503_then_recovers_after_retention(
     statuses = []
     for index in range(80):
         answer = await post_json(
-            http, relay.url + "/events", text_event(f"{index} " + "ج" * 20_000), key=relay.identification_key
+            http,
+            relay.url + "/events",
+            text_event(f"{index} " + "ج" * 20_000),
+            key=relay.identification_key,
         )
         statuses.append(answer.status_code)
         if answer.status_code != 200:
@@ -86,7 +100,9 @@ async def test_a_full_disk_answers_503_then_recovers_after_retention(
     now[0] += timedelta(hours=73)
     await relay.server.purge_now()
     assert (await http.get(relay.url + "/healthz")).status_code == 200
-    answer = await post_json(http, relay.url + "/events", text_event("دوباره"), key=relay.identification_key)
+    answer = await post_json(
+        http, relay.url + "/events", text_event("دوباره"), key=relay.identification_key
+    )
     assert answer.status_code == 200
 
 
@@ -97,9 +113,13 @@ async def test_resuming_from_before_the_retention_horizon_gets_a_gap(
     now = [datetime(2026, 11, 25, 9, 0, tzinfo=UTC)]
     relay = await relay_factory(retention_hours=72, server_kwargs={"clock": lambda: now[0]})
     for index in range(3):
-        await post_json(http, relay.url + "/events", text_event(f"کهنه {index}"), key=relay.identification_key)
+        await post_json(
+            http, relay.url + "/events", text_event(f"کهنه {index}"), key=relay.identification_key
+        )
     now[0] += timedelta(hours=100)
-    kept = await post_json(http, relay.url + "/events", text_event("تازه"), key=relay.identification_key)
+    kept = await post_json(
+        http, relay.url + "/events", text_event("تازه"), key=relay.identification_key
+    )
     assert await relay.server.purge_now() == 3
     async with console(relay.ws_url, relay.token, since=1) as client:
         gap = await client.frame()
@@ -109,8 +129,10 @@ async def test_resuming_from_before_the_retention_horizon_gets_a_gap(
     assert entry["seq"] == kept.json()["seq"] == 4
 
 
-async def test_metrics_count_what_happened(relay_factory: RelayFactory, http: httpx.AsyncClient) -> None:
-    """/metrics shows events by type, rejections by reason, stored entries and connected consoles."""
+async def test_metrics_count_what_happened(
+    relay_factory: RelayFactory, http: httpx.AsyncClient
+) -> None:
+    """/metrics shows events by type, rejections by reason, stored entries, connected consoles."""
     relay = await relay_factory()
     key = relay.identification_key
     await post_json(http, relay.url + "/events", text_event(), key=key)

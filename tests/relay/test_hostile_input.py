@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 
 import httpx
@@ -41,14 +42,14 @@ async def _status(reader: asyncio.StreamReader) -> int:
 
 async def _close(writer: asyncio.StreamWriter) -> None:
     writer.close()
-    try:
+    with contextlib.suppress(ConnectionError, OSError):
         await writer.wait_closed()
-    except (ConnectionError, OSError):
-        pass
 
 
-async def test_deep_nesting_and_invalid_utf8_get_400(relay: RunningRelay, http: httpx.AsyncClient) -> None:
-    """10,000-deep JSON, nesting past the limit, invalid UTF-8, NaN, a lone surrogate: 400, nothing stored."""
+async def test_deep_nesting_and_invalid_utf8_get_400(
+    relay: RunningRelay, http: httpx.AsyncClient
+) -> None:
+    """10,000-deep JSON, too deep, invalid UTF-8, NaN, a lone surrogate: 400, nothing stored."""
     url, key = relay.url + "/events", relay.identification_key
     deep = ("[" * 10_000 + "]" * 10_000).encode()
     past_limit = {"type": "NEW_MESSAGE", "x": json.loads("[" * 70 + "]" * 70)}
@@ -71,7 +72,9 @@ async def test_deep_nesting_and_invalid_utf8_get_400(relay: RunningRelay, http: 
     "variant",
     ["empty", "longer", "shorter", "bearer", "case", "space-inside"],
 )
-async def test_every_wrong_key_gets_401(relay: RunningRelay, http: httpx.AsyncClient, variant: str) -> None:
+async def test_every_wrong_key_gets_401(
+    relay: RunningRelay, http: httpx.AsyncClient, variant: str
+) -> None:
     """A key that is empty, longer, shorter, Bearer-prefixed or otherwise altered is refused."""
     key = relay.identification_key
     wrong = {
@@ -97,7 +100,7 @@ async def test_a_declared_oversize_body_is_refused_before_it_is_sent(relay: Runn
 
 
 async def test_a_chunked_oversize_body_is_refused_while_streaming(relay: RunningRelay) -> None:
-    """Without a length, 413 comes once the count passes the limit, long before the sender is done."""
+    """Without a length, 413 comes once the count passes the limit, before the sender is done."""
     reader, writer = await _raw_request(relay.server.port, _head(relay, chunked=True))
     try:
         chunk = b"a" * 65536
@@ -131,7 +134,9 @@ async def test_drips_and_long_lying_lengths_time_out_while_valid_traffic_flows(
     relay = await relay_factory(body_timeout=1.0)
     body = json.dumps(text_event("قطره‌قطره")).encode()
     drip_reader, drip_writer = await _raw_request(relay.server.port, _head(relay, length=len(body)))
-    liar_reader, liar_writer = await _raw_request(relay.server.port, _head(relay, length=len(body) + 500))
+    liar_reader, liar_writer = await _raw_request(
+        relay.server.port, _head(relay, length=len(body) + 500)
+    )
     liar_writer.write(body)
     await liar_writer.drain()
 
@@ -145,7 +150,12 @@ async def test_drips_and_long_lying_lengths_time_out_while_valid_traffic_flows(
     try:
         stored = []
         for index in range(5):
-            answer = await post_json(http, relay.url + "/events", text_event(f"روان {index}"), key=relay.identification_key)
+            answer = await post_json(
+                http,
+                relay.url + "/events",
+                text_event(f"روان {index}"),
+                key=relay.identification_key,
+            )
             stored.append(answer.status_code)
         assert stored == [200] * 5
         assert await _status(drip_reader) == 408
@@ -159,23 +169,36 @@ async def test_drips_and_long_lying_lengths_time_out_while_valid_traffic_flows(
     assert await relay.server.store.head() == 5
 
 
-async def test_only_allowed_addresses_may_post(relay_factory: RelayFactory, http: httpx.AsyncClient) -> None:
+async def test_only_allowed_addresses_may_post(
+    relay_factory: RelayFactory, http: httpx.AsyncClient
+) -> None:
     """--allow-ip refuses others with 403; X-Forwarded-For counts only from a trusted proxy."""
     closed = await relay_factory(allow_ip="10.0.0.0/8")
-    answer = await post_json(http, closed.url + "/events", text_event(), key=closed.identification_key)
+    answer = await post_json(
+        http, closed.url + "/events", text_event(), key=closed.identification_key
+    )
     assert answer.status_code == 403
     spoof = await post_json(
-        http, closed.url + "/events", text_event(), key=closed.identification_key,
+        http,
+        closed.url + "/events",
+        text_event(),
+        key=closed.identification_key,
         headers={"X-Forwarded-For": "10.1.2.3"},
     )
     assert spoof.status_code == 403
     proxied = await relay_factory(allow_ip="divar", trusted_proxies="127.0.0.1")
     through = await post_json(
-        http, proxied.url + "/events", text_event(), key=proxied.identification_key,
+        http,
+        proxied.url + "/events",
+        text_event(),
+        key=proxied.identification_key,
         headers={"X-Forwarded-For": "203.0.113.9, 78.111.6.42"},
     )
     outsider = await post_json(
-        http, proxied.url + "/events", text_event(), key=proxied.identification_key,
+        http,
+        proxied.url + "/events",
+        text_event(),
+        key=proxied.identification_key,
         headers={"X-Forwarded-For": "203.0.113.9"},
     )
     assert (through.status_code, outsider.status_code) == (200, 403)

@@ -1,4 +1,4 @@
-"""The relay behind a real nginx (Debian's package): a webhook, a start-URL press and a websocket."""
+"""The relay behind a real nginx (Debian's package): a webhook, a start-URL press, a websocket."""
 
 from __future__ import annotations
 
@@ -35,7 +35,8 @@ def _config(prefix: Path, port: int, upstream: int) -> str:
     assert "proxy_pass http://127.0.0.1:8765;" in snippet
     (prefix / "proxy.conf").write_text(snippet.replace(":8765;", f":{upstream};"))
     temp = " ".join(
-        f"{kind}_temp_path {prefix}/{kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+        f"{kind}_temp_path {prefix}/{kind};"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
     )
     return f"""
 daemon off;
@@ -63,7 +64,7 @@ http {{
 async def test_a_webhook_a_press_and_a_websocket_pass_through_nginx(
     relay: RunningRelay, http: httpx.AsyncClient, tmp_path: Path
 ) -> None:
-    """Through nginx: the event reaches a console over the proxied websocket; API_VERSION survives."""
+    """Through nginx: the event reaches a console over the proxied websocket; API_VERSION too."""
     if NGINX is None:
         print("skipped: nginx is not installed (apt-get install nginx); CI installs it")
         pytest.skip("nginx is not installed (apt-get install nginx); CI installs it")
@@ -73,8 +74,13 @@ async def test_a_webhook_a_press_and_a_websocket_pass_through_nginx(
     conf = prefix / "nginx.conf"
     conf.write_text(_config(prefix, port, relay.server.port))
     proc = await asyncio.create_subprocess_exec(
-        NGINX, "-p", str(prefix), "-c", str(conf),
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        NGINX,
+        "-p",
+        str(prefix),
+        "-c",
+        str(conf),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
     )
     front = f"http://127.0.0.1:{port}"
     try:
@@ -89,7 +95,9 @@ async def test_a_webhook_a_press_and_a_websocket_pass_through_nginx(
                 await asyncio.sleep(0.05)
         async with console(f"ws://127.0.0.1:{port}/ws", relay.token) as client:
             await client.until("live")
-            event = await post_json(http, front + "/events", text_event("از پشت nginx"), key=relay.identification_key)
+            event = await post_json(
+                http, front + "/events", text_event("از پشت nginx"), key=relay.identification_key
+            )
             press = await post_json(
                 http,
                 front + "/server-link",

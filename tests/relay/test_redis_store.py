@@ -7,11 +7,13 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 import redis.asyncio
 
+from kenar_tui.errors import ConfigError
 from kenar_tui.privacy.cipher import AesGcmSealer
 from kenar_tui.privacy.keys import KeyRing
 from relay.config import RelayConfig
@@ -295,7 +297,7 @@ async def test_closing_is_idempotent_and_a_closed_store_refuses_writes(
         await store.append(message("دیر"))
 
 
-def test_the_store_setting_picks_the_backend_and_hides_passwords(tmp_path: Any) -> None:
+def test_the_store_setting_picks_the_backend_and_hides_passwords(tmp_path: Path) -> None:
     """store=sqlite or a path gives SQLite; redis:// gives Redis; logs never see the password."""
     log = logging.getLogger("kenar_relay.test.redis")
     default = RelayConfig.load(None, data_dir=tmp_path)
@@ -306,3 +308,41 @@ def test_the_store_setting_picks_the_backend_and_hides_passwords(tmp_path: Any) 
     assert "hunter2" not in repr(config)
     assert redacted(url) == "redis://:***@10.0.0.5:6379/2"
     assert "hunter2" not in repr(open_store(config, logger=log))
+    toml = tmp_path / "relay.toml"
+    toml.write_text('store = "redis://127.0.0.1:6379/3"\nredis_max_entries = 100000\n')
+    from_file = RelayConfig.load(toml, data_dir=tmp_path)
+    assert (from_file.store, from_file.redis_max_entries) == ("redis://127.0.0.1:6379/3", 100000)
+    with pytest.raises(ConfigError, match="store is sqlite"):
+        RelayConfig.load(None, data_dir=tmp_path, store="ftp://example.com/x")
+
+
+async def test_appends_still_work_after_redis_forgot_its_scripts(
+    store_factory: StoreFactory, redis_url: str
+) -> None:
+    """After SCRIPT FLUSH (as after a Redis restart), single and batched appends land once."""
+    store = await store_factory()
+    await store.append(message("قبل"))
+    client = redis.asyncio.Redis.from_url(redis_url)
+    try:
+        await client.script_flush()
+        one = await store.append(message("تک"))
+        await client.script_flush()
+        many = await asyncio.gather(*(store.append(message("دسته", n)) for n in range(40)))
+    finally:
+        await client.aclose()
+    assert one.seq == 2
+    assert sorted(a.seq for a in many) == list(range(3, 43))
+    assert [s.seq for s in await all_entries(store)] == list(range(1, 43))
+
+
+async def test_a_retried_append_is_stored_once_and_not_called_a_duplicate(
+    store_factory: StoreFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An append sent again with its own nonce (a reply lost in transit) is one entry, not a dup."""
+    store = await store_factory()
+    monkeypatch.setattr("relay.redis_store.secrets.token_hex", lambda _n: "a1b2c3d4e5f60718")
+    first = await store.append(message("یک بار"))
+    retried = await store.append(message("یک بار"))
+    assert (first.seq, first.duplicate) == (1, False)
+    assert (retried.seq, retried.duplicate) == (1, False)
+    assert await store.head() == 1

@@ -46,9 +46,9 @@ ClusterFactory = Callable[[int], Awaitable[Cluster]]
 
 @pytest.fixture
 def cluster_factory(
-    relay_factory: RelayFactory, redis_url: str, redis_prefix: str
+    redis_url: str, redis_prefix: str, relay_factory: RelayFactory
 ) -> ClusterFactory:
-    """Start `n` in-process replicas on the test's Redis prefix."""
+    """Start `n` in-process replicas on the test's Redis prefix (closed before its keys go)."""
 
     async def start(n: int) -> Cluster:
         key = "idkey-" + secrets.token_hex(16)
@@ -102,7 +102,7 @@ async def test_consoles_on_every_replica_get_every_entry_in_one_order_once(
         answers = await post_all(http, [r.url for r in cluster.replicas], bodies, cluster.key)
         assert [a.status_code for a in answers] == [200] * BURST
         assert not any(a.json()["duplicate"] for a in answers)
-        received = await asyncio.gather(*(c.entries(BURST, timeout=WAIT) for c in consoles))
+        received = await asyncio.gather(*(c.entries(BURST, within=WAIT) for c in consoles))
         sentinel = text_event("پایان")
         done = await post_json(http, cluster.replicas[0].url + "/events", sentinel, key=cluster.key)
         assert done.status_code == 200
@@ -161,7 +161,7 @@ async def test_a_console_resumes_on_another_replica_exactly(
 
 
 async def test_a_replica_answers_503_while_redis_is_down_and_recovers(
-    relay_factory: RelayFactory, redis_process: RedisProcess, http: httpx.AsyncClient
+    redis_process: RedisProcess, relay_factory: RelayFactory, http: httpx.AsyncClient
 ) -> None:
     """Redis gone: webhooks get 503 and /healthz says unready; Redis back: nothing was lost."""
     relay = await relay_factory(store=redis_process.url)
@@ -183,7 +183,7 @@ async def test_a_replica_answers_503_while_redis_is_down_and_recovers(
             http, relay.url + "/events", text_event("بعد"), key=relay.identification_key
         )
         assert again.status_code == 200
-        frames = await client.entries(2, timeout=WAIT)
+        frames = await client.entries(2, within=WAIT)
     assert [f["entry"]["data"]["text"] for f in frames] == ["قبل", "بعد"]
     assert [f["seq"] for f in frames] == [1, 2]
 
@@ -237,7 +237,7 @@ async def drain_frames(client: Console, sink: list[dict[str, Any]]) -> None:
     """Collect entry frames until the connection ends (the replica died)."""
     with contextlib.suppress(ConnectionClosed):
         while True:
-            frame = await client.frame(timeout=WAIT)
+            frame = await client.frame(within=WAIT)
             if frame["type"] == "entry":
                 sink.append(frame)
 
@@ -284,9 +284,35 @@ async def test_killing_a_replica_mid_burst_loses_nothing_and_its_consoles_resume
     last = seen_before_kill[-1]["seq"] if seen_before_kill else 0
     head = await survivor.server.store.head()
     async with console(survivor.ws_url, cluster.token, since=last) as resumed:
-        rest = await resumed.entries(head - last, timeout=WAIT)
+        rest = await resumed.entries(head - last, within=WAIT)
     frames = seen_before_kill + rest
     assert [f["seq"] for f in frames] == list(range(1, head + 1))
     by_id = {message_id(f): f["seq"] for f in frames}
     assert len(by_id) == len(frames)  # each message once, even one in flight at the kill
     assert {i: by_id.get(i) for i in acked} == acked
+
+
+async def test_sigterm_drains_a_redis_replica_within_10_seconds(
+    cluster_factory: ClusterFactory, http: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    """SIGTERM on a Redis replica: its consoles get 1001, it exits 0 in time, the rest serve on."""
+    cluster = await cluster_factory(1)
+    (survivor,) = cluster.replicas
+    async with (
+        replica_process(tmp_path, cluster) as (process, url),
+        console(url.replace("http", "ws", 1) + "/ws", cluster.token) as client,
+    ):
+        await client.until("live")
+        stored = await post_json(http, url + "/events", text_event("پیش از توقف"), key=cluster.key)
+        assert stored.status_code == 200
+        process.send_signal(signal.SIGTERM)
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:
+                await client.frame(WAIT)
+        async with asyncio.timeout(10):
+            code = await process.wait()
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1001
+    assert code == 0
+    async with console(survivor.ws_url, cluster.token) as resumed:
+        (frame,) = await resumed.entries(1)
+    assert frame["seq"] == stored.json()["seq"] == 1

@@ -24,7 +24,11 @@ async def test_the_current_shape_gets_a_url_and_a_button_pressed_entry(
     async with console(relay.ws_url, relay.token) as client:
         await client.until("live")
         answer = await post_json(
-            http, relay.url + "/server-link", body, key=relay.identification_key, headers={"API_VERSION": "2"}
+            http,
+            relay.url + "/server-link",
+            body,
+            key=relay.identification_key,
+            headers={"API_VERSION": "2"},
         )
         (frame,) = await client.entries(1)
     assert answer.status_code == 200
@@ -42,9 +46,16 @@ async def test_the_current_shape_gets_a_url_and_a_button_pressed_entry(
     assert entry["data"]["extra_data"] == {"action": "book-inspection", "slot": "2026-11-26T10:00"}
 
 
-async def test_the_legacy_shape_gets_the_legacy_answer(relay: RunningRelay, http: httpx.AsyncClient) -> None:
-    """Without API_VERSION the older body is understood and the answer carries status and message."""
-    answer = await post_json(http, relay.url + "/server-link", _sample("server-link-legacy.json"), key=relay.identification_key)
+async def test_the_legacy_shape_gets_the_legacy_answer(
+    relay: RunningRelay, http: httpx.AsyncClient
+) -> None:
+    """Without API_VERSION the older body is understood; the answer carries status and message."""
+    answer = await post_json(
+        http,
+        relay.url + "/server-link",
+        _sample("server-link-legacy.json"),
+        key=relay.identification_key,
+    )
     assert answer.status_code == 200
     payload = answer.json()
     assert payload["status"] == "200" and payload["message"] == "success"
@@ -55,37 +66,58 @@ async def test_the_legacy_shape_gets_the_legacy_answer(relay: RunningRelay, http
     assert frame["entry"]["data"]["user_side"] == "Demand"
 
 
-async def test_every_template_value_is_url_encoded(relay_factory: RelayFactory, http: httpx.AsyncClient) -> None:
+async def test_every_template_value_is_url_encoded(
+    relay_factory: RelayFactory, http: httpx.AsyncClient
+) -> None:
     """Values with &, spaces, Persian text or numbers cannot break out of their query parameter."""
-    relay = await relay_factory(server_link_url="https://x.example/{action}?n={count}&side={user_side}&p={post_token}")
+    relay = await relay_factory(
+        server_link_url="https://x.example/{action}?n={count}&side={user_side}&p={post_token}"
+    )
     body = {
         "source": "CHAT_MESSAGE_ACTION",
         "post_token": "a&b=c",
         "extra_data": {"action": "رزرو بازدید/../x", "count": 3},
     }
     answer = await post_json(
-        http, relay.url + "/server-link", body, key=relay.identification_key, headers={"API_VERSION": "2"}
+        http,
+        relay.url + "/server-link",
+        body,
+        key=relay.identification_key,
+        headers={"API_VERSION": "2"},
     )
     url = answer.json()["url"]
     assert url.startswith("https://x.example/%D8%B1")
     assert "/../" not in url and "a%26b%3Dc" in url and "n=3&side=&p=" in url
 
 
-async def test_bad_start_url_requests_are_refused(relay: RunningRelay, http: httpx.AsyncClient) -> None:
+async def test_bad_start_url_requests_are_refused(
+    relay: RunningRelay, http: httpx.AsyncClient
+) -> None:
     """A wrong key gets 401, a body of the wrong shape 400, and nothing is recorded."""
     url = relay.url + "/server-link"
     wrong = await post_json(http, url, _sample("server-link-v2.json"), key="wrong")
     shape = await post_json(
-        http, url, {"extra_data": "not an object"}, key=relay.identification_key, headers={"API_VERSION": "2"}
+        http,
+        url,
+        {"extra_data": "not an object"},
+        key=relay.identification_key,
+        headers={"API_VERSION": "2"},
     )
     assert (wrong.status_code, shape.status_code) == (401, 400)
     assert "extra_data" in shape.json()["error"]
     assert await relay.server.store.head() == 0
 
 
-async def test_without_a_template_the_feature_is_off(relay_factory: RelayFactory, http: httpx.AsyncClient) -> None:
+async def test_without_a_template_the_feature_is_off(
+    relay_factory: RelayFactory, http: httpx.AsyncClient
+) -> None:
     """No KENAR_RELAY_SERVER_LINK_URL: 404 with a sentence naming the setting, nothing recorded."""
     relay = await relay_factory(server_link_url="")
-    answer = await post_json(http, relay.url + "/server-link", _sample("server-link-v2.json"), key=relay.identification_key)
+    answer = await post_json(
+        http,
+        relay.url + "/server-link",
+        _sample("server-link-v2.json"),
+        key=relay.identification_key,
+    )
     assert answer.status_code == 404 and "KENAR_RELAY_SERVER_LINK_URL" in answer.json()["error"]
     assert await relay.server.store.head() == 0

@@ -30,7 +30,10 @@ def make_certificate(folder: Path) -> tuple[Path, Path]:
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(minutes=5))
         .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
@@ -38,13 +41,17 @@ def make_certificate(folder: Path) -> tuple[Path, Path]:
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     key_path.write_bytes(
         key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
         )
     )
     return cert_path, key_path
 
 
-async def test_https_webhooks_and_wss_consoles_work(relay_factory: RelayFactory, tmp_path: Path) -> None:
+async def test_https_webhooks_and_wss_consoles_work(
+    relay_factory: RelayFactory, tmp_path: Path
+) -> None:
     """With --ssl-certfile/--ssl-keyfile a webhook over https reaches a console over wss."""
     cert, key = make_certificate(tmp_path)
     relay = await relay_factory(ssl_certfile=cert, ssl_keyfile=key)
@@ -53,7 +60,9 @@ async def test_https_webhooks_and_wss_consoles_work(relay_factory: RelayFactory,
     async with httpx.AsyncClient(verify=trust, trust_env=False, timeout=10) as http:
         async with console(relay.ws_url, relay.token, ssl_context=trust) as client:
             await client.until("live")
-            answer = await post_json(http, relay.url + "/events", text_event("امن"), key=relay.identification_key)
+            answer = await post_json(
+                http, relay.url + "/events", text_event("امن"), key=relay.identification_key
+            )
             (frame,) = await client.entries(1)
         plain = httpx.AsyncClient(trust_env=False, timeout=10)
         async with plain:
