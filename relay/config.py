@@ -26,6 +26,7 @@ from pydantic_settings import (
 )
 
 from kenar_tui.errors import ConfigError
+from kenar_tui.privacy.keys import KEY_FILE_NAME
 
 APP_NAME = "kenar-relay"
 
@@ -71,6 +72,11 @@ class RelayConfig(BaseSettings):
     max_json_depth: int = Field(64, ge=4, le=500)
     retention_hours: float = Field(72.0, gt=0)
     purge_interval: float = Field(60.0, gt=0)
+    # Also delete entries every registered console has acknowledged (docs/protocol.md, `ack`).
+    purge_acknowledged: bool = False
+    # AES-256-GCM at rest (docs/privacy.md); off only for benchmarks: --no-encryption or
+    # KENAR_RELAY_ENCRYPTION=off.
+    encryption: bool = True
     max_db_mb: int = Field(0, ge=0)
     # The timeline store: "sqlite" (default, in data_dir), a SQLite file path, or
     # redis://HOST:PORT/DB for replicas sharing Redis Streams (relay/stores.py). Kept out of
@@ -184,6 +190,10 @@ class RelayConfig(BaseSettings):
     @property
     def tokens_path(self) -> Path:
         return self.data_dir / "tokens.json"
+
+    @property
+    def key_file_path(self) -> Path:
+        return self.data_dir / KEY_FILE_NAME
 
     def require_serving(self) -> None:
         """Raise ConfigError with one line when something needed to serve is missing."""

@@ -10,6 +10,10 @@ Durability: `synchronous=FULL` in WAL mode fsyncs the log at every commit, so an
 append returned survives a kill -9 *and* a power cut. `NORMAL` would survive kill -9 only (the
 WAL is fsynced at checkpoints), so a 2xx could be lost on power loss; group commit makes FULL
 cheap enough that we keep the stronger promise.
+
+At rest, a row keeps in the clear only its `seq`, its arrival time and the sealer's keyed hash
+of its dedupe key; the entry itself (every personal field: text, names, phones, links, user
+ids, conversation and post) is the sealed `payload` (docs/privacy.md).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
+from kenar_tui.errors import SealingError
 from kenar_tui.kenar.messages import to_micros
 from kenar_tui.privacy.sealing import PlainSealer, Sealer
 from relay.errors import StoreClosed, StoreError
@@ -318,6 +323,44 @@ class SqliteStore:
             if removed < PURGE_CHUNK:
                 return total
 
+    async def purge_through(self, seq: int) -> int:
+        """Delete entries with `seq <= seq` (acknowledged by every console), in small steps."""
+        total = 0
+        while True:
+            removed: int = await self._job(lambda conn: _purge_seq_step(conn, seq))
+            total += removed
+            if removed < PURGE_CHUNK:
+                return total
+
+    async def check_sealing(self) -> None:
+        """Open the oldest and the newest entry: SealingError now, not garbage at a console.
+
+        A key file that was lost (and made anew), the wrong environment key, or encryption
+        switched off over an encrypted store all show here, with a sentence naming the key.
+        """
+        rows = await asyncio.to_thread(self._edge_rows)
+        for blob in rows:
+            self._open(blob)
+
+    def _edge_rows(self) -> list[bytes]:
+        with self._meta_lock:
+            if self._meta is None:
+                raise StoreClosed("the timeline store is closed")
+            rows = self._meta.execute(
+                "SELECT payload FROM entries WHERE seq IN "
+                "((SELECT min(seq) FROM entries), (SELECT max(seq) FROM entries))"
+            ).fetchall()
+        return [bytes(row[0]) for row in rows]
+
+    def _open(self, blob: bytes) -> str:
+        opened = self._sealer.open(blob)
+        if not opened.startswith(b"{"):
+            raise SealingError(
+                "the stored entries are encrypted but the relay runs with encryption off; "
+                "start it without --no-encryption (KENAR_RELAY_ENCRYPTION=on)"
+            )
+        return opened.decode()
+
     # --- reads ------------------------------------------------------------------------------
 
     async def head(self) -> int:
@@ -371,7 +414,12 @@ class SqliteStore:
             "SELECT seq, payload, received_at FROM entries WHERE seq > ? ORDER BY seq LIMIT ?",
             (since, batch),
         ).fetchall()
-        return [StoredEntry(seq, self._sealer.open(blob).decode(), at) for seq, blob, at in rows]
+        try:
+            return [StoredEntry(seq, self._open(blob), at) for seq, blob, at in rows]
+        except SealingError as exc:
+            # The sentence names key ids only; the console is closed with 1013 by the caller.
+            self._log.error("store read failed: %s", exc)
+            raise StoreError(f"the timeline store cannot be read: {exc}") from None
 
 
 # Backlog reads for every console share a few threads; the writer has its own.
@@ -394,6 +442,15 @@ def _probe(conn: sqlite3.Connection, size: int) -> None:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
+
+
+def _purge_seq_step(conn: sqlite3.Connection, through: int) -> int:
+    cur = conn.execute(
+        "DELETE FROM entries WHERE seq IN "
+        "(SELECT seq FROM entries WHERE seq <= ? ORDER BY seq LIMIT ?)",
+        (through, PURGE_CHUNK),
+    )
+    return cur.rowcount
 
 
 def _purge_step(conn: sqlite3.Connection, limit_us: int) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -295,6 +295,3 @@ class MainScreen(Screen[None]):
         self._outbox = text
         if self.is_mounted:
             self.status.outbox = text
-
-    def find(self, cid: str) -> Any:
-        return self.kapp.inbox.conversation(cid)

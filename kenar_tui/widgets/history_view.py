@@ -75,7 +75,8 @@ class HistoryView(Widget, can_focus=True):
         self._pages: dict[int, list[Any]] = {}
         self._lines: dict[tuple[int, int, bool, bool], list[Strip]] = {}
         self._frame: list[Strip] | None = None
-        self._frame_items: list[int] = []
+        self._frame_items: list[int] = []  # the item of each line shown, top to bottom
+        self._line_items: list[int] = []  # the same per screen line, -1 for blank lines
 
     # --- data ------------------------------------------------------------------------------
 
@@ -171,7 +172,10 @@ class HistoryView(Widget, can_focus=True):
                 frame = self._fill_up(self._anchor[1], width, height)
         self._frame_items = [index for index, _ in frame]
         blank = Strip([Segment(" " * width)], width)
-        self._frame = [strip for _, strip in frame] + [blank] * (height - len(frame))
+        # Like every chat, a short history sits on the reply box, not under the header.
+        pad = max(height - len(frame), 0)
+        self._line_items = [-1] * pad + self._frame_items
+        self._frame = [blank] * pad + [strip for _, strip in frame]
         return self._frame
 
     def _fill_up(self, last: int, width: int, height: int) -> list[tuple[int, Strip]]:
@@ -282,9 +286,9 @@ class HistoryView(Widget, can_focus=True):
         self.scroll_lines(3)
 
     def on_click(self, event: events.Click) -> None:
-        visible = self._visible()
-        if 0 <= event.y < len(visible):
-            self.cursor = visible[event.y]
+        self._layout()
+        if 0 <= event.y < len(self._line_items) and self._line_items[event.y] >= 0:
+            self.cursor = self._line_items[event.y]
             self._invalidate()
 
     # --- acting on the selected item -------------------------------------------------------

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual import events
 
 from kenar_tui.app import KenarApp
 from kenar_tui.config import Settings
@@ -275,3 +276,41 @@ async def test_quit_asks_while_replies_are_on_their_way(console_inbox: Any, tmp_
         await pilot.pause()
     assert app.return_code == 0
     assert console_inbox.draft(CID_CAR_1) == "نیمه‌کاره"
+
+
+async def test_history_reads_only_what_is_on_screen(tmp_path: Path) -> None:
+    """Opening a 3,000-message conversation fetches a page or two, not the whole history;
+    the mouse wheel and a click move through it."""
+    from kenar_tui.inbox import Inbox
+    from kenar_tui.store.cache import Cache
+    from tests.console.conftest import message_entry
+
+    with Cache(tmp_path / "big.sqlite3") as cache:
+        inbox = Inbox(cache, now=lambda: FIXED_NOW)
+        entries = [
+            (n, message_entry("big", CAR, minutes_ago=(3000 - n) / 60, text=f"پیام شماره {n}"))
+            for n in range(1, 3001)
+        ]
+        inbox.apply_many(entries)
+        fetched: list[int] = []
+        history = inbox.history
+
+        def counting(cid: str, start: int, stop: int) -> list[Any]:
+            fetched.append(stop - start)
+            return history(cid, start, stop)
+
+        inbox.history = counting  # type: ignore[method-assign]
+        app = build(inbox, tmp_path, bidi=False)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            view = app.main.history
+            assert view.count == 3000 and "پیام شماره 3000" in "\n".join(view.visible_text())
+            assert sum(fetched) <= 2 * 48
+            for _ in range(3):
+                view.post_message(events.MouseScrollUp(view, 5, 5, 0, -1, 0, False, False, False))
+            await pilot.pause()
+            assert not view.following
+            await pilot.click(view, offset=(5, view.size.height - 3))
+            assert view.cursor < 2999
+            await pilot.press("end")
+            assert view.following and view.cursor == 2999
