@@ -1,20 +1,31 @@
-"""`kenar-relay`: serve the relay, and manage the tokens consoles connect with."""
+"""`kenar-relay`: serve the relay, manage console tokens and keys, purge the timeline.
+
+kenar-relay serve [--no-encryption] ...    serve (encryption at rest on by default)
+kenar-relay token create|list|revoke NAME  the tokens consoles connect with
+kenar-relay keys rotate                    a new key seals new entries; old ones stay readable
+kenar-relay purge [--yes]                  delete every stored entry now
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from kenar_tui import __version__
-from kenar_tui.errors import ConfigError
+from kenar_tui.errors import ConfigError, SealingError
+from kenar_tui.privacy.keys import ENV_KEY, KeyFile
+from kenar_tui.privacy.masking import install_redaction
 from relay.config import IP_PRESETS, RelayConfig
-from relay.errors import TokenError
+from relay.errors import StoreError, TokenError
 from relay.server import RelayServer
+from relay.stores import open_store, redacted
 from relay.tokens import TokenBook
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -72,7 +83,41 @@ def build_parser() -> argparse.ArgumentParser:
         help="sqlite (default), a SQLite file, or redis://HOST:PORT/DB shared by replicas",
     )
     serve.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
+    serve.add_argument(
+        "--no-encryption",
+        dest="encryption",
+        action="store_const",
+        const=False,
+        help="store entries unencrypted (for benchmarks only; KENAR_RELAY_ENCRYPTION=off)",
+    )
+    serve.add_argument(
+        "--purge-acknowledged",
+        dest="purge_acknowledged",
+        action="store_const",
+        const=True,
+        help="also delete entries once every registered console has acknowledged them",
+    )
     serve.set_defaults(run=_serve)
+
+    keys = sub.add_parser("keys", help="manage the keys that encrypt the stored timeline")
+    keys_sub = keys.add_subparsers(dest="action", metavar="ACTION", required=True)
+    rotate = keys_sub.add_parser(
+        "rotate",
+        help="add a new key for new entries; older keys stay to read older entries",
+        description="Rotate the key file's key. A running relay uses the new key once restarted.",
+    )
+    _common(rotate)
+    keys.set_defaults(run=_keys)
+
+    purge = sub.add_parser(
+        "purge",
+        help="delete every stored entry now (the relay may be running or stopped)",
+        description="Delete every timeline entry now. Keys and tokens stay.",
+    )
+    _common(purge)
+    purge.add_argument("--store", metavar="URL", help="the store to purge (default: sqlite)")
+    purge.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    purge.set_defaults(run=_purge)
 
     token = sub.add_parser("token", help="manage the tokens consoles connect with")
     token_sub = token.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -100,6 +145,8 @@ def _flags(args: argparse.Namespace) -> dict[str, Any]:
         "retention_hours",
         "store",
         "log_level",
+        "encryption",
+        "purge_acknowledged",
     ]
     flags = {name: getattr(args, name, None) for name in names}
     if getattr(args, "allow_ip", None):
@@ -113,6 +160,8 @@ def _serve(args: argparse.Namespace) -> int:
     config = RelayConfig.load(args.config, **_flags(args))
     config.require_serving()
     logging.basicConfig(level=config.log_level.upper(), format=LOG_FORMAT, stream=sys.stderr)
+    # Every line, ours or a library's, is masked: phones, tokens (docs/privacy.md, "Logs").
+    install_redaction(logging.getLogger())
     # uvicorn's debug lines are not ours to vet; keep them out.
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).setLevel(max(logging.INFO, logging.getLogger().level))
@@ -147,6 +196,51 @@ def _token(args: argparse.Namespace) -> int:
     return 0
 
 
+def _keys(args: argparse.Namespace) -> int:
+    config = RelayConfig.load(args.config, **_flags(args))
+    if os.environ.get(ENV_KEY, "").strip():
+        raise ConfigError(
+            f"the key comes from {ENV_KEY}: rotate by setting a new key there and moving the "
+            "old one to KENAR_RELAY_PREVIOUS_ENCRYPTION_KEYS (docs/privacy.md)"
+        )
+    key_file = KeyFile(config.key_file_path)
+    if not key_file.exists():
+        ring = key_file.load_or_create()
+        print(f"created the key file {key_file.path} with key {ring.current_id}", file=sys.stderr)
+        return 0
+    ring = key_file.rotate()
+    print(
+        f"new entries are sealed with key {ring.current_id} once the relay restarts; "
+        f"{len(ring.keys) - 1} older key(s) kept to read older entries",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _purge(args: argparse.Namespace) -> int:
+    config = RelayConfig.load(args.config, **_flags(args))
+    where = redacted(config.store)
+    if where == "sqlite":
+        where = str(config.database_path)
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise ConfigError("purge deletes every stored entry; add --yes to confirm")
+        answer = input(f"delete every entry stored in {where}? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            print("nothing deleted", file=sys.stderr)
+            return 1
+
+    async def run() -> int:
+        log = logging.getLogger("kenar_relay.purge")
+        # Deleting needs no key: the store is opened without one, and nothing is read.
+        async with open_store(config, logger=log) as store:
+            return await store.purge_older_than(datetime.now(UTC) + timedelta(days=36500))
+
+    removed = asyncio.run(run())
+    print(f"deleted {removed} entries from {where}", file=sys.stderr)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -156,7 +250,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(run(args) or 0)
-    except (ConfigError, TokenError) as exc:
+    except (ConfigError, TokenError, SealingError, StoreError) as exc:
         print(f"kenar-relay: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from relay.acks import AckBook
 from relay.config import Network, RelayConfig
 from relay.hub import Hub
 from relay.metrics import Metrics
@@ -25,6 +26,7 @@ class RelayContext:
     logger: logging.Logger
     clock: Callable[[], datetime]
     oauth: OAuthWaiters = field(default_factory=OAuthWaiters)
+    acks: AckBook = field(default_factory=AckBook)
     draining: bool = False
     identification_key: bytes = b""
     allowed: list[Network] = field(default_factory=list)

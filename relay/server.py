@@ -24,6 +24,9 @@ from typing import Self
 import uvicorn
 
 from kenar_tui.errors import ConfigError
+from kenar_tui.privacy.cipher import AesGcmSealer
+from kenar_tui.privacy.keys import relay_keyring
+from kenar_tui.privacy.masking import install_redaction, quiet_wire_logs
 from kenar_tui.privacy.sealing import Sealer
 from relay.app import create_app
 from relay.config import RelayConfig
@@ -149,14 +152,25 @@ class RelayServer:
             raise ConfigError(
                 f"cannot create the data directory {config.data_dir}: {exc}"
             ) from None
+        install_redaction(log)
+        # uvicorn's websocket protocol logs request headers (a console's token) at DEBUG.
+        quiet_wire_logs("uvicorn.error")
         metrics = Metrics()
+        sealer = self._sealer
+        if sealer is None and self._store_given is None and config.encryption:
+            sealer = AesGcmSealer(relay_keyring(config.data_dir, logger=log.getChild("keys")))
         store = self._store_given or open_store(
-            config, logger=log.getChild("store"), sealer=self._sealer, clock=self._clock
+            config, logger=log.getChild("store"), sealer=sealer, clock=self._clock
         )
+        if config.purge_acknowledged and not hasattr(store, "purge_through"):
+            raise ConfigError("purge_acknowledged needs the SQLite store; turn it off for Redis")
         try:
             await self._stack.enter_async_context(store)
         except StoreError as exc:
             raise ConfigError(str(exc)) from None
+        check_sealing = getattr(store, "check_sealing", None)
+        if check_sealing is not None:
+            await check_sealing()  # a lost or wrong key: SealingError now, with its sentence
         hub = await self._stack.enter_async_context(
             Hub(logger=log.getChild("hub"), metrics=metrics, queue_limit=config.console_queue)
         )
@@ -205,11 +219,12 @@ class RelayServer:
                 await asyncio.sleep(0.01)
         self._purge_task = asyncio.create_task(self._purge_loop(), name="relay-purge")
         log.info(
-            "relay serving url=%s tls=%s allow_ip=%d retention_h=%g",
+            "relay serving url=%s tls=%s allow_ip=%d retention_h=%g encryption=%s",
             self.url,
             "yes" if config.tls else "no",
             len(config.allow_ip),
             config.retention_hours,
+            "on" if sealer is not None else "off",
         )
 
     def _bind(self) -> socket.socket:
@@ -230,11 +245,36 @@ class RelayServer:
         return sock
 
     async def purge_now(self) -> int:
-        """Delete entries older than the retention period; returns how many."""
+        """Delete entries past retention (and, if on, every console's acked); returns how many.
+
+        The store deletes in small steps through its writer queue, so webhooks arriving
+        meanwhile are stored between steps: purging never holds intake up.
+        """
         cutoff = self._clock() - timedelta(hours=self.config.retention_hours)
         removed = await self.store.purge_older_than(cutoff)
         if removed:
-            self._log.info("purged entries count=%d", removed)
+            self._log.info("purged entries past retention count=%d", removed)
+        if self.config.purge_acknowledged:
+            removed += await self._purge_acknowledged()
+        return removed
+
+    def registered_consoles(self) -> set[str]:
+        """The token names that can connect: the token file's, and the environment's."""
+        assert self.ctx is not None, "the relay is not running"
+        names = {info.name for info in self.ctx.tokens.list()}
+        if self.config.client_token is not None:
+            names.add(self.config.client_token_name)
+        return names
+
+    async def _purge_acknowledged(self) -> int:
+        assert self.ctx is not None
+        floor = min(self.ctx.acks.floor(self.registered_consoles()), await self.store.head())
+        purge_through = getattr(self.store, "purge_through", None)
+        if floor <= 0 or purge_through is None:
+            return 0
+        removed = int(await purge_through(floor))
+        if removed:
+            self._log.info("purged entries every console acknowledged count=%d", removed)
         return removed
 
     async def _purge_loop(self) -> None:

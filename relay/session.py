@@ -201,6 +201,7 @@ class ConsoleSession:
                 if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
                     raise _Close(CLOSE_POLICY, "bad frame", "ack.seq must be an integer >= 0")
                 self.acked = max(self.acked, seq)
+                self._ctx.acks.record(self._token_name, self.acked)
             elif kind == "hello":
                 raise _Close(CLOSE_POLICY, "bad frame", "hello is sent once, first")
             else:

@@ -404,8 +404,9 @@ class SqliteStore:
         finally:
             # A reader cancelled mid-batch leaves its thread still inside SQLite: closing the
             # connection under it would be a use-after-close, so close once that read is done.
+            # (A running read cannot be cancelled.)
             if pending is not None and not pending.done():
-                pending.add_done_callback(lambda _: conn.close())  # a running read can't be cancelled
+                pending.add_done_callback(lambda _: conn.close())
             else:
                 conn.close()
 

@@ -19,17 +19,11 @@ from websockets.exceptions import InvalidStatus, WebSocketException
 
 from kenar_tui.errors import ConfigError, LoginError
 from kenar_tui.kenar.oauth import state_matches
+from kenar_tui.privacy.masking import quiet_wire_logs
 
 # `since` far past any real head: the relay then sends no backlog, only what is live.
 NO_BACKLOG = 2**53 - 1
 CALLBACK_PATH = "/oauth/callback"
-
-
-class _NoDebug(logging.LoggerAdapter[logging.Logger]):
-    """websockets logs request headers and frames at DEBUG: the relay token and the code."""
-
-    def isEnabledFor(self, level: int) -> bool:
-        return level > logging.DEBUG and self.logger.isEnabledFor(level)
 
 
 def _split(relay_url: str) -> tuple[str, str, str]:
@@ -74,7 +68,8 @@ async def relay_oauth_code(
     """
     log = logger or logging.getLogger("kenar_tui.auth.relay_callback")
     url = relay_ws_url(relay_url)
-    quiet = _NoDebug(logging.getLogger("kenar_tui.auth.relay_callback.ws"), {})
+    # websockets logs request headers and frames at DEBUG: the relay token and the code.
+    quiet = quiet_wire_logs("websockets.client")
     try:
         async with asyncio.timeout(timeout):
             async with connect(

@@ -25,6 +25,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI, W
 from kenar_tui.errors import ConfigError, LoginError, RelayUnavailable
 from kenar_tui.link.backoff import reconnect_delay
 from kenar_tui.link.events import LinkEntry, LinkEvent, LinkGap, LinkLive, LinkState
+from kenar_tui.privacy.masking import quiet_wire_logs
 
 ACK_EVERY = 200  # entries between acknowledgements
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -276,6 +277,8 @@ class RelayLink:
             max_size=16 * 1024 * 1024,
             proxy=self._proxy,
             user_agent_header="kenar-tui",
+            # websockets dumps request headers (the relay token) at DEBUG: dropped.
+            logger=quiet_wire_logs("websockets.client"),
         ) as ws:
             self._ws = ws
             since = max(self._since(), self._last_delivered)

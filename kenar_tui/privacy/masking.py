@@ -4,7 +4,8 @@
 the last four digits) and hides the rest: "+989123456789" -> "+98912•••6789". `short_id`
 shortens an identifier to its first six characters. `RedactingFilter` rewrites log records so
 that phone numbers (Latin, Persian and Arabic-Indic digits) and bearer tokens, JWTs and
-`token=`/`api_key:`-style values never reach a log handler.
+`token=`/`api_key:`-style values never reach a log handler. `quiet_wire_logs` silences the
+DEBUG dumps of websocket libraries (request headers, with the relay token in them).
 """
 
 from __future__ import annotations
@@ -161,3 +162,25 @@ def install_redaction(logger: logging.Logger) -> RedactingFilter:
 
 def _find(filters: list[Any]) -> RedactingFilter | None:
     return next((f for f in filters if isinstance(f, RedactingFilter)), None)
+
+
+class DropDebug(logging.Filter):
+    """Drops DEBUG (and lower) records: where websockets and uvicorn dump request headers."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno > logging.DEBUG
+
+
+def quiet_wire_logs(name: str) -> logging.Logger:
+    """The logger `name`, made to drop its DEBUG records (installing twice adds nothing).
+
+    websockets (the console's client, `websockets.client`) and uvicorn's websocket server
+    (`uvicorn.error`) log every request header at DEBUG, the `Authorization: Bearer` relay
+    token included; a logger's own filter stops those records before any handler, whatever
+    level the logger is set to. Pass the result as `logger=` to `websockets...connect`.
+    """
+    logger = logging.getLogger(name)
+    if not any(isinstance(f, DropDebug) for f in logger.filters):
+        logger.addFilter(DropDebug())
+    install_redaction(logger)
+    return logger
