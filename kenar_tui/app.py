@@ -24,11 +24,14 @@ from textual.binding import Binding, BindingType
 from textual.color import Color
 from textual.screen import Screen
 
+from kenar_tui.errors import ProtocolError
 from kenar_tui.kenar.bodies import ChatbotMessageBody, SendMessageBody
+from kenar_tui.screens.compose import ButtonComposerScreen
 from kenar_tui.screens.confirm import ConfirmScreen
 from kenar_tui.screens.help import HelpScreen, binding_rows
 from kenar_tui.screens.main import MainScreen
 from kenar_tui.text import format_time
+from kenar_tui.widgets.button_grid import ButtonGridEditor
 from kenar_tui.widgets.composer import Composer
 from kenar_tui.widgets.conversation_list import ConversationList
 from kenar_tui.widgets.export import export_path, write_export
@@ -164,6 +167,8 @@ class KenarApp(App[str | None]):
             ("conversation list", ConversationList.BINDINGS),
             ("history", HistoryView.BINDINGS),
             ("reply box", Composer.BINDINGS),
+            ("button composer", ButtonComposerScreen.BINDINGS),
+            ("button grid", ButtonGridEditor.BINDINGS),
         ]
 
     def keys_for(self, binding_id: str) -> str:
@@ -239,20 +244,26 @@ class KenarApp(App[str | None]):
     def send_reply(self, cid: str, text: str) -> bool:
         """Hand a reply to the outbox; False (and a message) when it cannot be accepted."""
         summary = self.inbox.conversation(cid)
-        if self.outbox is None:
-            self.notify("Not connected to a relay: replies cannot be sent.", severity="error")
-            return False
         kind = summary.type if summary is not None else "POST"
-        post = summary.post_token if summary is not None else None
         try:
             body: SendMessageBody | ChatbotMessageBody = (
                 ChatbotMessageBody(text_message=text)
                 if kind == "BOT"
                 else SendMessageBody(message=text)
             )
-        except Exception as exc:  # ProtocolError: too long, empty
+        except ProtocolError as exc:  # too long, empty
             self.notify(str(exc), title="Not sent", severity="error", markup=False)
             return False
+        return self.send_body(cid, body)
+
+    def send_body(self, cid: str, body: SendMessageBody | ChatbotMessageBody) -> bool:
+        """Hand a built body (text, and grids from the button composer) to the outbox."""
+        if self.outbox is None:
+            self.notify("Not connected to a relay: replies cannot be sent.", severity="error")
+            return False
+        summary = self.inbox.conversation(cid)
+        kind = "BOT" if isinstance(body, ChatbotMessageBody) else "POST"
+        post = summary.post_token if summary is not None else None
         self._submit(cid, post, kind, body)
         return True
 

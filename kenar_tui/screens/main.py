@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -189,6 +189,74 @@ class MainScreen(Screen[None]):
         if edited is not None:
             event.composer.load_text(edited.rstrip("\n"))
             event.composer.focus()
+
+    @on(Composer.ButtonsRequested)
+    def _buttons(self, event: Composer.ButtonsRequested) -> None:
+        from kenar_tui.screens.compose import ButtonComposerScreen
+
+        if self.cid is not None:
+            self.app.push_screen(
+                ButtonComposerScreen(event.composer.text, **self._composer_options(self.cid)),
+                lambda body: self._composed(event.composer, body),
+            )
+        else:
+            self.notify("Choose a conversation first (Ctrl+O opens one by id).", severity="warning")
+
+    @on(Composer.TemplatesRequested)
+    def _templates(self, event: Composer.TemplatesRequested) -> None:
+        from kenar_tui.screens.compose import ButtonComposerScreen
+        from kenar_tui.screens.template_picker import TemplatePickerScreen
+        from kenar_tui.templates import FilledTemplate
+
+        if self.cid is None:
+            self.notify("Choose a conversation first (Ctrl+O opens one by id).", severity="warning")
+            return
+        options = self._composer_options(self.cid)
+
+        def picked(filled: FilledTemplate | None) -> None:
+            if filled is not None:
+                self.app.push_screen(
+                    ButtonComposerScreen.from_template(filled, **options),
+                    lambda body: self._composed(event.composer, body),
+                )
+
+        self.app.push_screen(
+            TemplatePickerScreen(options["templates_path"], options["template_context"]), picked
+        )
+
+    def _composer_options(self, cid: str) -> dict[str, Any]:
+        from kenar_tui.templates import default_templates_path, ensure_templates_file
+
+        inbox = self.kapp.inbox
+        summary = inbox.conversation(cid)
+        last_buyer = ""
+        total = inbox.history_count(cid)
+        for item in reversed(inbox.history(cid, max(0, total - 50), total)):
+            if item.side == "buyer" and item.kind == "message":
+                last_buyer = item.text or ""
+                break
+        return {
+            "conversation_type": summary.type if summary is not None else "POST",
+            "templates_path": ensure_templates_file(
+                default_templates_path(self.kapp.settings.config_dir)
+            ),
+            "template_context": {
+                "post_title": (summary.post_title if summary else None) or "",
+                "post_token": (summary.post_token if summary else None) or "",
+                "conversation_id": cid,
+                "buyer_last_message": last_buyer,
+            },
+            "title": (summary.post_title if summary else None) or cid,
+        }
+
+    def _composed(self, composer: Composer, body: Any) -> None:
+        if body is None or self.cid is None:
+            composer.focus()
+            return
+        if self.kapp.send_body(self.cid, body):
+            composer.clear()
+            self.kapp.inbox.set_draft(self.cid, None)
+        composer.focus()
 
     @on(Composer.Left)
     def _left(self) -> None:

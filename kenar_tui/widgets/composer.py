@@ -34,6 +34,8 @@ class Composer(TextArea):
             id="composer.newline",
         ),
         Binding("f4,alt+e", "editor", "Write the reply in $EDITOR", id="composer.editor"),
+        Binding("f2,alt+b", "buttons", "Add button grids to the reply", id="composer.buttons"),
+        Binding("f5,ctrl+t", "templates", "Reply from a template", id="composer.templates"),
         Binding("escape", "leave", "Leave the reply box", id="composer.leave", show=False),
     ]
 
@@ -47,6 +49,18 @@ class Composer(TextArea):
     @dataclass
     class EditorRequested(Message):
         """Open $EDITOR with the current text."""
+
+        composer: Composer
+
+    @dataclass
+    class ButtonsRequested(Message):
+        """Open the button composer on the current text."""
+
+        composer: Composer
+
+    @dataclass
+    class TemplatesRequested(Message):
+        """Pick a reply template, then adjust it in the button composer."""
 
         composer: Composer
 
@@ -68,6 +82,12 @@ class Composer(TextArea):
 
     def action_editor(self) -> None:
         self.post_message(self.EditorRequested(self))
+
+    def action_buttons(self) -> None:
+        self.post_message(self.ButtonsRequested(self))
+
+    def action_templates(self) -> None:
+        self.post_message(self.TemplatesRequested(self))
 
     def action_leave(self) -> None:
         self.post_message(self.Left(self))
