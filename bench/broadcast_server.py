@@ -47,9 +47,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--no-compression", action="store_true")
+    parser.add_argument(
+        "--compression",
+        action="store_true",
+        help="accept permessage-deflate when offered (as the relay does)",
+    )
     args = parser.parse_args()
-    asyncio.run(main_async(args.host, args.port, not args.no_compression))
+    asyncio.run(main_async(args.host, args.port, args.compression))
 
 
 if __name__ == "__main__":

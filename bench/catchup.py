@@ -6,7 +6,7 @@ relay process serves it; a console in this process sends `hello` with `since: 0`
 (and VmHWM, the kernel's peak, is read at the end). The floor (bench/sqlite_ws_server.py)
 streams the same file to the same client code in the same run.
 
-    python -m bench.catchup [--smoke] [--entries N]
+    python -m bench.catchup [--smoke] [--entries N] [--encryption on|off] [--compression on|off]
 """
 
 from __future__ import annotations
@@ -30,8 +30,6 @@ from bench.common import CLIENT_TOKEN, base_parser, cpu_seconds, ratio, report, 
 from bench.prefill import prefill
 from bench.procs import ServerProcess, relay_process
 
-COMPRESSION: str | None = "deflate"
-
 
 class RssSampler(threading.Thread):
     """Samples a process's VmRSS until stopped; `peak_kib` is the highest seen."""
@@ -53,11 +51,11 @@ class RssSampler(threading.Thread):
         return self.peak_kib
 
 
-async def resume(url: str, token: str, expect: int) -> float:
+async def resume(url: str, token: str, expect: int, *, deflate: bool = True) -> float:
     """Seconds from `hello` to the `expect`-th entry frame."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     async with connect(
-        url, additional_headers=headers, max_size=None, compression=COMPRESSION
+        url, additional_headers=headers, max_size=None, compression="deflate" if deflate else None
     ) as ws:
         count = 0
         start = time.perf_counter()
@@ -70,13 +68,15 @@ async def resume(url: str, token: str, expect: int) -> float:
     raise RuntimeError(f"the stream ended after {count} of {expect} entries")
 
 
-def measure(server: ServerProcess, url: str, token: str, entries: int) -> dict[str, Any]:
+def measure(
+    server: ServerProcess, url: str, token: str, entries: int, deflate: bool
+) -> dict[str, Any]:
     before = rss_kib(server.pid).get("VmRSS", 0)
     sampler = RssSampler(server.pid)
     sampler.start()
     cpu_before, client_before = cpu_seconds(server.pid), time.process_time()
     try:
-        seconds = asyncio.run(resume(url, token, entries))
+        seconds = asyncio.run(resume(url, token, entries, deflate=deflate))
     finally:
         peak = sampler.stop()
     server_cpu = cpu_seconds(server.pid) - cpu_before
@@ -97,6 +97,18 @@ def measure(server: ServerProcess, url: str, token: str, entries: int) -> dict[s
 def main(argv: list[str] | None = None) -> int:
     parser = base_parser(__doc__.splitlines()[0])
     parser.add_argument("--entries", type=int, default=None)
+    parser.add_argument(
+        "--encryption",
+        choices=["on", "off"],
+        default="on",
+        help="the relay's encryption at rest (on is its default)",
+    )
+    parser.add_argument(
+        "--compression",
+        choices=["on", "off"],
+        default="on",
+        help="whether the console offers permessage-deflate (kenar-tui's link does)",
+    )
     args: argparse.Namespace = parser.parse_args(argv)
     started = time.monotonic()
     entries = args.entries or (5_000 if args.smoke else 100_000)
@@ -104,19 +116,25 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-catchup-") as tmp:
         data = Path(tmp)
         db = data / "timeline.sqlite3"
-        prefill(db, entries)
+        encrypted = args.encryption == "on"
+        deflate = args.compression == "on"
+        prefill(db, entries, encrypted=encrypted)
         floor = ServerProcess(
             [sys.executable, "-m", "bench.sqlite_ws_server", "--db", str(db), "--port", "0"]
+            + ([] if encrypted else ["--plain"])
+            + (["--compression"] if deflate else [])
         )
         with floor:
-            bare = measure(floor, floor.url, "", entries)
-        with relay_process(data) as relay:
+            bare = measure(floor, floor.url, "", entries, deflate)
+        with relay_process(data, encryption=encrypted) as relay:
             ws_url = relay.url.replace("http", "ws", 1) + "/ws"
-            measured = measure(relay, ws_url, CLIENT_TOKEN, entries)
+            measured = measure(relay, ws_url, CLIENT_TOKEN, entries, deflate)
         rows.append({"server": "floor (sqlite->websocket)", **bare})
         rows.append({"server": "relay", **measured})
     notes = {
         "entries": entries,
+        "encryption": args.encryption,
+        "compression": args.compression,
         "ratio_relay_to_floor": round(ratio(measured["entries_per_s"], bare["entries_per_s"]), 3),
         "relay_rss_growth_mib": round(measured["rss_peak_mib"] - measured["rss_before_mib"], 1),
     }

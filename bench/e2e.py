@@ -3,8 +3,8 @@
 Beside each relay cell, the floor in the same run: a bare `websockets` broadcast server
 (bench/broadcast_server.py) handed the same entry frames over one websocket, no HTTP and no
 storage. The load generator (open loop, bench/loadgen.py) runs in this process and embeds
-`time.time_ns()` in each message id right before writing it; the consoles run in one or two
-other processes (bench/e2e_clients.py) and subtract it on arrival. Latency is per delivered
+each request's due time (time.time() clock) in its message id; the consoles run in one or
+two other processes (bench/e2e_clients.py) and subtract it on arrival. Latency is per delivered
 frame (each event counts once per console).
 
     python -m bench.e2e [--smoke] [--store sqlite|redis|redis://H:P/DB] [--replicas N]
@@ -53,6 +53,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--consoles", type=int, nargs="+", default=None)
     parser.add_argument("--rates", type=float, nargs="+", default=None)
     parser.add_argument("--client-procs", type=int, default=2)
+    parser.add_argument(
+        "--compression",
+        choices=["on", "off"],
+        default="on",
+        help="whether consoles offer permessage-deflate (kenar-tui's link does; the relay and "
+        "the floor accept it)",
+    )
     args = parser.parse_args(argv)
     if args.replicas > 1 and args.store == "sqlite":
         parser.error("--replicas above 1 needs --store redis")
@@ -79,12 +86,13 @@ async def publish(url: str, rate: float, seconds: float) -> int:
     total = int(rate * seconds)
     async with connect(url, max_size=None) as ws:
         await ws.send('{"type":"publish"}')
-        start = time.perf_counter()
+        start, wall = time.perf_counter(), time.time()
         i = 0
         while i < total:
             now = time.perf_counter()
             while i < total and start + i / rate <= now:
-                await ws.send(frame(i + 1, f"e2e-{time.time_ns()}-{i}"))
+                due_ns = int((wall + i / rate) * 1e9)
+                await ws.send(frame(i + 1, f"e2e-{due_ns}-{i}"))
                 i += 1
             await asyncio.sleep(max(0.0, start + i / rate - time.perf_counter()))
         await asyncio.sleep(0.2)  # let the last frames leave before closing
@@ -99,7 +107,9 @@ async def post_webhooks(urls: list[str], rate: float, seconds: float) -> int:
         seconds=seconds,
         key=IDENTIFICATION_KEY,
         connections=32,
-        body=lambda i: template.body(f"e2e-{time.time_ns()}-{i}"),
+        # The due time, not the write time: a request held back because the relay is slow
+        # to answer counts that wait too (open loop).
+        body=lambda i, due: template.body(f"e2e-{int(due * 1e9)}-{i}"),
     )
     return result.ok
 

@@ -21,6 +21,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 MARK = '"id":"e2e-'
+DEFLATE = [True]  # offer permessage-deflate, as kenar-tui's relay link does
 
 
 async def console(
@@ -37,7 +38,13 @@ async def console(
     done: asyncio.Event,
 ) -> None:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    async with connect(url, additional_headers=headers, max_size=None, open_timeout=30) as ws:
+    async with connect(
+        url,
+        additional_headers=headers,
+        max_size=None,
+        open_timeout=30,
+        compression="deflate" if DEFLATE[0] else None,
+    ) as ws:
         await ws.send(json.dumps({"type": "hello", "since": since}))
         async for frame in ws:
             if isinstance(frame, bytes):
@@ -115,7 +122,9 @@ def main() -> None:
     parser.add_argument("--expect", type=int, required=True)
     parser.add_argument("--idle", type=float, default=3.0)
     parser.add_argument("--out", required=True)
+    parser.add_argument("--no-compression", action="store_true")
     args = parser.parse_args()
+    DEFLATE[0] = not args.no_compression
     summary, latencies = asyncio.run(run(args))
     Path(args.out).write_bytes(latencies.tobytes())
     print(json.dumps(summary), flush=True)

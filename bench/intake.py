@@ -76,7 +76,7 @@ def fixed_rate(urls: list[str], rate: float, seconds: float) -> LoadResult:
             urls,
             rate=rate,
             seconds=seconds,
-            body=lambda i: template.body(f"{nonce}-{i}"),
+            body=lambda i, _due: template.body(f"{nonce}-{i}"),
             key=IDENTIFICATION_KEY,
         )
     )
@@ -124,6 +124,11 @@ def main(argv: list[str] | None = None) -> int:
         "noop": "uvicorn+starlette, reads the body, answers 200 {seq,duplicate}; no auth, "
         "no JSON parse, no storage (bench/noop_server.py)",
     }
+    if args.replicas > 1:
+        notes["spread"] = (
+            f"one wrk per replica with c/{args.replicas} connections each (at least 1); the "
+            "fixed rate goes round-robin; no-op endpoints likewise"
+        )
     with servers(args) as (relays, noops):
         relay_urls = [r.url for r in relays]
         noop_urls = [n.url for n in noops]

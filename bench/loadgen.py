@@ -20,7 +20,8 @@ from urllib.parse import urlsplit
 
 from bench.common import percentile
 
-Body = Callable[[int], bytes]
+# body(i, due): the bytes of request i, due at `due` on the time.time() clock.
+Body = Callable[[int, float], bytes]
 
 
 @dataclass(slots=True)
@@ -102,7 +103,8 @@ async def open_loop(
     path: str = "/events",
     connections: int = 64,
 ) -> LoadResult:
-    """Send `rate * seconds` requests at `rate`/s; `body(i)` is called right before writing."""
+    """Send `rate * seconds` requests at `rate`/s; `body(i, due)` is called right before
+    writing request i, with its due time on the time.time() clock."""
     pools = [_Pool(u, path, key, max(1, connections // len(urls))) for u in urls]
     for pool in pools:
         await pool.open()
@@ -116,7 +118,7 @@ async def open_loop(
         lag = time.perf_counter() - due
         result.worst_dispatch_lag_ms = max(result.worst_dispatch_lag_ms, lag * 1000)
         try:
-            status = await _exchange(reader, writer, pool.head, body(i))
+            status = await _exchange(reader, writer, pool.head, body(i, wall + (due - start)))
         except (OSError, asyncio.IncompleteReadError, ValueError):
             result.errors += 1
             writer.close()
@@ -132,7 +134,7 @@ async def open_loop(
                 result.errors += 1
         pool.idle.put_nowait((reader, writer))
 
-    start = time.perf_counter()
+    start, wall = time.perf_counter(), time.time()
     i = 0
     while i < total:
         now = time.perf_counter()

@@ -2,8 +2,9 @@
 
 The schema comes from `SqliteStore` itself (opened and closed once); the rows are then
 written in bulk with executemany, in the exact form the store writes them (the entry JSON
-the relay makes from the sample webhook, with `received_at`, and the keyed dedupe hash of a
-`PlainSealer`), so the relay started on the file afterwards sees an ordinary timeline.
+the relay makes from the sample webhook, with `received_at`, sealed with the relay's own key
+file and deduplicated by its keyed hash, or plain when encryption is off), so the relay
+started on the file afterwards sees an ordinary timeline.
 `synchronous=OFF` for the fill only: it is a fixture, and the relay reopens with FULL.
 """
 
@@ -18,21 +19,41 @@ from pathlib import Path
 
 from bench.events import event
 from kenar_tui.kenar.messages import to_micros
-from kenar_tui.privacy.sealing import PlainSealer
+from kenar_tui.privacy.cipher import AesGcmSealer
+from kenar_tui.privacy.keys import relay_keyring
+from kenar_tui.privacy.sealing import PlainSealer, Sealer
 from relay.entries import entry_from_event
 from relay.sqlite_store import SqliteStore
 
 CHUNK = 50_000
 
 
-async def _create(path: Path) -> None:
-    async with SqliteStore(path, logger=logging.getLogger("bench.prefill")):
+async def _create(path: Path, sealer: Sealer) -> None:
+    async with SqliteStore(path, logger=logging.getLogger("bench.prefill"), sealer=sealer):
         pass
 
 
-def prefill(path: Path, count: int, *, conversations: int = 2000, prefix: str = "fill") -> None:
-    """Append `count` message entries over `conversations` conversations to the store at `path`."""
-    asyncio.run(_create(path))
+def relay_sealer(data_dir: Path, encrypted: bool) -> Sealer:
+    """The sealer a relay started on `data_dir` uses: AES-GCM under its key file (made now if
+    absent, exactly as the relay makes it), or plain with encryption off."""
+    if not encrypted:
+        return PlainSealer()
+    ring = relay_keyring(data_dir, environ={}, logger=logging.getLogger("bench.prefill"))
+    return AesGcmSealer(ring)
+
+
+def prefill(
+    path: Path,
+    count: int,
+    *,
+    conversations: int = 2000,
+    prefix: str = "fill",
+    encrypted: bool = True,
+) -> None:
+    """Append `count` message entries over `conversations` conversations to the store at
+    `path`, sealed as a relay on `path.parent` with `encrypted` on or off would seal them."""
+    sealer = relay_sealer(path.parent, encrypted)
+    asyncio.run(_create(path, sealer))
     moment = datetime.now(UTC)
     at_us = to_micros(moment)
     received = moment.isoformat().replace("+00:00", "Z")
@@ -42,7 +63,6 @@ def prefill(path: Path, count: int, *, conversations: int = 2000, prefix: str = 
         {**new.entry, "received_at": received}, ensure_ascii=False, separators=(",", ":")
     )
     dedupe = new.dedupe or ""
-    sealer = PlainSealer()
     conn = sqlite3.connect(path, isolation_level=None)
     try:
         conn.execute("PRAGMA synchronous=OFF")

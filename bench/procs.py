@@ -8,8 +8,10 @@ processes keeps the load generator's CPU out of the measured server's interprete
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import os
+import secrets
 import select
 import shutil
 import signal
@@ -91,10 +93,18 @@ class ServerProcess:
             proc.stdout.close()
 
 
+# Replicas on one Redis share their keys (the relay refuses a per-replica key file there).
+SHARED_KEYS = {
+    "KENAR_RELAY_ENCRYPTION_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+    "KENAR_RELAY_INDEX_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+}
+
+
 def relay_process(
     data_dir: Path, *, store: str | None = None, encryption: bool | None = None
 ) -> ServerProcess:
-    """A real `kenar-relay serve` (python -m relay serve) on an ephemeral loopback port."""
+    """A real `kenar-relay serve` (python -m relay serve) on an ephemeral loopback port;
+    `encryption` None keeps the relay's default (on)."""
     argv = [sys.executable, "-m", "relay", "serve", "--port", "0", "--data-dir", str(data_dir)]
     argv += ["--log-level", "warning"]
     if store is not None:
@@ -105,6 +115,8 @@ def relay_process(
     }
     if encryption is not None:
         env.update(encryption_env(encryption))
+    if store is not None and encryption is not False:
+        env.update(SHARED_KEYS)
     return ServerProcess(argv, env=env)
 
 
@@ -117,7 +129,7 @@ def encryption_env(on: bool) -> dict[str, str]:
         raise RuntimeError(
             "this relay has no encryption setting yet (relay/config.py); run without --encryption"
         )
-    return {f"KENAR_RELAY_{fields[0].upper()}": "true" if on else "false"}
+    return {f"KENAR_RELAY_{fields[0].upper()}": "on" if on else "off"}
 
 
 def noop_process() -> ServerProcess:

@@ -39,8 +39,12 @@ def summarise(raw: Path, top: int = 25) -> str:
         if not stack:
             continue
         count = int(count_text)
-        frames = [f.split(" (")[0] + " (" + f.split(" (")[1].split(":")[0].split("/")[-1]
-                  if " (" in f else f for f in stack.split(";")]
+        frames = [
+            f.split(" (")[0] + " (" + f.split(" (")[1].split(":")[0].split("/")[-1]
+            if " (" in f
+            else f
+            for f in stack.split(";")
+        ]
         total += count
         own[frames[-1]] += count
         for frame in set(frames):
@@ -56,8 +60,22 @@ def record(pid: int, seconds: float, out: Path) -> subprocess.Popen[bytes]:
     spy = shutil.which("py-spy")
     if spy is None:
         raise RuntimeError("py-spy is not installed: pip install py-spy")
-    argv = [spy, "record", "--pid", str(pid), "--duration", str(round(seconds)), "--rate",
-            "250", "--format", "raw", "--output", str(out), "--nonblocking", "--threads"]
+    argv = [
+        spy,
+        "record",
+        "--pid",
+        str(pid),
+        "--duration",
+        str(round(seconds)),
+        "--rate",
+        "250",
+        "--format",
+        "raw",
+        "--output",
+        str(out),
+        "--nonblocking",
+        "--threads",
+    ]
     return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -99,8 +117,9 @@ def _load(args: argparse.Namespace, relay: ServerProcess, raw: Path) -> None:
 
         tmp = Path(tempfile.mkdtemp(prefix="bench-profile-e2e-"))
         ws = relay.url.replace("http", "ws", 1) + "/ws"
-        clients = start_clients([ws], args.consoles, int(args.rate * args.seconds), 2, tmp,
-                                CLIENT_TOKEN)
+        clients = start_clients(
+            [ws], args.consoles, int(args.rate * args.seconds), 2, tmp, CLIENT_TOKEN
+        )
         spy = record(relay.pid, args.seconds, raw)
         asyncio.run(post_webhooks([relay.url], args.rate, args.seconds))
         collect(clients)
@@ -110,8 +129,7 @@ def _load(args: argparse.Namespace, relay: ServerProcess, raw: Path) -> None:
 
         spy = record(relay.pid, args.seconds, raw)
         time.sleep(0.5)
-        asyncio.run(resume(relay.url.replace("http", "ws", 1) + "/ws", CLIENT_TOKEN,
-                           args.entries))
+        asyncio.run(resume(relay.url.replace("http", "ws", 1) + "/ws", CLIENT_TOKEN, args.entries))
     spy.wait(timeout=args.seconds + 30)
 
 

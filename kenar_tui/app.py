@@ -39,6 +39,7 @@ from kenar_tui.widgets.history_view import HistoryView
 from kenar_tui.widgets.live_feed import LiveFeed
 from kenar_tui.widgets.message_lines import RenderOptions, item_copy_text, item_link, item_raw_json
 from kenar_tui.widgets.notifier import desktop_notification
+from kenar_tui.widgets.team_desk import TeamDesk
 
 
 def short_key(key: str) -> str:
@@ -83,11 +84,13 @@ class KenarApp(App[str | None]):
         self.logger = logger or logging.getLogger("kenar_tui.app")
         self.welcome = welcome
         self.palette: dict[str, str] = {}
+        self.team = TeamDesk(self)
         self.render_options = RenderOptions(
             bidi=settings.bidi,
             mask_phones=settings.mask_phones,
             format_time=self.format_time,
             palette=self.palette,
+            me=lambda: self.team.me,
         )
         self.feed = LiveFeed(self)
         if settings.keymap:
@@ -118,6 +121,7 @@ class KenarApp(App[str | None]):
             self.feed.count_outbox()
         if self.link is not None:
             self.feed.start()
+            self.team.start()
             return
         self.main.relay_state("no relay configured: showing the local cache", False)
         if self.welcome:
@@ -232,6 +236,9 @@ class KenarApp(App[str | None]):
             ("Export the conversation", "Write it to a text file", "export"),
             ("Reply", "Focus the reply box", "focus_reply"),
             ("Notices", "Access revocations, gaps and payments", "notices"),
+            ("Take or release", "Assign the open conversation to yourself, or release it", "take"),
+            ("Give to a teammate", "Assign the open conversation to someone", "give"),
+            ("Filter the list", "Everyone's, mine, unassigned", "cycle_filter"),
         ):
             yield SystemCommand(title, help_text, lambda a=action: self._screen_action(screen, a))
         yield SystemCommand("Keys", "Show every key binding", self.action_help)

@@ -58,6 +58,9 @@ class Settings(BaseSettings):
 
     relay_url: str | None = None
     operator: str | None = None
+    # Team mode: a buyer writing in a conversation assigned to someone notifies only them;
+    # the others hear of it after this many seconds if nobody has answered by then.
+    assigned_quiet_seconds: float = Field(default=120.0, ge=0)
     api_base: str = "https://open-api.divar.ir"
     oauth_base: str = "https://oauth.divar.ir"
     client_id: str | None = None

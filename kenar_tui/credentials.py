@@ -167,6 +167,11 @@ class CredentialStore:
     def backend_name(self) -> str:
         return backend_name(self._backend)
 
+    @property
+    def keyring_backend(self) -> KeyringBackend:
+        """The backend these secrets live in; the cache's encryption key is kept there too."""
+        return self._backend
+
     # -- raw entries -------------------------------------------------------------------------
 
     def _get(self, name: str) -> str | None:

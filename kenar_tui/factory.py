@@ -67,12 +67,18 @@ async def open_console(
     from kenar_tui.kenar.client import KenarClient
     from kenar_tui.link import RelayLink
     from kenar_tui.outbox import Outbox
-    from kenar_tui.store.cache import Cache
+    from kenar_tui.store.opening import open_cache
+    from kenar_tui.store.retention import start_retention
 
     log = logger or logging.getLogger("kenar_tui")
     now = clock or (lambda: datetime.now(UTC))
     async with AsyncExitStack() as stack:
-        cache = stack.enter_context(Cache(settings.cache_file, logger=log.getChild("store")))
+        # Sealed with the key kept beside the credentials (the demo's: in memory).
+        cache = stack.enter_context(
+            open_cache(settings.cache_file, credentials, logger=log.getChild("store"))
+        )
+        purger = await start_retention(cache, settings, logger=log.getChild("retention"), now=now)
+        stack.push_async_callback(purger.aclose)
         inbox = Inbox(cache, operator=settings.operator, now=now)
         link = outbox = None
         relay_token = None if needs_welcome(settings, credentials) else credentials.relay_token

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from kenar_tui.kenar.messages import Message, MessageType
 from kenar_tui.store import ItemRow, NoticeRow, OutboxRow, from_micros
+from kenar_tui.team import assignment_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +24,7 @@ class HistoryItem:
 
     seq: int | None
     at: datetime
-    # message | reply | button_pressed | post_update | note | unknown;
+    # message | reply | button_pressed | post_update | note | assignment | unknown;
     # notices: access_revocation | payment | gap | post_update | unknown
     kind: str
     side: str  # buyer | seller | system
@@ -127,8 +128,11 @@ def entry_item(
             side="system",
             author=author,
             message=None,
-            text="unsupported message (it does not have the shape Kenar documents)",
-            raw=entry,
+            # No entry at all: its body was dropped by retention (body_retention_days).
+            text="unsupported message (it does not have the shape Kenar documents)"
+            if entry
+            else "message text deleted from this computer after the retention period",
+            raw=entry or None,
         )
     if kind == "reply":
         body = as_dict(data.get("body"))
@@ -170,6 +174,16 @@ def entry_item(
             author=author,
             message=None,
             text=str(data.get("text") or ""),
+        )
+    if kind == "assignment":
+        return HistoryItem(
+            **base,
+            kind=kind,
+            side="system",
+            author=author,
+            message=None,
+            text=assignment_text(data, author),
+            raw=entry,
         )
     reason = data.get("reason") or f"entry of kind {entry.get('kind')!r}"
     return HistoryItem(

@@ -132,6 +132,8 @@ class Inbox:
         self.notices_store = Notices(cache)
         self.outbox_rows = OutboxRows(cache)
         self._with_items = True
+        # Team mode: each conversation's assignee, loaded from the cache on first use.
+        self._assignees: dict[str, str | None] | None = None
         # Parsed items by row identity: scrolling back and forth does not parse again.
         self._parsed: OrderedDict[tuple[Any, ...], HistoryItem] = OrderedDict()
 
@@ -197,8 +199,11 @@ class Inbox:
         if kind in NOTICE_KINDS or not cid:
             notice = notice_item(self.notices_store.add(seq, kind, at, entry))
             return InboxChange(seq=seq, kind=kind, notice=notice)
-        # A note, an unknown webhook or a kind this version does not know, in a conversation.
+        # A note, an assignment, an unknown webhook or a kind this version does not know.
         cid = str(cid)
+        if kind == "assignment" and self._assignees is not None:
+            assignee = data.get("assignee")
+            self._assignees[cid] = assignee if isinstance(assignee, str) and assignee else None
         self.timeline.ensure_conversation(cid, post, None)
         row = self.timeline.append(
             cid,
@@ -493,6 +498,25 @@ class Inbox:
             while len(self._parsed) > PARSED_CACHE_SIZE:
                 self._parsed.popitem(last=False)
         return [i for i in items if i is not None]
+
+    def assignees(self) -> dict[str, str | None]:
+        """Each assigned conversation's assignee (None once released), from the timeline."""
+        if self._assignees is None:
+            rows = self.timeline.db.execute(
+                "SELECT conversation_id, seq FROM items WHERE kind = 'assignment' "
+                "AND seq IS NOT NULL ORDER BY seq"
+            ).fetchall()
+            entries = self.cache.entries([int(seq) for _, seq in rows])
+            found: dict[str, str | None] = {}
+            for cid, seq in rows:
+                assignee = as_dict((entries.get(int(seq)) or {}).get("data")).get("assignee")
+                found[str(cid)] = assignee if isinstance(assignee, str) and assignee else None
+            self._assignees = found
+        return self._assignees
+
+    def assignee(self, cid: str) -> str | None:
+        """Who `cid` is assigned to, or None."""
+        return self.assignees().get(cid)
 
     def mark_read(self, cid: str) -> None:
         self.timeline.mark_read(cid)

@@ -36,7 +36,7 @@ def create_app(ctx: RelayContext) -> Starlette:
         return await server_link(request, ctx)
 
     async def callback(request: Request) -> Response:
-        return await oauth_callback(request, ctx.oauth, log)
+        return await oauth_callback(request, ctx.oauth, log, ctx.bus)
 
     async def healthz(request: Request) -> Response:
         store = ctx.store

@@ -67,21 +67,20 @@ def entry_from_event(body: dict[str, Any]) -> NewEntry:
     """The entry for one authenticated webhook body (a JSON object), never refusing it."""
     raw_type = body.get("type")
     event_type = raw_type if isinstance(raw_type, str) and raw_type else None
-    by_body = f"body:{body_digest(body)}"
     try:
-        return _normalised(body, event_type, by_body)
+        return _normalised(body, event_type)
     except ProtocolError as exc:
         reason = str(exc)
     except Exception:  # whatever a strange body trips on, it is still kept, raw
         reason = "the body could not be normalised"
     return NewEntry(
         _entry("unknown", data={"reason": reason}, raw=body, event_type=event_type),
-        by_body,
+        f"body:{body_digest(body)}",
         event_type or "none",
     )
 
 
-def _normalised(body: dict[str, Any], event_type: str | None, by_body: str) -> NewEntry:
+def _normalised(body: dict[str, Any], event_type: str | None) -> NewEntry:
     event = parse_event(body)
     message = event_message(event)
     if message is not None:
@@ -116,7 +115,9 @@ def _normalised(body: dict[str, Any], event_type: str | None, by_body: str) -> N
         assert isinstance(event, UnknownEvent)
         reason = f"the event type {event.type} is not known to this relay"
         entry = _entry("unknown", data={"reason": reason}, raw=body, event_type=event_type)
-    return NewEntry(entry, by_body, event.type)
+    # Only events without a message id are deduplicated by their whole body, so the digest
+    # (a sorted re-serialisation, ~10 us) is computed only for them.
+    return NewEntry(entry, f"body:{body_digest(body)}", event.type)
 
 
 def entry_from_button(
@@ -158,6 +159,33 @@ class _Encoded(dict[str, str]):
         return quote(super().get(key, ""), safe="")
 
 
+# What a console may post (docs/protocol.md, "Entries").
+CONSOLE_KINDS = frozenset({"reply", "note", "assignment"})
+MAX_NOTE = 4096
+MAX_NAME = 64
+
+
+def _team_data(kind: str, cid: Any, data: dict[str, Any], author: str) -> dict[str, Any]:
+    """`data` checked for its kind; an assignment's `by` is the poster, whatever was sent."""
+    if kind == "reply":
+        if not isinstance(data.get("body", {}), dict):
+            raise PostRefused("a reply's `data.body` must be a JSON object")
+        return data
+    if not isinstance(cid, str) or not cid:
+        raise PostRefused(f"a {kind} belongs to a conversation: `entry.conversation_id` is needed")
+    if kind == "note":
+        text = data.get("text")
+        if not isinstance(text, str) or not text.strip() or len(text) > MAX_NOTE:
+            raise PostRefused(f"a note's `data.text` must be 1 to {MAX_NOTE} characters")
+        return {"text": text}
+    assignee = data.get("assignee")
+    if assignee is not None and (
+        not isinstance(assignee, str) or not assignee.strip() or len(assignee) > MAX_NAME
+    ):
+        raise PostRefused("an assignment's `data.assignee` must be a name or null")
+    return {"assignee": assignee.strip() if assignee else None, "by": author}
+
+
 class PostRefused(ValueError):
     """A console's `post` frame that cannot become an entry; the message says why."""
 
@@ -171,12 +199,15 @@ def entry_from_post(posted: Any, *, author: str) -> dict[str, Any]:
         raise PostRefused("`entry.kind` must be a lowercase word such as reply")
     if kind in RELAY_KINDS:
         raise PostRefused(f"entries of kind {kind} are made by the relay, not posted")
+    if kind not in CONSOLE_KINDS:
+        raise PostRefused(f"a console posts entries of kind reply, note or assignment, not {kind}")
     for key in ("conversation_id", "post_token"):
         if posted.get(key) is not None and not isinstance(posted[key], str):
             raise PostRefused(f"`entry.{key}` must be a string or null")
     data = posted.get("data", {})
     if not isinstance(data, dict):
         raise PostRefused("`entry.data` must be a JSON object")
+    data = _team_data(kind, posted.get("conversation_id"), data, author)
     entry = {key: value for key, value in posted.items() if key not in _RELAY_KEYS}
     entry.update(kind=kind, data=data, author=author, event_type=None)
     entry.setdefault("conversation_id", None)

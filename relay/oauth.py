@@ -7,6 +7,7 @@ page never echoes the code, and asks the browser not to cache it or leak it as a
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -17,6 +18,14 @@ from starlette.responses import HTMLResponse
 Deliver = Callable[[dict[str, Any]], None]
 
 MAX_STATES_PER_CONSOLE = 8
+# How long a replica's claim on an announced state lasts (a login takes minutes at most).
+CLAIM_TTL_S = 900.0
+
+
+def claim_name(state: str) -> str:
+    """The shared record of who waits for `state`: a hash, so the state never sits in Redis."""
+    return "oauth:" + hashlib.sha256(state.encode()).hexdigest()[:40]
+
 
 _PAGE = """<!doctype html>
 <html lang="fa" dir="rtl"><head><meta charset="utf-8">
@@ -51,9 +60,12 @@ class OAuthWaiters:
         self._waiting[state] = (owner, deliver)
         return True
 
-    def forget(self, owner: object) -> None:
-        for state in [s for s, (who, _) in self._waiting.items() if who is owner]:
+    def forget(self, owner: object) -> list[str]:
+        """Drop `owner`'s states (its connection closed); returns them."""
+        states = [s for s, (who, _) in self._waiting.items() if who is owner]
+        for state in states:
             del self._waiting[state]
+        return states
 
     def deliver(self, state: str, frame: dict[str, Any]) -> bool:
         waiter = self._waiting.pop(state, None)
@@ -63,8 +75,32 @@ class OAuthWaiters:
         return True
 
 
+def on_bus(waiters: OAuthWaiters) -> Callable[[dict[str, Any]], None]:
+    """The bus handler: another replica received the redirect for a state waiting here."""
+
+    def handle(message: dict[str, Any]) -> None:
+        frame = message.get("frame")
+        if message.get("t") == "oauth" and isinstance(frame, dict):
+            waiters.deliver(str(frame.get("state", "")), frame)
+
+    return handle
+
+
+async def _hand_over(state: str, frame: dict[str, Any], waiters: OAuthWaiters, bus: Any) -> bool:
+    """Deliver here, or through the bus to the replica whose console announced `state`."""
+    if waiters.deliver(state, frame):
+        if bus is not None:
+            await bus.release(claim_name(state))
+        return True
+    if bus is None or not await bus.take(claim_name(state)):
+        return False
+    # Taken once (GETDEL): exactly one callback hands it on; the holder delivers it.
+    await bus.publish({"t": "oauth", "frame": frame})
+    return True
+
+
 async def oauth_callback(
-    request: Request, waiters: OAuthWaiters, log: logging.Logger
+    request: Request, waiters: OAuthWaiters, log: logging.Logger, bus: Any = None
 ) -> HTMLResponse:
     params = request.query_params
     state = params.get("state", "")
@@ -83,7 +119,7 @@ async def oauth_callback(
         frame["code"] = code
     else:
         frame["error"] = error[:200]
-    if not waiters.deliver(state, frame):
+    if not await _hand_over(state, frame, waiters, bus):
         log.info("oauth callback refused reason=unknown_state")
         return page(
             400,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import socket
 import ssl
 from collections.abc import Callable, Generator
@@ -25,20 +26,22 @@ import uvicorn
 
 from kenar_tui.errors import ConfigError
 from kenar_tui.privacy.cipher import AesGcmSealer
-from kenar_tui.privacy.keys import relay_keyring
+from kenar_tui.privacy.keys import ENV_INDEX_KEY, ENV_KEY, KeyRing, relay_keyring
 from kenar_tui.privacy.masking import install_redaction, quiet_wire_logs
 from kenar_tui.privacy.sealing import Sealer
 from relay.app import create_app
+from relay.bus import open_bus
 from relay.config import RelayConfig
 from relay.context import RelayContext
 from relay.errors import StoreError
 from relay.hub import Hub
 from relay.metrics import Metrics
 from relay.store import Store
-from relay.stores import open_store
+from relay.stores import is_redis, open_store
 from relay.tokens import TokenBook
 
 WS_FRAME_HEADROOM = 64 * 1024
+SHARED_KEYS = (ENV_KEY, ENV_INDEX_KEY)
 
 
 def _now() -> datetime:
@@ -69,6 +72,18 @@ class _Uvicorn(uvicorn.Server):
             return
         self._signalled = True
         self._on_signal()
+
+
+def _relay_keyring(config: RelayConfig, log: logging.Logger) -> KeyRing:
+    if is_redis(config.store) and not all(os.environ.get(n, "").strip() for n in SHARED_KEYS):
+        # Replicas share one timeline: each must open what the others sealed, and hash a
+        # message id the same way for dedupe, so a per-replica key file cannot do.
+        raise ConfigError(
+            "with a Redis store every replica needs the same keys: set "
+            f"{' and '.join(SHARED_KEYS)} (32 random bytes in base64 each) on all of them, "
+            "or serve with --no-encryption"
+        )
+    return relay_keyring(config.data_dir, logger=log.getChild("keys"))
 
 
 class RelayServer:
@@ -158,7 +173,7 @@ class RelayServer:
         metrics = Metrics()
         sealer = self._sealer
         if sealer is None and self._store_given is None and config.encryption:
-            sealer = AesGcmSealer(relay_keyring(config.data_dir, logger=log.getChild("keys")))
+            sealer = AesGcmSealer(_relay_keyring(config, log))
         store = self._store_given or open_store(
             config, logger=log.getChild("store"), sealer=sealer, clock=self._clock
         )
@@ -175,6 +190,12 @@ class RelayServer:
             Hub(logger=log.getChild("hub"), metrics=metrics, queue_limit=config.console_queue)
         )
         store.add_listener(hub.publish)
+        try:
+            bus = await self._stack.enter_async_context(
+                open_bus(config, logger=log.getChild("bus"))
+            )
+        except ConnectionError as exc:
+            raise ConfigError(str(exc)) from None
         client = config.client_token.get_secret_value() if config.client_token else None
         tokens = TokenBook(config.tokens_path, env_token=client, env_name=config.client_token_name)
         self.ctx = RelayContext(
@@ -185,7 +206,9 @@ class RelayServer:
             metrics=metrics,
             logger=log,
             clock=self._clock,
+            bus=bus,
         )
+        self._stack.push_async_callback(self.ctx.presence.aclose)
         sock = self._bind()
         self._stack.callback(sock.close)
         uv_config = uvicorn.Config(

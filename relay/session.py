@@ -23,6 +23,8 @@ from relay.context import RelayContext
 from relay.entries import PostRefused, entry_from_post
 from relay.errors import StoreError
 from relay.hub import Subscription
+from relay.oauth import CLAIM_TTL_S, claim_name
+from relay.presence import MAX_CONVERSATION_ID, STATES
 from relay.store import StoredEntry
 
 CLOSE_GOING_AWAY = 1001
@@ -64,6 +66,8 @@ class ConsoleSession:
         self._stop = asyncio.Event()
         self.operator = token_name
         self.acked = 0
+        self.connection = ctx.presence.connection_id()
+        self._last_presence: tuple[str, str, float] | None = None
 
     async def run(self) -> None:
         ctx = self._ctx
@@ -85,7 +89,9 @@ class ConsoleSession:
                 elif not isinstance(exc, WebSocketDisconnect | OSError | asyncio.CancelledError):
                     self._log.error("console session failed error=%s", type(exc).__name__)
             ctx.hub.leave(self)
-            ctx.oauth.forget(self)
+            for state in ctx.oauth.forget(self):
+                await ctx.bus.release(claim_name(state))
+            await ctx.presence.leave(self.connection)
             await self._finish()
             self._log.info("console gone name=%s acked=%d", self._token_name, self.acked)
 
@@ -195,7 +201,9 @@ class ConsoleSession:
             if kind == "post":
                 await self._post(frame)
             elif kind == "oauth_state":
-                self._oauth_state(frame)
+                await self._oauth_state(frame)
+            elif kind == "presence":
+                await self._presence(frame)
             elif kind == "ack":
                 seq = frame.get("seq")
                 if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
@@ -229,12 +237,27 @@ class ConsoleSession:
         self._ctx.metrics.stored += 0 if appended.duplicate else 1
         self._queue(_frame(type="posted", ref=ref, seq=appended.seq))
 
-    def _oauth_state(self, frame: dict[str, Any]) -> None:
+    async def _oauth_state(self, frame: dict[str, Any]) -> None:
         state = frame.get("state")
         if not isinstance(state, str) or not 8 <= len(state) <= 512:
             raise _Close(CLOSE_POLICY, "bad frame", "oauth_state.state must be 8 to 512 characters")
         if not self._ctx.oauth.announce(self, state, lambda f: self._queue(_frame(**f))):
             raise _Close(CLOSE_POLICY, "bad frame", "too many logins waiting on one connection")
+        # Replicas: the callback may land on another one, which looks for this claim.
+        await self._ctx.bus.claim(claim_name(state), CLAIM_TTL_S)
+
+    async def _presence(self, frame: dict[str, Any]) -> None:
+        cid, state = frame.get("conversation_id"), frame.get("state")
+        if not isinstance(cid, str) or not 0 < len(cid) <= MAX_CONVERSATION_ID:
+            raise _Close(CLOSE_POLICY, "bad frame", "presence.conversation_id must be a short id")
+        if state not in STATES:
+            raise _Close(CLOSE_POLICY, "bad frame", "presence.state is viewing, replying or idle")
+        now = time.monotonic()
+        last = self._last_presence
+        if last is not None and last[:2] == (cid, state) and now - last[2] < 1.0:
+            return  # a repeat within a second says nothing new; spare the other replicas
+        self._last_presence = (cid, state, now)
+        await self._ctx.presence.update(self.connection, self.operator, cid, str(state))
 
     # --- sending ------------------------------------------------------------------------------
 
@@ -249,6 +272,8 @@ class ConsoleSession:
         try:
             last = await self._send_stored(last)
             await self._ws.send_text(_frame(type="live", seq=last))
+            for presence in ctx.presence.join(self.connection, self._queue):
+                self._queue(presence)
             await self._send_live(subscription, last)
         finally:
             ctx.hub.unsubscribe(subscription)

@@ -353,6 +353,10 @@ class SqliteStore:
         return [bytes(row[0]) for row in rows]
 
     def _open(self, blob: bytes) -> str:
+        if blob[:1] == b"{":
+            # Stored before encryption was switched on (a sealed blob starts with its format
+            # byte, 0x01): readable as it is, until it ages out.
+            return bytes(blob).decode()
         opened = self._sealer.open(blob)
         if not opened.startswith(b"{"):
             raise SealingError(

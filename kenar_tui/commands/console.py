@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from kenar_tui.errors import CredentialError, KenarTuiError
+from kenar_tui.privacy.masking import install_redaction
 
 
 def register(subparsers: Any) -> None:
@@ -35,6 +36,8 @@ def quiet_logging(log_file: Path | None) -> logging.Logger:
     else:
         handler = logging.NullHandler()
     root.addHandler(handler)
+    # Phones and tokens are masked in every line, ours or a library's (docs/privacy.md).
+    install_redaction(root)
     return logging.getLogger("kenar_tui")
 
 

@@ -108,7 +108,10 @@ class KenarClient:
         self._closed = False
         self._http = httpx.AsyncClient(
             timeout=httpx.Timeout(timeout),
-            limits=httpx.Limits(max_connections=10, max_keepalive_connections=5),
+            # Keep-alive for every connection the pool may open: with fewer, concurrent sends
+            # above the keep-alive count close and reopen a TCP connection per request
+            # (bench/send.py counted 50 connections for 50 sends at concurrency 16).
+            limits=httpx.Limits(max_connections=10, max_keepalive_connections=10),
             headers={"User-Agent": f"kenar-tui/{__version__}", "Accept": "application/json"},
             transport=transport,
             follow_redirects=False,

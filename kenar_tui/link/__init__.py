@@ -1,7 +1,14 @@
 """The console's side of the relay protocol (docs/protocol.md): `RelayLink`."""
 
 from kenar_tui.link.backoff import reconnect_delay
-from kenar_tui.link.events import LinkEntry, LinkEvent, LinkGap, LinkLive, LinkState
+from kenar_tui.link.events import (
+    LinkEntry,
+    LinkEvent,
+    LinkGap,
+    LinkLive,
+    LinkPresence,
+    LinkState,
+)
 from kenar_tui.link.relay_link import RelayLink
 
 __all__ = [
@@ -9,6 +16,7 @@ __all__ = [
     "LinkEvent",
     "LinkGap",
     "LinkLive",
+    "LinkPresence",
     "LinkState",
     "RelayLink",
     "reconnect_delay",

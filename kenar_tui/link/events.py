@@ -38,4 +38,23 @@ class LinkLive:
     seq: int
 
 
-LinkEvent = LinkState | LinkEntry | LinkGap | LinkLive
+@dataclass(frozen=True, slots=True)
+class LinkPresence:
+    """A teammate's presence changed (ephemeral; never in the timeline)."""
+
+    operator: str
+    conversation_id: str
+    state: str  # viewing | replying | idle
+    expires_in: float
+
+    def frame(self) -> dict[str, Any]:
+        return {
+            "type": "presence",
+            "operator": self.operator,
+            "conversation_id": self.conversation_id,
+            "state": self.state,
+            "expires_in": self.expires_in,
+        }
+
+
+LinkEvent = LinkState | LinkEntry | LinkGap | LinkLive | LinkPresence

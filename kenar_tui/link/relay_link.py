@@ -24,7 +24,14 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI, W
 
 from kenar_tui.errors import ConfigError, LoginError, RelayUnavailable
 from kenar_tui.link.backoff import reconnect_delay
-from kenar_tui.link.events import LinkEntry, LinkEvent, LinkGap, LinkLive, LinkState
+from kenar_tui.link.events import (
+    LinkEntry,
+    LinkEvent,
+    LinkGap,
+    LinkLive,
+    LinkPresence,
+    LinkState,
+)
 from kenar_tui.privacy.masking import quiet_wire_logs
 
 ACK_EVERY = 200  # entries between acknowledgements
@@ -124,6 +131,7 @@ class RelayLink:
         self.head = 0
         self.oldest = 0
         self.relay_version: str | None = None
+        self.welcome_operator: str | None = None  # the name the relay says we post as
 
     def __repr__(self) -> str:
         return f"RelayLink({self.public_url!r}, state={self.state.state!r})"
@@ -178,7 +186,7 @@ class RelayLink:
             event = await self._events.get()
             if event is _CLOSED:
                 return
-            assert isinstance(event, LinkState | LinkEntry | LinkGap | LinkLive)
+            assert isinstance(event, LinkState | LinkEntry | LinkGap | LinkLive | LinkPresence)
             yield event
 
     # --- requests --------------------------------------------------------------------------
@@ -220,6 +228,16 @@ class RelayLink:
             ) from None
         finally:
             self._oauth.pop(state, None)
+
+    async def presence(self, conversation_id: str, state: str) -> None:
+        """Tell teammates this console is viewing, replying in or idle on a conversation.
+
+        Ephemeral: skipped while offline (the console announces itself again once live).
+        """
+        if self.online:
+            await self._send(
+                {"type": "presence", "conversation_id": conversation_id, "state": state}
+            )
 
     async def ack(self, seq: int) -> None:
         """Tell the relay everything up to `seq` is stored here (skipped when offline)."""
@@ -307,6 +325,8 @@ class RelayLink:
             self.head = _int(frame.get("head"))
             self.oldest = _int(frame.get("oldest"))
             self.relay_version = str(frame.get("relay") or "") or None
+            operator = frame.get("operator")
+            self.welcome_operator = operator if isinstance(operator, str) and operator else None
             self._online.set()
             self._set_state(LinkState("online", f"connected to {self.public_url}"))
             for state in list(self._oauth):
@@ -338,6 +358,18 @@ class RelayLink:
                 else:
                     error = frame.get("error") or "no code"
                     waiting.set_exception(LoginError(f"the login was not completed: {error}"))
+        elif kind == "presence":
+            operator, cid = frame.get("operator"), frame.get("conversation_id")
+            expires = frame.get("expires_in")
+            if isinstance(operator, str) and isinstance(cid, str):
+                self._events.put_nowait(
+                    LinkPresence(
+                        operator,
+                        cid,
+                        str(frame.get("state") or "idle"),
+                        float(expires) if isinstance(expires, int | float) else 0.0,
+                    )
+                )
         elif kind == "error":
             self.log.warning("relay error: %s", frame.get("message"))
         else:

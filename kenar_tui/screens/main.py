@@ -10,12 +10,14 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
+from textual.widgets import TextArea
 
 from kenar_tui.widgets.composer import Composer
 from kenar_tui.widgets.conversation_header import ConversationHeader
 from kenar_tui.widgets.conversation_list import ConversationList
 from kenar_tui.widgets.history_view import HistoryView
 from kenar_tui.widgets.status_bar import StatusBar
+from kenar_tui.widgets.team_desk import NOTE_PREFIX
 
 if TYPE_CHECKING:
     from kenar_tui.app import KenarApp
@@ -42,6 +44,9 @@ class MainScreen(Screen[None]):
         Binding("alt+n", "notices", "Notices (revocations, gaps)", id="notices.open"),
         Binding("u", "toggle_unread", "Mark read or unread", id="conversation.toggle_unread"),
         Binding("e", "export", "Export the conversation to a text file", id="conversation.export"),
+        Binding("alt+t", "take", "Take the conversation (mine) or release it", id="team.take"),
+        Binding("alt+a", "give", "Give the conversation to a teammate", id="team.give"),
+        Binding("alt+f", "cycle_filter", "Filter: everyone's, mine, unassigned", id="team.filter"),
     ]
 
     def __init__(self) -> None:
@@ -103,7 +108,10 @@ class MainScreen(Screen[None]):
     # --- model → view ----------------------------------------------------------------------
 
     def refresh_posts(self) -> None:
-        self.conversations.update_posts(self.kapp.inbox.posts())
+        team = self.kapp.team
+        self.conversations.update_posts(team.filtered(self.kapp.inbox.posts()))
+        self.conversations.set_team(*team.list_marks())
+        self.status.team_filter = team.filter_words
         self.conversations.select(self.cid, scroll=False)
         if self.cid is None:  # the first conversation arrived: show it
             first = next(iter(self.conversations.conversation_ids), None)
@@ -123,6 +131,13 @@ class MainScreen(Screen[None]):
             self.history.reload()
             self._update_header()
         self.refresh_posts()
+
+    def team_changed(self) -> None:
+        """A teammate's presence changed: the header and the list markers follow."""
+        # Presence may arrive before the widgets are composed; on_mount then shows it.
+        if self.is_mounted and self.query(ConversationHeader):
+            self._update_header()
+            self.conversations.set_team(*self.kapp.team.list_marks())
 
     def conversation_changed(self, cid: str | None) -> None:
         """An entry (or an outbox state) touched `cid`: refresh what shows it, once a burst."""
@@ -145,6 +160,7 @@ class MainScreen(Screen[None]):
             self.history.focus()
         self._update_header()
         self.schedule_refresh()
+        self.kapp.team.announce(cid, "viewing")
 
     def save_draft(self) -> None:
         """Keep the half-written reply (called when switching and when quitting)."""
@@ -154,7 +170,13 @@ class MainScreen(Screen[None]):
     def _update_header(self) -> None:
         summary = self.kapp.inbox.conversation(self.cid) if self.cid else None
         can_send = bool(summary) and self.kapp.can_send(summary)
-        self.query_one(ConversationHeader).show(summary, can_send=can_send)
+        team = self.kapp.team
+        self.query_one(ConversationHeader).show(
+            summary,
+            can_send=can_send,
+            presence=team.header_line(self.cid),
+            assignee=self.kapp.inbox.assignee(self.cid) if self.cid else None,
+        )
         composer = self.composer
         composer.set_class(summary is not None and not can_send, "-disabled")
         composer.border_title = "Reply · Enter sends · ^J new line · F4 editor"
@@ -179,9 +201,32 @@ class MainScreen(Screen[None]):
         text = event.text.strip()
         if not text:
             return
-        if self.kapp.send_reply(self.cid, text):
-            event.composer.clear()
-            self.kapp.inbox.set_draft(self.cid, None)
+        cid, composer = self.cid, event.composer
+        if event.note or text.startswith(NOTE_PREFIX.strip()):
+            note = text.removeprefix(NOTE_PREFIX.strip()).strip() if not event.note else text
+            if self.kapp.team.post_note(cid, note):
+                self._sent(composer, cid)
+            return
+
+        def send() -> None:
+            if self.kapp.send_reply(cid, text):
+                self._sent(composer, cid)
+
+        self.kapp.team.guard(cid, send)
+
+    def _sent(self, composer: Composer, cid: str) -> None:
+        if self.cid == cid:
+            composer.clear()
+        self.kapp.inbox.set_draft(cid, None)
+        self.kapp.team.announce(cid, "viewing")
+
+    @on(TextArea.Changed, "#composer")
+    def _typing(self, event: TextArea.Changed) -> None:
+        """Typing a reply tells teammates "replying"; an empty box (or a note) is viewing."""
+        text = event.text_area.text.strip()
+        replying = bool(text) and event.text_area.has_focus and not text.startswith("/note")
+        if self.cid is not None:
+            self.kapp.team.announce(self.cid, "replying" if replying else "viewing")
 
     @on(Composer.EditorRequested)
     def _editor(self, event: Composer.EditorRequested) -> None:
@@ -253,9 +298,13 @@ class MainScreen(Screen[None]):
         if body is None or self.cid is None:
             composer.focus()
             return
-        if self.kapp.send_body(self.cid, body):
-            composer.clear()
-            self.kapp.inbox.set_draft(self.cid, None)
+        cid = self.cid
+
+        def send() -> None:
+            if self.kapp.send_body(cid, body):
+                self._sent(composer, cid)
+
+        self.kapp.team.guard(cid, send)
         composer.focus()
 
     @on(Composer.Left)
@@ -349,6 +398,44 @@ class MainScreen(Screen[None]):
             self.notify("Choose a conversation to export.", severity="warning")
             return
         self.kapp.export_conversation(self.cid)
+
+    def action_take(self) -> None:
+        """Mine if it is not; released if it is."""
+        team, cid = self.kapp.team, self.cid
+        if cid is None:
+            self.notify("Choose a conversation to take.", severity="warning")
+            return
+        me = team.me
+        if me is None:
+            self.notify("Set `operator` in the config to take conversations.", severity="warning")
+            return
+        mine = self.kapp.inbox.assignee(cid) == me
+        team.assign(cid, None if mine else me)
+
+    def action_give(self) -> None:
+        from kenar_tui.screens.name_prompt import NamePromptScreen
+
+        cid = self.cid
+        if cid is None:
+            self.notify("Choose a conversation to give.", severity="warning")
+            return
+
+        def answered(name: str | None) -> None:
+            if name:
+                self.kapp.team.assign(cid, name)
+
+        self.app.push_screen(
+            NamePromptScreen(
+                "Give this conversation to",
+                note="The teammate's operator name, as their console shows it.",
+            ),
+            answered,
+        )
+
+    def action_cycle_filter(self) -> None:
+        mode = self.kapp.team.cycle_filter()
+        self.refresh_posts()
+        self.notify(f"The list shows {'every' if mode == 'everyone' else mode} conversation(s).")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Letter keys belong to the reply box while it has the focus.

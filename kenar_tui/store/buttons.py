@@ -2,7 +2,7 @@
 
 Divar hands an `open_server_link` button's `data` back to the start URL as `extra_data`;
 equality of that object is the only link between a press and the button, so captions are
-kept under a keyed hash of the canonical JSON of `data`.
+kept under a keyed hash of the canonical JSON of `data`, sealed like every other text.
 """
 
 from __future__ import annotations
@@ -48,7 +48,10 @@ class ButtonCaptions:
         with self.cache.transaction() as db:
             db.executemany(
                 "INSERT INTO buttons (key, conversation_id, caption, at) VALUES (?, ?, ?, ?)",
-                [(self._key(data), cid, caption, at) for data, caption in pairs],
+                [
+                    (self._key(data), cid, self.cache.seal_text(caption), at)
+                    for data, caption in pairs
+                ],
             )
         return len(pairs)
 
@@ -61,4 +64,4 @@ class ButtonCaptions:
             "ORDER BY (conversation_id IS ?) DESC, at DESC LIMIT 1",
             (self._key(extra_data), cid),
         ).fetchone()
-        return str(row[0]) if row else None
+        return self.cache.open_text(row[0]) if row else None

@@ -1,9 +1,12 @@
 """`Cache`: the console's SQLite file (WAL) in the user data directory.
 
 It holds the timeline entries received from the relay, what each conversation shows
-(store/timeline.py), read marks, drafts, the outbox and the last `seq`. Chat bodies
-(entry payloads, previews, outbox bodies, drafts) pass through a `Sealer` before they are
-written. Single-threaded by design: the console calls it from its event loop.
+(store/timeline.py), read marks, drafts, the outbox and the last `seq`. Every personal
+column (entry payloads, item text and captions, previews, post titles, button captions,
+notices, outbox bodies and reasons, drafts) passes through a `Sealer` before it is written
+(store/at_rest.py lists them); search goes through a blind index of keyed hashes. The app
+opens it with AES-GCM and the keyring's key (store/opening.py). Single-threaded by design:
+the console calls it from its event loop.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from typing import Any, Self
 
 from kenar_tui.errors import ConfigError
 from kenar_tui.privacy.sealing import PlainSealer, Sealer
-from kenar_tui.store import schema
+from kenar_tui.store import at_rest, purging, schema
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -60,12 +63,20 @@ class Cache:
             self.db.execute("PRAGMA journal_mode = WAL")
             self.db.execute("PRAGMA synchronous = NORMAL")
             self.db.execute("PRAGMA busy_timeout = 5000")
-            schema.migrate(self.db)
+            found = schema.migrate(self.db)
         except sqlite3.DatabaseError as exc:
             self.db.close()
             raise ConfigError(
                 f"{self.path}: not a kenar-tui cache ({exc}); move it away to start afresh"
             ) from None
+        except BaseException:
+            self.db.close()
+            raise
+        try:
+            at_rest.prepare(self, found)
+        except BaseException:
+            self.db.close()
+            raise
         self.log.info("cache opened at %s", self.path)
 
     def __repr__(self) -> str:
@@ -138,6 +149,12 @@ class Cache:
 
     def open_text(self, blob: bytes | None) -> str:
         return self.sealer.open(blob).decode() if blob is not None else ""
+
+    def seal_optional(self, text: str | None) -> bytes | None:
+        return None if text is None else self.seal_text(text)
+
+    def open_optional(self, blob: bytes | None) -> str | None:
+        return None if blob is None else self.open_text(blob)
 
     def text_hash(self, text: str) -> str:
         """A keyed hash of a message text, to recognise an echo without storing the text."""
@@ -217,41 +234,28 @@ class Cache:
                 (cid, self.seal_text(text), micros(now or datetime.now(UTC))),
             )
 
-    # --- retention -------------------------------------------------------------------------
+    # --- retention (the store contract of kenar_tui/privacy/retention.py) ---------------
 
-    def purge(self, older_than: datetime) -> int:
-        """Forget everything that happened before `older_than`; returns the entries removed.
+    def purge_batch(self, older_than: datetime, limit: int) -> int:
+        """Delete up to `limit` entries (and items, notices...) stored before `older_than`."""
+        return purging.purge_batch(self, micros(older_than), limit)
+
+    def purge_bodies_batch(self, older_than: datetime, limit: int) -> int:
+        """Drop up to `limit` message bodies older than `older_than`; summaries stay."""
+        return purging.purge_bodies_batch(self, micros(older_than), limit)
+
+    def purge(self, older_than: datetime, *, batch: int = 500) -> int:
+        """Forget everything that happened before `older_than` now; returns the entries removed.
 
         Conversations whose last activity is older go entirely; newer ones lose their old
         items (their history then starts later). Pending outbox rows are kept whatever their
         age; finished ones go. The last `seq` is kept so the relay stream resumes correctly.
         """
         cutoff = micros(older_than)
-        with self.transaction() as db:
-            db.execute(
-                "DELETE FROM search WHERE rowid IN (SELECT id FROM items WHERE at < ?)", (cutoff,)
-            )
-            db.execute("DELETE FROM items WHERE at < ?", (cutoff,))
-            removed = db.execute("DELETE FROM entries WHERE at < ?", (cutoff,)).rowcount
-            db.execute(
-                "DELETE FROM conversations WHERE last_at IS NOT NULL AND last_at < ? "
-                "AND id NOT IN (SELECT conversation_id FROM outbox "
-                "WHERE state IN ('sending', 'retrying'))",
-                (cutoff,),
-            )
-            # Newer conversations: their history now starts at the oldest item left.
-            db.execute(
-                "UPDATE conversations SET first_pos = COALESCE("
-                "(SELECT MIN(pos) FROM items WHERE items.conversation_id = conversations.id),"
-                " next_pos)"
-            )
-            db.execute("DELETE FROM notices WHERE at < ?", (cutoff,))
-            db.execute("DELETE FROM buttons WHERE at < ?", (cutoff,))
-            db.execute(
-                "DELETE FROM outbox WHERE updated_at < ? AND state IN ('sent', 'failed') "
-                "AND COALESCE(relay_state, 'posted') = 'posted'",
-                (cutoff,),
-            )
-            db.execute("DELETE FROM drafts WHERE updated_at < ?", (cutoff,))
+        removed = int(
+            self.db.execute("SELECT count(*) FROM entries WHERE at < ?", (cutoff,)).fetchone()[0]
+        )
+        while purging.purge_batch(self, cutoff, batch) >= batch:
+            pass
         self.log.info("cache purged %d entries", removed)
         return removed

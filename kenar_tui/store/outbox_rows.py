@@ -45,7 +45,7 @@ class OutboxRows:
                     row.conversation_type,
                     self.cache.seal_json(row.body),
                     row.state,
-                    row.reason,
+                    self.cache.seal_optional(row.reason),
                     row.attempts,
                     row.next_attempt_at,
                     row.created_at,
@@ -67,6 +67,8 @@ class OutboxRows:
         }
         if not fields or set(fields) - allowed:
             raise ValueError(f"outbox rows can update only {sorted(allowed)}")
+        if "reason" in fields:  # Kenar's refusal may quote the message: sealed like it
+            fields["reason"] = self.cache.seal_optional(fields["reason"])
         assignments = ", ".join(f"{name} = ?" for name in fields)
         with self.cache.transaction() as db:
             db.execute(f"UPDATE outbox SET {assignments} WHERE ref = ?", (*fields.values(), ref))
@@ -109,7 +111,7 @@ class OutboxRows:
             conversation_type=str(row[3]),
             body=self.cache.open_json(row[4]),
             state=str(row[5]),
-            reason=row[6],
+            reason=self.cache.open_optional(row[6]),
             attempts=int(row[7]),
             next_attempt_at=row[8],
             created_at=int(row[9]),

@@ -2,22 +2,28 @@
 
 entries        the timeline as the relay sent it; payload is the sealed entry JSON
 items          what a conversation shows, in order: `pos` counts from 0 per conversation,
-               so a page of history is an indexed range read (conversation_id, pos)
-conversations  one summary row per conversation, updated as entries arrive
-posts          post titles (POST_UPDATE entries and legacy metadata)
-buttons        captions of the server-link buttons we sent, keyed by a hash of their data
+               so a page of history is an indexed range read (conversation_id, pos);
+               `caption` and `folded` (the searchable text) are sealed
+conversations  one summary row per conversation, updated as entries arrive; preview sealed
+posts          post titles (POST_UPDATE entries and legacy metadata); title sealed
+buttons        captions of the server-link buttons we sent, keyed by a keyed hash of their
+               data; caption sealed
 notices        timeline entries that belong to no conversation (revocations, gaps, ...)
-outbox         replies being sent, sent or failed; body sealed
+outbox         replies being sent, sent or failed; body and reason sealed
 drafts         unsent composer text per conversation; body sealed
-search         FTS5 (trigram) over the folded text of items; rowid = items.id
-meta           last_seq and the schema version
+search_terms   FTS5 blind index: keyed hashes of each item's trigrams (privacy/blind_index.py);
+               rowid = items.id
+meta           last_seq, the schema version, and the sealing check (store/at_rest.py)
+
+In the clear stay only what ordering and lookups need: seqs, times, conversation ids, post
+tokens, kinds and states, and keyed hashes (docs/privacy.md).
 """
 
 from __future__ import annotations
 
 import sqlite3
 
-VERSION = 1
+VERSION = 2
 
 DDL = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -40,8 +46,9 @@ CREATE TABLE IF NOT EXISTS items (
     side TEXT NOT NULL,
     at INTEGER NOT NULL,
     text_hash TEXT,
-    caption TEXT,
+    caption BLOB,
     echo_seq INTEGER,
+    folded BLOB,
     UNIQUE (conversation_id, pos)
 );
 CREATE INDEX IF NOT EXISTS items_ref ON items (ref) WHERE ref IS NOT NULL;
@@ -64,11 +71,11 @@ CREATE TABLE IF NOT EXISTS conversations (
 CREATE INDEX IF NOT EXISTS conversations_post ON conversations (post_token);
 CREATE INDEX IF NOT EXISTS conversations_waiting ON conversations (waiting_since)
     WHERE waiting_since IS NOT NULL;
-CREATE TABLE IF NOT EXISTS posts (token TEXT PRIMARY KEY, title TEXT, updated_at INTEGER);
+CREATE TABLE IF NOT EXISTS posts (token TEXT PRIMARY KEY, title BLOB, updated_at INTEGER);
 CREATE TABLE IF NOT EXISTS buttons (
     key TEXT NOT NULL,
     conversation_id TEXT,
-    caption TEXT NOT NULL,
+    caption BLOB NOT NULL,
     at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS buttons_key ON buttons (key, conversation_id);
@@ -86,7 +93,7 @@ CREATE TABLE IF NOT EXISTS outbox (
     conversation_type TEXT NOT NULL,
     body BLOB NOT NULL,
     state TEXT NOT NULL,
-    reason TEXT,
+    reason BLOB,
     attempts INTEGER NOT NULL DEFAULT 0,
     next_attempt_at INTEGER,
     created_at INTEGER NOT NULL,
@@ -100,20 +107,41 @@ CREATE TABLE IF NOT EXISTS drafts (
     body BLOB NOT NULL,
     updated_at INTEGER NOT NULL
 );
-CREATE VIRTUAL TABLE IF NOT EXISTS search USING fts5 (folded, tokenize = 'trigram');
+CREATE VIRTUAL TABLE IF NOT EXISTS search_terms USING fts5 (terms);
 """
 
 
-def migrate(db: sqlite3.Connection) -> None:
-    """Create the tables on a new file; refuse a file written by a newer version."""
+def migrate(db: sqlite3.Connection) -> int:
+    """Create the tables on a new file; refuse a file written by a newer version.
+
+    Returns the version the file had (0 for a new file): a version-1 file still has its plain
+    `search` table and plain captions, which `store/at_rest.py` seals and re-indexes.
+    """
+    had_items = db.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'items'"
+    ).fetchone()
+    if had_items is not None and not _has_column(db, "items", "folded"):
+        db.execute("ALTER TABLE items ADD COLUMN folded BLOB")
     db.executescript(DDL)
     row = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-    if row is None:
-        db.execute("INSERT INTO meta (key, value) VALUES ('schema', ?)", (str(VERSION),))
-    elif int(row[0]) > VERSION:
+    found = 0 if row is None else int(row[0])
+    if found > VERSION:
         from kenar_tui.errors import ConfigError
 
         raise ConfigError(
             f"the cache was written by a newer kenar-tui (schema {row[0]}); upgrade kenar-tui"
         )
     db.commit()
+    return found if had_items is not None else 0
+
+
+def set_version(db: sqlite3.Connection) -> None:
+    db.execute(
+        "INSERT INTO meta (key, value) VALUES ('schema', ?) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (str(VERSION),),
+    )
+
+
+def _has_column(db: sqlite3.Connection, table: str, column: str) -> bool:
+    return any(row[1] == column for row in db.execute(f"PRAGMA table_info({table})"))

@@ -3,20 +3,29 @@
 `Timeline` is a thin, stateless view over a `Cache` used by both the Inbox (entries from the
 relay) and the Outbox (our own replies, before the relay has them). Every write updates the
 conversation's summary row in place; nothing is ever recomputed from all items.
+
+Search never sees text in the clear: each item keeps its folded text sealed (`folded`) and
+its keyed trigram hashes in the FTS5 blind index `search_terms` (privacy/blind_index.py).
+A query of three characters or more is matched on the index, and each candidate is opened
+and checked; a shorter one opens and scans the most recent `SHORT_QUERY_SCAN` items.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from kenar_tui.privacy.blind_index import index_terms, query_terms
 from kenar_tui.store.cache import Cache
 from kenar_tui.text.fold import fold
 
 _ITEM_COLUMNS = "id, conversation_id, pos, seq, ref, kind, side, at, text_hash, caption, echo_seq"
 # How far back (in items) an echo of our reply is looked for.
 ECHO_DEPTH = 50
+# How many recent items a query shorter than a trigram opens and scans.
+SHORT_QUERY_SCAN = 5000
 
 # One page of a conversation's history: a range on the UNIQUE (conversation_id, pos) index.
 PAGE_SQL = (
@@ -96,12 +105,12 @@ class Timeline:
                 "INSERT INTO posts (token, title, updated_at) VALUES (?, ?, ?) "
                 "ON CONFLICT (token) DO UPDATE SET title = excluded.title, "
                 "updated_at = excluded.updated_at WHERE excluded.updated_at >= posts.updated_at",
-                (token, title, at),
+                (token, self.cache.seal_text(title), at),
             )
 
     def post_title(self, token: str) -> str | None:
         row = self.db.execute("SELECT title FROM posts WHERE token = ?", (token,)).fetchone()
-        return str(row[0]) if row and row[0] else None
+        return (self.cache.open_optional(row[0]) or None) if row else None
 
     # --- items -----------------------------------------------------------------------------
 
@@ -132,8 +141,19 @@ class Timeline:
             text_hash = self.cache.text_hash(text) if text else None
             cursor = db.execute(
                 "INSERT INTO items (conversation_id, pos, seq, ref, kind, side, at, text_hash,"
-                " caption) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (cid, pos, seq, ref, kind, side, at, text_hash, caption),
+                " caption, folded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    cid,
+                    pos,
+                    seq,
+                    ref,
+                    kind,
+                    side,
+                    at,
+                    text_hash,
+                    self.cache.seal_optional(caption),
+                    self.cache.seal_text(fold(text)) if text else None,
+                ),
             )
             item_id = int(cursor.lastrowid or 0)
             sealed = self.cache.seal_text(preview) if preview is not None else None
@@ -146,7 +166,8 @@ class Timeline:
             )
             if text:
                 db.execute(
-                    "INSERT INTO search (rowid, folded) VALUES (?, ?)", (item_id, fold(text))
+                    "INSERT INTO search_terms (rowid, terms) VALUES (?, ?)",
+                    (item_id, index_terms(fold(text), self.cache.sealer.keyed_hash)),
                 )
         return ItemRow(item_id, cid, pos, seq, ref, kind, side, at, text_hash, caption, None)
 
@@ -154,6 +175,8 @@ class Timeline:
         allowed = {"seq", "ref", "kind", "side", "caption", "echo_seq"}
         if not fields or set(fields) - allowed:
             raise ValueError(f"items can update only {sorted(allowed)}")
+        if "caption" in fields:
+            fields["caption"] = self.cache.seal_optional(fields["caption"])
         assignments = ", ".join(f"{name} = ?" for name in fields)
         with self.cache.transaction() as db:
             db.execute(f"UPDATE items SET {assignments} WHERE id = ?", (*fields.values(), item_id))
@@ -166,13 +189,13 @@ class Timeline:
 
     def item_by_ref(self, ref: str) -> ItemRow | None:
         row = self.db.execute(f"SELECT {_ITEM_COLUMNS} FROM items WHERE ref = ?", (ref,)).fetchone()
-        return _item(row) if row else None
+        return self._item(row) if row else None
 
     def item_by_seq(self, seq: int) -> ItemRow | None:
         row = self.db.execute(
             f"SELECT {_ITEM_COLUMNS} FROM items WHERE seq = ? OR echo_seq = ?", (seq, seq)
         ).fetchone()
-        return _item(row) if row else None
+        return self._item(row) if row else None
 
     def recent_with_text(self, cid: str, text_hash: str, *, since_at: int) -> list[ItemRow]:
         """Items among `cid`'s newest `ECHO_DEPTH` with this text hash, newest first.
@@ -186,7 +209,7 @@ class Timeline:
             "AND at >= ? ORDER BY pos DESC",
             (cid, cid, ECHO_DEPTH, text_hash, since_at),
         ).fetchall()
-        return [_item(r) for r in rows]
+        return [self._item(r) for r in rows]
 
     def page(self, cid: str, start: int, stop: int) -> list[ItemRow]:
         """Items `start`..`stop` (0 = the oldest kept), oldest first: one index range read."""
@@ -200,7 +223,7 @@ class Timeline:
         if low >= high:
             return []
         rows = self.db.execute(PAGE_SQL, (cid, low, high)).fetchall()
-        return [_item(r) for r in rows]
+        return [self._item(r) for r in rows]
 
     def position(self, item: ItemRow) -> int:
         """The index of `item` in its conversation's history as `page` counts."""
@@ -264,32 +287,52 @@ class Timeline:
 
     def search(self, folded: str, limit: int) -> list[ItemRow]:
         """Items whose folded text contains `folded`, newest first."""
-        if len(folded) >= 3:
-            # Newest matches straight from the index: cost follows `limit`, not the match count.
-            phrase = '"' + folded.replace('"', '""') + '"'
-            ids = self.db.execute(
-                "SELECT rowid FROM search WHERE search MATCH ? ORDER BY rowid DESC LIMIT ?",
-                (phrase, limit),
-            ).fetchall()
-        else:
-            # The trigram index needs three characters; shorter queries scan.
-            pattern = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            ids = self.db.execute(
-                "SELECT rowid FROM search WHERE folded LIKE ? ESCAPE '\\' "
-                "ORDER BY rowid DESC LIMIT ?",
-                (f"%{pattern}%", limit),
-            ).fetchall()
+        matches = self._index_matches(folded) if len(folded) >= 3 else self._recent_matches(folded)
+        ids: list[int] = []
+        for item_id in matches:
+            ids.append(item_id)
+            if len(ids) >= limit:
+                break
         if not ids:
             return []
         marks = ",".join("?" * len(ids))
         rows = self.db.execute(
-            f"SELECT {_ITEM_COLUMNS} FROM items WHERE id IN ({marks}) ORDER BY id DESC",
-            [i[0] for i in ids],
+            f"SELECT {_ITEM_COLUMNS} FROM items WHERE id IN ({marks}) ORDER BY id DESC", ids
         ).fetchall()
-        return [_item(r) for r in rows]
+        return [self._item(r) for r in rows]
+
+    def _index_matches(self, folded: str) -> Iterator[int]:
+        terms = query_terms(folded, self.cache.sealer.keyed_hash)
+        if terms is None:
+            return
+        # Newest candidates first; holding every trigram is not proof of the substring, so
+        # each candidate's sealed text is opened and checked.
+        cursor = self.db.execute(
+            "SELECT s.rowid, i.folded FROM search_terms s JOIN items i ON i.id = s.rowid "
+            "WHERE search_terms MATCH ? ORDER BY s.rowid DESC",
+            (terms,),
+        )
+        for item_id, sealed in cursor:
+            if sealed is not None and folded in self.cache.open_text(sealed):
+                yield int(item_id)
+
+    def _recent_matches(self, folded: str) -> Iterator[int]:
+        cursor = self.db.execute(
+            "SELECT id, folded FROM items WHERE folded IS NOT NULL ORDER BY id DESC LIMIT ?",
+            (SHORT_QUERY_SCAN,),
+        )
+        for item_id, sealed in cursor:
+            if folded in self.cache.open_text(sealed):
+                yield int(item_id)
+
+    def _item(self, row: tuple[Any, ...]) -> ItemRow:
+        values = list(row)
+        values[9] = self.cache.open_optional(values[9])  # caption
+        return ItemRow(*values)
 
     def _summary(self, row: sqlite3.Row | tuple[Any, ...]) -> SummaryRow:
         preview = self.cache.open_text(row[7]) if row[7] is not None else ""
+        title = self.cache.open_optional(row[12]) or None
         return SummaryRow(
             id=str(row[0]),
             post_token=row[1],
@@ -303,9 +346,5 @@ class Timeline:
             read_seq=int(row[9]),
             waiting_since=row[10],
             replied_at=row[11],
-            post_title=row[12],
+            post_title=title,
         )
-
-
-def _item(row: tuple[Any, ...]) -> ItemRow:
-    return ItemRow(*row)

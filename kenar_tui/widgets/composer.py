@@ -36,15 +36,17 @@ class Composer(TextArea):
         Binding("f4,alt+e", "editor", "Write the reply in $EDITOR", id="composer.editor"),
         Binding("f2,alt+b", "buttons", "Add button grids to the reply", id="composer.buttons"),
         Binding("f5,ctrl+t", "templates", "Reply from a template", id="composer.templates"),
+        Binding("f6,alt+o", "note", "Save as a private team note", id="composer.note"),
         Binding("escape", "leave", "Leave the reply box", id="composer.leave", show=False),
     ]
 
     @dataclass
     class Send(Message):
-        """The user pressed Enter with this text in the box."""
+        """The user pressed Enter with this text in the box (F6: as a private note)."""
 
         composer: Composer
         text: str
+        note: bool = False
 
     @dataclass
     class EditorRequested(Message):
@@ -76,6 +78,9 @@ class Composer(TextArea):
 
     def action_send(self) -> None:
         self.post_message(self.Send(self, self.text))
+
+    def action_note(self) -> None:
+        self.post_message(self.Send(self, self.text, note=True))
 
     def action_newline(self) -> None:
         self.insert("\n")

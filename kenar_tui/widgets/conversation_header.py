@@ -26,11 +26,33 @@ class ConversationHeader(Widget):
         self.bidi = bidi
         self.summary: Any | None = None
         self.can_send = False
+        self.presence = ""  # "Sara is replying · Reza is viewing"
+        self.assignee: str | None = None
 
-    def show(self, summary: Any | None, *, can_send: bool) -> None:
+    def show(
+        self,
+        summary: Any | None,
+        *,
+        can_send: bool,
+        presence: str = "",
+        assignee: str | None = None,
+    ) -> None:
         self.summary = summary
         self.can_send = can_send
+        self.presence = presence
+        self.assignee = assignee
         self.refresh()
+
+    def _team(self) -> str:
+        # Teammates come first: "Sara is replying" is what must not be missed.
+        parts = []
+        if self.presence:
+            shown = self.presence.replace("[", "\\[")  # names already prepared for display
+            parts.append(f"[b $warning]◉ {shown}[/]")
+        if self.assignee:
+            shown = display(self.assignee, bidi=self.bidi).replace("[", "\\[")
+            parts.append(f"[$secondary]→ {shown}[/]")
+        return " · ".join(parts) + (" · " if parts else "")
 
     def render(self) -> str:
         conv = self.summary
@@ -47,4 +69,4 @@ class ConversationHeader(Widget):
         title = title.replace("[", "\\[")
         token = f" [dim]{conv.post_token}[/]" if conv.post_token else ""
         # What matters most first: narrow terminals cut the end of the line.
-        return f"{send} · {conv.type} · [b]{title}[/]{token} [dim]{conv.id[:8]}[/]"
+        return f"{self._team()}{send} · {conv.type} · [b]{title}[/]{token} [dim]{conv.id[:8]}[/]"

@@ -89,6 +89,16 @@ class ConversationList(ScrollView, can_focus=True):
         self.starts: list[int] = []  # first line of each row
         self.selected: str | None = None
         self._cache: dict[tuple[int, int], Strip] = {}
+        # Team mode: "✎ Sara" / "◉ Reza" per conversation, and "mine" / "→ Sara".
+        self.presence_marks: dict[str, str] = {}
+        self.assignee_labels: dict[str, str] = {}
+
+    def set_team(self, presence: dict[str, str], assignees: dict[str, str]) -> None:
+        """Show who is in which conversation and whose it is; redraws only on a change."""
+        if presence != self.presence_marks or assignees != self.assignee_labels:
+            self.presence_marks, self.assignee_labels = presence, assignees
+            self._cache.clear()
+            self.refresh()
 
     def update_posts(self, posts: list[Any]) -> None:
         """Replace the content with the Inbox's current posts (already ordered)."""
@@ -189,6 +199,11 @@ class ConversationList(ScrollView, can_focus=True):
             parts.append(("bot", self._color("secondary")))
         if unread:
             parts.append((f"{conv.unread} new", f"bold {self._color('accent')}"))
+        if conv.id in self.assignee_labels:
+            # Labels and marks come with their names already prepared for display (bidi).
+            parts.append((self.assignee_labels[conv.id], self._color("secondary")))
+        if conv.id in self.presence_marks:
+            parts.append((self.presence_marks[conv.id], f"bold {self._color('warning')}"))
         text = Text("   ", no_wrap=True)
         for i, (words, style) in enumerate(parts):
             if i:

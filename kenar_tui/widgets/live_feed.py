@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from kenar_tui.link import LinkEntry, LinkGap, LinkLive, LinkState
+from kenar_tui.link import LinkEntry, LinkGap, LinkLive, LinkPresence, LinkState
 from kenar_tui.text import display
 
 if TYPE_CHECKING:
@@ -77,8 +77,12 @@ class LiveFeed:
         if isinstance(event, LinkEntry):
             change = self.app.inbox.apply(event.seq, event.entry)
             self._entry_applied(change)
+        elif isinstance(event, LinkPresence):
+            self.app.team.on_presence(event.frame())
         elif isinstance(event, LinkState):
             self.live = False
+            if event.state != "online":
+                self.app.team.on_offline()
             words = RELAY_WORDS.get(event.state, f"relay: {event.state}")
             if event.state != "online" and event.detail:
                 words = f"relay: {event.detail}"
@@ -93,6 +97,7 @@ class LiveFeed:
             self.live = True
             main.relay_state("relay: live", True)
             main.schedule_refresh()
+            self.app.team.on_live()
         elif isinstance(event, LinkGap):
             self.app.inbox.note_gap(event.since, event.oldest)
             self.app.notify(
@@ -108,7 +113,8 @@ class LiveFeed:
         if not self.live:
             return  # the backlog: one refresh, no fanfare
         if change.new_from_buyer:
-            self._notify(change)
+            if self.app.team.notify_now(change):  # assigned to a teammate: theirs first
+                self._notify(change)
         elif change.notice is not None:
             self.app.notify(
                 f"{change.notice.text} (Alt+N lists notices)",

@@ -16,9 +16,16 @@ from rich.console import Console
 from rich.text import Text
 
 from kenar_tui.kenar.messages import Message, MessageType
+from kenar_tui.privacy.masking import mask_phone  # one masker for logs and screens
 from kenar_tui.text import display, format_size
 
 SIDE_STYLE = {"buyer": "bold $accent", "seller": "bold $success", "system": "bold $warning"}
+TEAMMATE_STYLE = "bold $secondary"  # a reply a teammate sent: not ours, still the seller's
+NOTE_STYLE = "italic $secondary"
+
+
+def _nobody() -> str | None:
+    return None
 
 
 @dataclass(frozen=True)
@@ -29,6 +36,7 @@ class RenderOptions:
     mask_phones: bool
     format_time: Callable[[datetime], str]
     palette: dict[str, str] = field(default_factory=dict)  # theme variables: "accent" -> "#ffa62b"
+    me: Callable[[], str | None] = _nobody  # this console's operator: our replies read "you"
 
 
 def _size(size: int | None) -> str:
@@ -41,15 +49,6 @@ def map_link(latitude: float, longitude: float) -> str:
         f"https://www.openstreetmap.org/?mlat={latitude:.6f}&mlon={longitude:.6f}"
         f"#map=17/{latitude:.6f}/{longitude:.6f}"
     )
-
-
-def mask_phone(phone: str) -> str:
-    """+989123456789 -> +98912•••••89: enough to recognise, not enough to dial."""
-    digits = [i for i, ch in enumerate(phone) if ch.isdigit()]
-    if len(digits) <= 4:
-        return "•" * len(phone)
-    hidden = set(digits[5:-2])
-    return "".join("•" if i in hidden else ch for i, ch in enumerate(phone))
 
 
 def item_message(item: Any) -> Message | None:
@@ -92,14 +91,22 @@ def item_raw_json(item: Any) -> str:
     return json.dumps(raw, ensure_ascii=False, indent=2, sort_keys=True, default=str)
 
 
-def _who(item: Any) -> str:
+def _who(item: Any, me: str | None = None) -> tuple[str, str | None]:
+    """Who wrote the item, and a style when it is not the side's usual one."""
     side = getattr(item, "side", "system")
     author = getattr(item, "author", None)
+    kind = getattr(item, "kind", None)
+    if kind == "note":
+        return f"note · {author or 'a teammate'}", NOTE_STYLE
+    if kind == "assignment":
+        return "team", "bold $secondary"
     if side == "buyer":
-        return "buyer"
+        return "buyer", None
     if side == "seller":
-        return f"you ({author})" if author else "you"
-    return "kenar"
+        if author and me is not None and author != me:
+            return author, TEAMMATE_STYLE  # a teammate's reply
+        return (f"you ({author})" if author else "you"), None
+    return "kenar", None
 
 
 def _status(item: Any) -> Text:
@@ -127,7 +134,11 @@ def body_text(item: Any, *, options: RenderOptions, revealed: bool) -> list[Text
         return [Text(text or "post updated", style="italic $warning")]
     if kind == "access_revocation":
         return [Text(text or "a user revoked this app's access", style="italic $error")]
-    if kind in ("note", "gap", "payment"):
+    if kind == "note":
+        return [Text(f"▎ {line}", style=NOTE_STYLE) for line in text.split("\n")]
+    if kind == "assignment":
+        return [Text(text, style="italic $secondary")]
+    if kind in ("gap", "payment"):
         return [Text(text, style="italic")]
     if kind == "unknown":
         return [Text(f"{text or 'unsupported message'} · v shows the raw JSON", style="dim")]
@@ -209,8 +220,9 @@ def item_lines(
     width = max(width, 10)
     side = getattr(item, "side", "system")
     at = getattr(item, "at", None)
+    who, who_style = _who(item, options.me())
     header = Text.assemble(
-        (_who(item), SIDE_STYLE.get(side, "bold")),
+        (display(who, bidi=options.bidi), who_style or SIDE_STYLE.get(side, "bold")),
         (f"  {options.format_time(at)}" if isinstance(at, datetime) else "", "dim"),
     )
     header.append_text(_status(item))

@@ -22,12 +22,15 @@ class StatusBar(Widget):
     relay_ok: reactive[bool] = reactive(False)
     outbox: reactive[str] = reactive("")
     hints: reactive[str] = reactive("")
+    team_filter: reactive[str] = reactive("")  # "showing: mine" while the list is filtered
 
     def render(self) -> str:
         colour = "$success" if self.relay_ok else "$warning"
         parts = [f"[{colour}]●[/] {self._escape(self.relay)}"]
         if self.outbox:
             parts.append(self._escape(self.outbox))
+        if self.team_filter:
+            parts.append(f"[b $accent]{self._escape(self.team_filter)}[/]")
         left = "  ".join(parts)
         return f"{left}  [dim]{self._escape(self.hints)}[/]" if self.hints else left
 

@@ -26,10 +26,9 @@ class Stdin(io.StringIO):
         return False
 
 
-# Third-party wire loggers that log the Authorization header at DEBUG: websockets' client (used
-# by kenar_tui.link.RelayLink without a logger of its own) and uvicorn's websockets-sansio server
-# (the relay's `ws=` choice logs through "uvicorn.error"). Their owners are told; until fixed,
-# the "everything" case below is an expected failure, strict, so it flips once they are.
+# Third-party wire loggers that would log the Authorization header at DEBUG: websockets' client
+# and uvicorn's websockets-sansio server ("uvicorn.error"). Both are quieted at DEBUG
+# (kenar_tui.privacy.masking.quiet_wire_logs); the "everything" case checks that they are.
 THIRD_PARTY_WIRE = ("websockets.client", "uvicorn.error")
 
 
@@ -50,15 +49,7 @@ def everything_logged(caplog: pytest.LogCaptureFixture, skip: tuple[str, ...] = 
     "skip",
     [
         pytest.param(THIRD_PARTY_WIRE, id="our-logs-and-output"),
-        pytest.param(
-            (),
-            id="including-third-party-wire-logs",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="RelayLink's websockets client and the relay's uvicorn websocket server "
-                "log the Authorization header (relay token) at DEBUG",
-            ),
-        ),
+        pytest.param((), id="including-third-party-wire-logs"),
     ],
 )
 async def test_no_secret_appears_in_any_log_or_output(

@@ -47,7 +47,7 @@ async def test_each_message_type_reads_legibly(console_inbox: Any, tmp_path: Pat
     assert "[image] 1280×960 · 240 KB" in text
     assert "[location] 35.75700, 51.41000" in text
     assert "openstreetmap.org/?mlat=35.757000&mlon=51.410000" in text
-    assert "[contact] +98912•••••89 · رضا" in text  # masked by default
+    assert "[contact] +98912•••6789 · رضا" in text  # masked by default
     assert "+989123456789" not in text
     assert "[voice] 0:42 · 50 KB" in text
     assert "[file] سند.pdf · 1.0 MB" in text

@@ -108,7 +108,7 @@ async def test_each_message_type_arrives_and_reads(world: Any) -> None:
     assert "[file] سند.pdf · 4.0 KB" in text
     assert "[voice]" in text and "[video] 8.0 KB" in text
     assert "[location] 35.70000, 51.40000" in text
-    assert "[contact] 09121••••67 · علی" in text
+    assert "[contact] 0912•••4567 · علی" in text
 
 
 async def test_live_message_bumps_unread_and_notifies(world: Any) -> None:

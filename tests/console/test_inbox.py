@@ -297,7 +297,7 @@ def test_revocations_gaps_and_unknown_entries_are_shown_not_dropped(inbox: Inbox
             "data": {"reason": "unknown event type SOMETHING_NEW"},
             "raw": {"type": "SOMETHING_NEW", "x": 1},
         },
-        {"kind": "assignment", "received_at": at, "conversation_id": "c", "data": {"to": "علی"}},
+        {"kind": "poll", "received_at": at, "conversation_id": "c", "data": {"to": "علی"}},
     )
     inbox.note_gap(10, 20)
     assert [n.kind for n in inbox.notices()] == ["access_revocation", "gap"]
@@ -306,9 +306,7 @@ def test_revocations_gaps_and_unknown_entries_are_shown_not_dropped(inbox: Inbox
     assert first.kind == "unknown" and first.raw is not None
     assert first.raw["raw"] == {"type": "SOMETHING_NEW", "x": 1}
     assert "SOMETHING_NEW" in first.text
-    assert (
-        second.kind == "unknown" and second.raw is not None and second.raw["kind"] == "assignment"
-    )
+    assert second.kind == "unknown" and second.raw is not None and second.raw["kind"] == "poll"
 
 
 def test_chatbot_conversations_are_grouped_apart(inbox: Inbox) -> None:

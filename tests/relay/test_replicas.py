@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import itertools
 import os
@@ -42,6 +43,13 @@ class Cluster:
 
 
 ClusterFactory = Callable[[int], Awaitable[Cluster]]
+
+
+@pytest.fixture(autouse=True)
+def shared_relay_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Replicas share one timeline, so they share its encryption and dedupe keys."""
+    monkeypatch.setenv("KENAR_RELAY_ENCRYPTION_KEY", base64.b64encode(os.urandom(32)).decode())
+    monkeypatch.setenv("KENAR_RELAY_INDEX_KEY", base64.b64encode(os.urandom(32)).decode())
 
 
 @pytest.fixture
