@@ -9,6 +9,7 @@ frame (each event counts once per console).
 
     python -m bench.e2e [--smoke] [--store sqlite|redis|redis://H:P/DB] [--replicas N]
                         [--seconds S] [--consoles 1 10 100] [--rates 100 1000]
+                        [--compression on|off]
 """
 
 from __future__ import annotations
@@ -115,9 +116,10 @@ async def post_webhooks(urls: list[str], rate: float, seconds: float) -> int:
 
 
 def start_clients(
-    urls: list[str], n: int, expect: int, procs: int, tmp: Path, token: str
+    urls: list[str], n: int, expect: int, procs: int, tmp: Path, token: str, deflate: bool = True
 ) -> list[tuple[subprocess.Popen[str], Path]]:
     started = []
+    extra = [] if deflate else ["--no-compression"]
     shares = [n // procs + (1 if k < n % procs else 0) for k in range(min(procs, n))]
     for k, share in enumerate(shares):
         url = urls[k % len(urls)]
@@ -137,6 +139,7 @@ def start_clients(
             url,
             "--token",
             token,
+            *extra,
             "--since",
             str(since),
             "--n",
@@ -180,7 +183,8 @@ def cell(
     expect = int(rate * seconds)
     token = CLIENT_TOKEN if kind == "relay" else ""
     ws_urls = [u.replace("http", "ws", 1) + "/ws" for u in urls] if kind == "relay" else urls
-    started = start_clients(ws_urls, n, expect, args.client_procs, tmp, token)
+    deflate = args.compression == "on"
+    started = start_clients(ws_urls, n, expect, args.client_procs, tmp, token, deflate)
     if kind == "relay":
         sent = asyncio.run(post_webhooks(urls, rate, seconds))
     else:
@@ -209,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
             stack.enter_context(relay_process(tmp / f"relay-{k}", store=store))
             for k in range(args.replicas)
         ]
-        floor = stack.enter_context(broadcast_process())
+        floor = stack.enter_context(broadcast_process(args.compression == "on"))
         for n in consoles:
             for rate in rates:
                 relay = cell("relay", [r.url for r in relays], n, rate, seconds, args, tmp)
@@ -228,6 +232,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
     notes = {
         "store": args.store,
+        "compression": args.compression,
         "replicas": args.replicas,
         "delivered": "share of (events sent x consoles) that arrived before the clients "
         "went idle; below 1.0 means consoles were cut off or fell behind",

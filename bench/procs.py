@@ -136,8 +136,9 @@ def noop_process() -> ServerProcess:
     return ServerProcess([sys.executable, "-m", "bench.noop_server", "--port", "0"])
 
 
-def broadcast_process() -> ServerProcess:
-    return ServerProcess([sys.executable, "-m", "bench.broadcast_server", "--port", "0"])
+def broadcast_process(deflate: bool = True) -> ServerProcess:
+    flags = ["--compression"] if deflate else []
+    return ServerProcess([sys.executable, "-m", "bench.broadcast_server", "--port", "0", *flags])
 
 
 def free_port() -> int:

@@ -29,6 +29,7 @@ from kenar_tui.screens.preview import PreviewScreen
 from kenar_tui.screens.template_picker import TemplatePickerScreen
 from kenar_tui.templates import FilledTemplate, Template, default_templates_path, save_template
 from kenar_tui.widgets.button_grid import ButtonGridEditor
+from kenar_tui.widgets.rtl import bidi_of, shown
 
 ComposerResult = ReplyBody | None
 NARROW_WIDTH = 100
@@ -103,7 +104,7 @@ class ButtonComposerScreen(ModalScreen[ComposerResult]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="composer"):
-            yield Static(self._title, id="composer-title", markup=False)
+            yield Static(shown(self._title, bidi=bidi_of(self)), id="composer-title", markup=False)
             yield TextArea(self._text, id="text", soft_wrap=True)
             yield Static(classes="problem", id="text-problem")
             with Horizontal(id="grids"):
