@@ -40,6 +40,7 @@ from kenar_tui.widgets.live_feed import LiveFeed
 from kenar_tui.widgets.message_lines import RenderOptions, item_copy_text, item_link, item_raw_json
 from kenar_tui.widgets.notifier import desktop_notification
 from kenar_tui.widgets.team_desk import TeamDesk
+from kenar_tui.widgets.token_watch import TokenWatch
 
 
 def short_key(key: str) -> str:
@@ -59,6 +60,7 @@ class KenarApp(App[str | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1,question_mark", "help", "Show every key", id="app.help"),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
+        Binding("alt+k", "login", "Log in to Divar for a post or all posts", id="auth.login"),
     ]
 
     def __init__(
@@ -72,6 +74,9 @@ class KenarApp(App[str | None]):
         clock: Callable[[], datetime] | None = None,
         logger: logging.Logger | None = None,
         welcome: bool = False,
+        kenar: Any | None = None,
+        keeper: Any | None = None,
+        keeper_note: str | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -93,6 +98,12 @@ class KenarApp(App[str | None]):
             me=lambda: self.team.me,
         )
         self.feed = LiveFeed(self)
+        # Any: a KenarClient and a TokenKeeper (kenar_tui.auth), or None without a relay;
+        # keeper_note says why tokens are not refreshed when there is no keeper.
+        self.kenar: Any = kenar
+        self.keeper: Any = keeper
+        self.keeper_note = keeper_note
+        self.tokens = TokenWatch(self)
         if settings.keymap:
             self.set_keymap(dict(settings.keymap))
 
@@ -116,6 +127,7 @@ class KenarApp(App[str | None]):
         return colours
 
     def on_mount(self) -> None:
+        self.tokens.start()
         if self.outbox is not None:
             self.outbox.on_change = self.feed.outbox_changed
             self.feed.count_outbox()
@@ -194,6 +206,29 @@ class KenarApp(App[str | None]):
 
     # --- actions ---------------------------------------------------------------------------
 
+    def action_login(self) -> None:
+        """The login screen, its posts field holding the open conversation's post."""
+        from kenar_tui.screens.login import LoginScreen
+
+        if isinstance(self.screen, LoginScreen):
+            return
+        try:
+            cid = self.main.cid
+        except LookupError:
+            cid = None
+        summary = self.inbox.conversation(cid) if cid else None
+        self.push_screen(
+            LoginScreen(
+                self.settings,
+                self.credentials,
+                kenar=self.kenar,
+                link=self.link,
+                post=getattr(summary, "post_token", None),
+                format_time=self.format_time,
+                on_login=lambda outcome: self.tokens.logged_in(),
+            )
+        )
+
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(binding_rows(self.key_groups(), self.settings.keymap)))
@@ -241,6 +276,7 @@ class KenarApp(App[str | None]):
             ("Filter the list", "Everyone's, mine, unassigned", "cycle_filter"),
         ):
             yield SystemCommand(title, help_text, lambda a=action: self._screen_action(screen, a))
+        yield SystemCommand("Log in to Divar", "For a post or all posts", self.action_login)
         yield SystemCommand("Keys", "Show every key binding", self.action_help)
 
     def _screen_action(self, screen: Screen[Any], action: str) -> None:

@@ -35,6 +35,9 @@ def make_app(
     clock: Callable[[], datetime] | None = None,
     logger: logging.Logger | None = None,
     welcome: bool | None = None,
+    kenar: Any | None = None,
+    keeper: Any | None = None,
+    keeper_note: str | None = None,
 ) -> KenarApp:
     """The app wired to these objects; `welcome` defaults to "nothing is configured"."""
     if welcome is None:
@@ -48,6 +51,9 @@ def make_app(
         clock=clock,
         logger=logger,
         welcome=welcome,
+        kenar=kenar,
+        keeper=keeper,
+        keeper_note=keeper_note,
     )
 
 
@@ -61,7 +67,9 @@ async def open_console(
 ) -> AsyncIterator[KenarApp]:
     """Open the cache, the Kenar client, the relay link and the outbox; yield the app.
 
-    Everything is closed when the block ends, in reverse order.
+    With a relay, a `TokenKeeper` refreshes the stored tokens before they expire (when the
+    client id and secret allow it); the app starts it once it runs. Everything is closed when
+    the block ends, in reverse order.
     """
     from kenar_tui.inbox import Inbox
     from kenar_tui.kenar.client import KenarClient
@@ -80,7 +88,8 @@ async def open_console(
         purger = await start_retention(cache, settings, logger=log.getChild("retention"), now=now)
         stack.push_async_callback(purger.aclose)
         inbox = Inbox(cache, operator=settings.operator, now=now)
-        link = outbox = None
+        link = outbox = kenar = keeper = None
+        keeper_note: str | None = None
         relay_token = None if needs_welcome(settings, credentials) else credentials.relay_token
         if relay_token is not None:
             link = RelayLink(
@@ -109,6 +118,9 @@ async def open_console(
                     now=now,
                 )
             )
+            keeper, keeper_note = _token_keeper(settings, credentials, kenar, now, log)
+            if keeper is not None:
+                stack.push_async_callback(keeper.aclose)
         yield make_app(
             settings,
             inbox=inbox,
@@ -117,7 +129,37 @@ async def open_console(
             outbox=outbox,
             clock=clock,
             logger=log.getChild("app"),
+            kenar=kenar,
+            keeper=keeper,
+            keeper_note=keeper_note,
         )
+
+
+def _token_keeper(
+    settings: Any, credentials: Any, kenar: Any, now: Callable[[], datetime], log: logging.Logger
+) -> tuple[Any | None, str | None]:
+    """A TokenKeeper (not started yet), or None and why tokens cannot be refreshed."""
+    from kenar_tui.auth.cli_support import redirect_uri_of
+    from kenar_tui.auth.keeper import TokenKeeper
+    from kenar_tui.auth.requirements import refresh_problem
+    from kenar_tui.errors import KenarTuiError
+
+    problem = refresh_problem(settings, credentials)
+    if problem is not None:
+        return None, problem
+    try:
+        redirect_uri = redirect_uri_of(settings, relay_url=settings.relay_url)
+    except KenarTuiError as exc:
+        return None, str(exc)
+    keeper = TokenKeeper(
+        kenar,
+        credentials,
+        client_id=settings.client_id,
+        redirect_uri=redirect_uri,
+        now=now,
+        logger=log.getChild("keeper"),
+    )
+    return keeper, None
 
 
 def _api_key(credentials: Any) -> str:

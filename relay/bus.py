@@ -140,7 +140,8 @@ class RedisBus(_Handlers):
         return f"RedisBus(channel={self.channel!r})"
 
     async def __aenter__(self) -> Self:
-        self._client = redis.Redis.from_url(self._url, socket_connect_timeout=5)
+        # Bounded waits: a hung Redis must not hold a console's goodbye (its presence clearing).
+        self._client = redis.Redis.from_url(self._url, socket_connect_timeout=5, socket_timeout=5)
         try:
             await self._client.ping()
         except (RedisError, OSError) as exc:
@@ -150,8 +151,12 @@ class RedisBus(_Handlers):
                 f"the relay bus cannot reach Redis: {type(exc).__name__}"
             ) from None
         self._listener = asyncio.create_task(self._listen(), name="relay-bus")
-        async with asyncio.timeout(10):
-            await self._ready.wait()
+        try:
+            async with asyncio.timeout(10):
+                await self._ready.wait()
+        except TimeoutError:
+            await self.aclose()
+            raise ConnectionError("the relay bus could not subscribe on Redis in 10 s") from None
         return self
 
     async def __aexit__(

@@ -33,6 +33,8 @@ REFRESH_FRACTION = 0.8
 REFRESH_MARGIN = timedelta(minutes=5)
 RETRY_FIRST = timedelta(seconds=30)
 RETRY_MAX = timedelta(minutes=5)
+# Clocks disagree: a token obtained this soon after a revocation (by our clock) still goes.
+REVOCATION_SLACK = timedelta(minutes=1)
 # The loop looks at the clock at least this often, so a suspended laptop catches up on waking.
 MAX_NAP_S = 60.0
 
@@ -160,6 +162,18 @@ class TokenKeeper:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+
+    def listen(
+        self,
+        *,
+        on_refreshed: Callable[[StoredToken], None] | None = None,
+        on_revoked: Callable[[RevocationNotice], None] | None = None,
+        on_problem: Callable[[TokenProblem], None] | None = None,
+    ) -> None:
+        """Set who hears of refreshes, revocations and problems (the console, once it runs)."""
+        self._on_refreshed = on_refreshed
+        self._on_revoked = on_revoked
+        self._on_problem = on_problem
 
     def wake(self) -> None:
         """Look at the stored tokens again now (a login added one, the clock jumped)."""
@@ -308,10 +322,20 @@ class TokenKeeper:
 
     # -- revocation --------------------------------------------------------------------------
 
-    async def revoke(self, user_id: str) -> RevocationNotice:
-        """Drop the tokens of `user_id` (and tokens whose user is unknown) and report it."""
+    async def revoke(self, user_id: str, *, before: datetime | None = None) -> RevocationNotice:
+        """Drop the tokens of `user_id` (and tokens whose user is unknown) and report it.
+
+        With `before` (when the revocation happened), a token obtained after it is kept: a
+        replayed timeline (a console whose cache was purged) must not undo a later login.
+        """
         async with self._lock:
-            dropped = self._credentials.drop_tokens_for_user(user_id)
+            affected = [
+                t
+                for t in self._credentials.tokens()
+                if (t.user_id is None or t.user_id == user_id)
+                and (before is None or t.obtained_at <= before + REVOCATION_SLACK)
+            ]
+            dropped = self._credentials.drop_tokens(affected)
             for token in dropped:
                 self._trouble.pop(token.id, None)
                 self._unsubscribed.discard(token.id)
@@ -334,4 +358,15 @@ class TokenKeeper:
             return None
         data = entry.get("data")
         user_id = data.get("user_id") if isinstance(data, Mapping) else None
-        return await self.revoke(str(user_id or ""))
+        return await self.revoke(str(user_id or ""), before=_moment(entry.get("received_at")))
+
+
+def _moment(value: object) -> datetime | None:
+    """An entry's ISO 8601 time, or None when it has none (or an unreadable one)."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -6,6 +6,7 @@ code = await flow.code_from_link(link)     # the console: through its RelayLink
 code = await flow.code_from_relay(url, token)   # the CLI: a short-lived relay connection
 code = flow.code_from_redirect(pasted_url)      # no relay: the address the browser landed on
 token = await flow.finish(code)            # exchanged and stored in the keyring
+outcome = await finish_login(flow, kenar, code)  # ...and subscribed to new messages
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ import asyncio
 import logging
 import re
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from kenar_tui.auth.relay_callback import relay_oauth_code
+from kenar_tui.auth.subscriptions import describe, subscribe_token
 from kenar_tui.credentials import CredentialStore, StoredToken
-from kenar_tui.errors import LoginError
+from kenar_tui.errors import KenarError, LoginError
+from kenar_tui.kenar.bodies import SubscriptionRequest
 from kenar_tui.kenar.client import KenarClient
 from kenar_tui.kenar.oauth import new_state, read_redirect, state_matches
 from kenar_tui.kenar.scopes import OFFLINE, READ_ALL, READ_POST, SEND_ALL, SEND_POST
@@ -149,3 +152,49 @@ class LoginFlow:
         token = self._credentials.add_token(stored)
         self._log.info("logged in: token %s with %d scopes", token.id, len(token.scopes))
         return token
+
+
+@dataclass(slots=True)
+class LoginOutcome:
+    """A finished login: the stored token, the subscriptions made, or why subscribing failed."""
+
+    token: StoredToken
+    subscribed: list[SubscriptionRequest] = field(default_factory=list)
+    subscribe_error: str | None = None
+
+    @property
+    def summary(self) -> str:
+        """ "logged in: token …, N scope(s), expires …" (never a secret)."""
+        token = self.token
+        return (
+            f"logged in: token {token.id}, {len(token.scopes)} scope(s), "
+            f"expires {token.expires_at:%Y-%m-%d %H:%M %Z}"
+        )
+
+    @property
+    def subscriptions(self) -> list[str]:
+        """What now announces new messages, in words ("post gZd7omnS", "all posts")."""
+        return [describe(request) for request in self.subscribed]
+
+
+async def finish_login(
+    flow: LoginFlow,
+    kenar: KenarClient,
+    code: str,
+    *,
+    subscribe: bool = True,
+    logger: logging.Logger | None = None,
+) -> LoginOutcome:
+    """Exchange and store the tokens, then subscribe to new messages on what they may read.
+
+    A failed exchange raises; a failed subscription does not undo the login: it is reported
+    in `subscribe_error`, for the user to retry (`kenar-tui subscribe`).
+    """
+    token = await flow.finish(code)
+    outcome = LoginOutcome(token)
+    if subscribe:
+        try:
+            outcome.subscribed = await subscribe_token(kenar, token, logger=logger)
+        except KenarError as exc:
+            outcome.subscribe_error = str(exc)
+    return outcome

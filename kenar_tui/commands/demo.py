@@ -105,7 +105,10 @@ async def demo_environment(
         config = RelayConfig(**options)
         relay = await stack.enter_async_context(RelayServer(config, logger=log.getChild("relay")))
         await sandbox.control.configure(
-            events_url=f"{relay.url}/events", start_url=f"{relay.url}/server-link"
+            events_url=f"{relay.url}/events",
+            start_url=f"{relay.url}/server-link",
+            # The console's login screen (Alt+K) comes back through the relay, as in production.
+            redirect_uris=[f"{relay.url}/oauth/callback"],
         )
         issued = await sandbox.control.issue_token(DEMO_SCOPES)
         token = TokenResponse.model_validate(issued)
@@ -123,6 +126,8 @@ async def demo_environment(
             await sandbox.control.post_update(post.token)
         credentials = CredentialStore(MemoryKeyring())
         credentials.api_key = sandbox.api_key
+        # With the client secret the console's token keeper refreshes the demo token.
+        credentials.client_secret = sandbox.client_secret
         credentials.relay_token = relay_token
         credentials.add_token(StoredToken.from_response(token))
         settings = Settings.load(

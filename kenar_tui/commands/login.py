@@ -11,13 +11,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
 import sys
 import threading
-import webbrowser
 from typing import Any
-
-import segno
 
 from kenar_tui.auth.cli_support import (
     add_endpoint_flags,
@@ -27,10 +23,10 @@ from kenar_tui.auth.cli_support import (
     load_settings,
     redirect_uri_of,
 )
-from kenar_tui.auth.login import LoginFlow
-from kenar_tui.auth.subscriptions import describe, subscribe_token
+from kenar_tui.auth.login import LoginFlow, finish_login
+from kenar_tui.auth.presenting import open_in_browser, qr_text
 from kenar_tui.credentials import CredentialStore
-from kenar_tui.errors import KenarError, LoginError
+from kenar_tui.errors import LoginError
 
 
 def register(subparsers: Any) -> None:
@@ -61,31 +57,19 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(run=guarded(run))
 
 
-def has_display() -> bool:
-    """Whether a graphical browser can open; over SSH a text browser would take the terminal."""
-    if sys.platform in ("darwin", "win32"):
-        return True
-    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-
-
 def show(url: str, *, browser: bool, qr: bool) -> None:
     print("Open this address to let kenar-tui answer these chats:\n")
     print(f"  {url}\n")
     if qr:
-        try:
-            code = segno.make(url, error="l", micro=False)
-        except segno.DataOverflowError:
+        code = qr_text(url)
+        if code is None:
             print("(the address is too long for a QR code; copy it instead)\n")
         else:
             print("or scan it with your phone:")
-            code.terminal(out=sys.stdout, compact=True)
+            print(code)
             print()
-    if browser and has_display():
-        opened = False
-        with contextlib.suppress(webbrowser.Error):
-            opened = webbrowser.open(url)
-        if opened:
-            print("(opened in your browser)")
+    if browser and open_in_browser(url):
+        print("(opened in your browser)")
     sys.stdout.flush()
 
 
@@ -117,24 +101,17 @@ async def _login(args: argparse.Namespace) -> int:
             code = await _code_via_relay(flow, relay_url, relay_token, args)
         else:
             code = await _code_via_paste(flow, args)
-        token = await flow.finish(code)
-        print(
-            f"logged in: token {token.id}, {len(token.scopes)} scope(s), "
-            f"expires {token.expires_at:%Y-%m-%d %H:%M %Z}"
-        )
-        if args.no_subscribe:
-            return 0
-        try:
-            made = await subscribe_token(kenar, token)
-        except KenarError as exc:
+        outcome = await finish_login(flow, kenar, code, subscribe=not args.no_subscribe)
+        print(outcome.summary)
+        if outcome.subscribe_error is not None:
             print(
-                f"kenar-tui: logged in, but subscribing to new messages failed: {exc}; "
-                "try again with `kenar-tui subscribe`",
+                f"kenar-tui: logged in, but subscribing to new messages failed: "
+                f"{outcome.subscribe_error}; try again with `kenar-tui subscribe`",
                 file=sys.stderr,
             )
             return 1
-        for request in made:
-            print(f"subscribed to new messages on {describe(request)}")
+        for what in outcome.subscriptions:
+            print(f"subscribed to new messages on {what}")
     return 0
 
 

@@ -72,7 +72,11 @@ class MainScreen(Screen[None]):
                 id="conversations",
             )
             with Vertical(id="conversation-pane"):
-                yield ConversationHeader(bidi=app.settings.bidi, id="conversation-header")
+                yield ConversationHeader(
+                    bidi=app.settings.bidi,
+                    login_hint=f"{app.keys_for('auth.login')}: log in",
+                    id="conversation-header",
+                )
                 yield HistoryView(app.inbox, app.render_options, id="history")
                 yield Composer(id="composer")
         yield StatusBar(id="status")

@@ -21,9 +21,13 @@ class ConversationHeader(Widget):
     }
     """
 
-    def __init__(self, *, bidi: bool, id: str | None = None) -> None:
+    def __init__(
+        self, *, bidi: bool, login_hint: str = "kenar-tui login", id: str | None = None
+    ) -> None:
         super().__init__(id=id)
         self.bidi = bidi
+        # How to get a token, after "read only": the console names its key.
+        self.login_hint = login_hint
         self.summary: Any | None = None
         self.can_send = False
         self.presence = ""  # "Sara is replying · Reza is viewing"
@@ -64,7 +68,7 @@ class ConversationHeader(Widget):
         send = (
             "[$success]✓ can send[/]"
             if self.can_send
-            else "[$error]✗ read only (no token: kenar-tui login)[/]"
+            else f"[$error]✗ read only ({self.login_hint.replace('[', '')})[/]"
         )
         title = title.replace("[", "\\[")
         token = f" [dim]{conv.post_token}[/]" if conv.post_token else ""

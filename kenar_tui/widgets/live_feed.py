@@ -77,6 +77,8 @@ class LiveFeed:
         if isinstance(event, LinkEntry):
             change = self.app.inbox.apply(event.seq, event.entry)
             self._entry_applied(change)
+            if event.entry.get("kind") == "access_revocation":
+                self.app.tokens.revocation_entry(event.entry)
         elif isinstance(event, LinkPresence):
             self.app.team.on_presence(event.frame())
         elif isinstance(event, LinkState):
@@ -151,8 +153,11 @@ class LiveFeed:
         main.conversation_changed(item.conversation_id)
         self._summarise()
         if item.state == "failed":
+            reason = item.reason or "the reply was not sent"
+            if "kenar-tui login" in reason:  # in the console, the login is one key away
+                reason += f" (or press {self.app.keys_for('auth.login')} to log in here)"
             self.app.notify(
-                item.reason or "the reply was not sent",
+                reason,
                 title="Reply failed",
                 severity="error",
                 markup=False,

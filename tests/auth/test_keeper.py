@@ -157,6 +157,22 @@ async def test_a_revocation_drops_the_tokens_and_tells_the_user(
     assert not creds.can_send("c", POST)
 
 
+async def test_a_replayed_old_revocation_keeps_a_later_login(
+    sandbox: Sandbox, kenar: KenarClient, creds: CredentialStore, clock: Clock
+) -> None:
+    """A revocation replayed from the timeline (a purged cache) does not undo a newer login."""
+    token = await issued(sandbox, creds, PER_POST)
+    seller = (await sandbox.control.state())["seller_id"]
+    guard = keeper(kenar, creds, sandbox, clock)
+    long_ago = (token.obtained_at - timedelta(days=2)).isoformat().replace("+00:00", "Z")
+    old = {"kind": "access_revocation", "data": {"user_id": seller}, "received_at": long_ago}
+    notice = await guard.handle_entry(old)
+    assert notice is not None and notice.dropped == [] and creds.tokens() == [token]
+    recent = {**old, "received_at": datetime.now(UTC).isoformat()}
+    assert (await guard.handle_entry(recent)).dropped == [token]  # type: ignore[union-attr]
+    assert creds.tokens() == []
+
+
 async def test_a_refused_refresh_asks_for_a_new_login_once(
     sandbox: Sandbox, kenar: KenarClient, creds: CredentialStore, clock: Clock
 ) -> None:

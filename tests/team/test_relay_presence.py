@@ -36,6 +36,7 @@ async def test_presence_reaches_teammates_and_clears_when_a_console_leaves(
             await sara.send(type="presence", conversation_id=CID, state="replying")
             seen = await presence_of(reza, "replying")
         cleared = await presence_of(reza, "idle")
+    assert await relay.server.store.head() == 0  # ephemeral: nothing reached the timeline
     assert seen["operator"] == "سارا" and seen["conversation_id"] == CID
     assert isinstance(seen["expires_in"], int) and seen["expires_in"] > 0
     assert cleared["operator"] == "سارا" and cleared["conversation_id"] == CID
