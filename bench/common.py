@@ -113,7 +113,9 @@ def report(
         "benchmark": name,
         "smoke": bool(args.smoke),
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": shlex.join([Path(sys.executable).name, "-m", f"bench.{name}", *sys.argv[1:]]),
+        "command": shlex.join(
+            [Path(sys.executable).name, "-m", f"bench.{Path(sys.argv[0]).stem}", *sys.argv[1:]]
+        ),
         "machine": about,
         "seconds": round(time.monotonic() - started, 1),
         "notes": notes or {},

@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = asyncio.run(run([1, 16], sends))
     notes = {
         "connections": "TCP connections the sandbox accepted during the level; the client's "
-        "pool allows 10 (5 kept alive), so 1 at concurrency 1 and <= 10 at 16 means reuse",
+        "pool allows 10, so 1 at concurrency 1 and <= 10 at 16 means reuse",
     }
     report("send", rows, args=args, notes=notes, started=started)
     return 0

@@ -2,7 +2,7 @@
 
     KenarTuiError
     ├── ProtocolError              a body does not have the shape Kenar documents
-    │   └── ButtonGridError        a button grid breaks a limit (rows, buttons, caption, action, icon)
+    │   └── ButtonGridError        a button grid breaks a limit (rows, buttons, caption, link, icon)
     ├── KenarError                 the Kenar API (or its transport) failed
     │   ├── TransportError         no HTTP answer: connection refused or dropped, DNS, TLS
     │   │   └── KenarTimeout       no answer in time
@@ -83,7 +83,8 @@ class KenarAPIError(KenarError):
         self.code = code
         self.message = message or f"HTTP {status}"
         self.details = details or []
-        super().__init__(f"{self.message} [HTTP {status}" + (f", code {code}]" if code is not None else "]"))
+        where = f"HTTP {status}, code {code}" if code is not None else f"HTTP {status}"
+        super().__init__(f"{self.message} [{where}]")
 
     @property
     def retryable(self) -> bool:
@@ -123,7 +124,7 @@ class CredentialError(KenarTuiError):
 
 
 class LoginError(KenarTuiError):
-    """An OAuth login did not complete: refused, a redirect for another login, or no code in time."""
+    """An OAuth login did not complete: refused, another login's redirect, or no code in time."""
 
 
 class SealingError(KenarTuiError):

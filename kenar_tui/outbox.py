@@ -23,8 +23,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import Any, Protocol
 
 from kenar_tui.errors import (
     AuthError,
@@ -41,6 +40,7 @@ from kenar_tui.errors import (
 )
 from kenar_tui.history import reply_text
 from kenar_tui.kenar.bodies import ChatbotMessageBody, SendMessageBody
+from kenar_tui.lifecycle import AsyncResource
 from kenar_tui.store import (
     ButtonCaptions,
     Cache,
@@ -163,7 +163,7 @@ def failure_words(exc: Exception, post_token: str | None) -> str:
     return str(exc)
 
 
-class Outbox:
+class Outbox(AsyncResource):
     def __init__(
         self,
         cache: Cache,
@@ -202,17 +202,6 @@ class Outbox:
         self._closed = False
 
     # --- lifetime --------------------------------------------------------------------------
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def aclose(self) -> None:
         """Stop: waiting retries stop at once, sends in flight get `close_grace` seconds."""

@@ -30,6 +30,7 @@ from typing import Any, Protocol, Self
 import redis.asyncio as redis
 from redis.exceptions import RedisError
 
+from kenar_tui.lifecycle import AsyncResource
 from relay.config import RelayConfig
 from relay.stores import is_redis
 
@@ -80,7 +81,7 @@ class _Handlers:
                 self._log.error("bus handler failed error=%s", type(exc).__name__)
 
 
-class LocalBus(_Handlers):
+class LocalBus(AsyncResource, _Handlers):
     """One relay process: messages go to its own handlers, claims live in memory."""
 
     def __init__(
@@ -92,17 +93,6 @@ class LocalBus(_Handlers):
         super().__init__(logger or logging.getLogger("kenar_relay.bus"))
         self._claims: dict[str, float] = {}
         self._clock = clock
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def publish(self, message: dict[str, Any]) -> None:
         # Through the loop, like a network bus: a handler never runs inside its publisher.
@@ -122,7 +112,7 @@ class LocalBus(_Handlers):
         self._claims.clear()
 
 
-class RedisBus(_Handlers):
+class RedisBus(AsyncResource, _Handlers):
     """Replicas sharing one Redis: pub/sub on `{prefix}:bus`, claims as keys with SET EX."""
 
     def __init__(self, url: str, *, prefix: str, logger: logging.Logger) -> None:
@@ -158,14 +148,6 @@ class RedisBus(_Handlers):
             await self.aclose()
             raise ConnectionError("the relay bus could not subscribe on Redis in 10 s") from None
         return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def _listen(self) -> None:
         """Subscribe, and keep subscribing after Redis comes back; dispatch every message."""

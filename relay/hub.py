@@ -12,9 +12,8 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
-from types import TracebackType
-from typing import Self
 
+from kenar_tui.lifecycle import AsyncResource
 from relay.metrics import Metrics
 from relay.store import StoredEntry
 
@@ -50,7 +49,7 @@ class Subscription:
         return items
 
 
-class Hub:
+class Hub(AsyncResource):
     """The live subscriptions and the open console sessions (closed with 1001 on shutdown)."""
 
     def __init__(self, *, logger: logging.Logger, metrics: Metrics, queue_limit: int) -> None:
@@ -61,17 +60,6 @@ class Hub:
         self._sessions: dict[object, CloseConsole] = {}
         self._closed = False
         self.peak_queue = 0
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     @property
     def closed(self) -> bool:

@@ -27,7 +27,6 @@ import logging
 import secrets
 from collections.abc import AsyncGenerator, Callable, Sequence
 from datetime import UTC, datetime
-from types import TracebackType
 from typing import Any, Self
 from urllib.parse import urlsplit
 
@@ -37,6 +36,7 @@ from redis.backoff import ExponentialBackoff
 from redis.exceptions import RedisError
 
 from kenar_tui.kenar.messages import to_micros
+from kenar_tui.lifecycle import AsyncResource
 from kenar_tui.privacy.sealing import PlainSealer, Sealer
 from relay.errors import StoreClosed, StoreError
 from relay.redis_scripts import PURGE_STEP, REPAIR
@@ -74,7 +74,7 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__.lower()}: {text}" if text else type(exc).__name__.lower()
 
 
-class RedisStore:
+class RedisStore(AsyncResource):
     """`Store` on a Redis stream shared by every replica; closes idempotently."""
 
     def __init__(
@@ -164,14 +164,6 @@ class RedisStore:
             head,
         )
         return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def aclose(self) -> None:
         if self._closing:

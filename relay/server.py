@@ -19,12 +19,13 @@ import socket
 import ssl
 from collections.abc import Callable, Generator
 from datetime import UTC, datetime, timedelta
-from types import FrameType, TracebackType
+from types import FrameType
 from typing import Self
 
 import uvicorn
 
 from kenar_tui.errors import ConfigError
+from kenar_tui.lifecycle import AsyncResource
 from kenar_tui.privacy.cipher import AesGcmSealer
 from kenar_tui.privacy.keys import ENV_INDEX_KEY, ENV_KEY, KeyRing, relay_keyring
 from kenar_tui.privacy.masking import install_redaction, quiet_wire_logs
@@ -86,7 +87,7 @@ def _relay_keyring(config: RelayConfig, log: logging.Logger) -> KeyRing:
     return relay_keyring(config.data_dir, logger=log.getChild("keys"))
 
 
-class RelayServer:
+class RelayServer(AsyncResource):
     """One relay, served on the running loop; an async context manager closing idempotently."""
 
     def __init__(
@@ -149,14 +150,6 @@ class RelayServer:
             await self._stack.aclose()
             raise
         return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def _start(self) -> None:
         config, log = self.config, self._log

@@ -29,11 +29,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Self
 
 from kenar_tui.errors import SealingError
 from kenar_tui.kenar.messages import to_micros
+from kenar_tui.lifecycle import AsyncResource
 from kenar_tui.privacy.sealing import PlainSealer, Sealer
 from relay.errors import StoreClosed, StoreError
 from relay.store import Appended, Listener, StoredEntry
@@ -76,7 +76,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-class SqliteStore:
+class SqliteStore(AsyncResource):
     """`Store` on one SQLite file; an async context manager that closes idempotently."""
 
     def __init__(
@@ -127,14 +127,6 @@ class SqliteStore:
         self._task = asyncio.create_task(self._write_loop(), name="relay-store-writer")
         self._log.info("store open path=%s head=%d", self._path, self._head)
         return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def aclose(self) -> None:
         if self._closing:

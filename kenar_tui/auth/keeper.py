@@ -20,7 +20,6 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from types import TracebackType
 from typing import Any, Self
 
 from kenar_tui.auth.subscriptions import subscribe_token
@@ -28,6 +27,7 @@ from kenar_tui.credentials import CredentialStore, StoredToken
 from kenar_tui.errors import AuthError, CredentialError, KenarError
 from kenar_tui.kenar.client import KenarClient
 from kenar_tui.kenar.events import UserAccessRevocationEvent
+from kenar_tui.lifecycle import AsyncResource
 
 REFRESH_FRACTION = 0.8
 REFRESH_MARGIN = timedelta(minutes=5)
@@ -92,7 +92,7 @@ def refresh_due_at(
     return max(min(by_fraction, by_margin), token.obtained_at)
 
 
-class TokenKeeper:
+class TokenKeeper(AsyncResource):
     """Keeps every stored token alive for as long as its refresh token allows."""
 
     def __init__(
@@ -137,14 +137,6 @@ class TokenKeeper:
     async def __aenter__(self) -> Self:
         self.start()
         return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     def start(self) -> None:
         if self._closed:

@@ -16,8 +16,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable
-from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
 import httpx
@@ -47,6 +46,7 @@ from kenar_tui.kenar.bodies import (
 )
 from kenar_tui.kenar.headers import auth_headers
 from kenar_tui.kenar.retry import RetryPolicy, parse_retry_after
+from kenar_tui.lifecycle import AsyncResource
 
 DEFAULT_API_BASE = "https://open-api.divar.ir"
 DEFAULT_OAUTH_BASE = oauth.DEFAULT_OAUTH_BASE
@@ -74,7 +74,7 @@ def _check_base(name: str, url: str) -> str:
     return url.rstrip("/")
 
 
-class KenarClient:
+class KenarClient(AsyncResource):
     """Kenar's HTTP API; use as `async with KenarClient(api_key) as kenar: ...`."""
 
     def __init__(
@@ -119,17 +119,6 @@ class KenarClient:
 
     def __repr__(self) -> str:
         return f"KenarClient(api_base={self.api_base!r}, oauth_base={self.oauth_base!r})"
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def aclose(self) -> None:
         """Close the pooled connections; calling it again does nothing."""

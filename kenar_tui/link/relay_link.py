@@ -15,7 +15,6 @@ import logging
 import random
 import uuid
 from collections.abc import AsyncIterator, Callable
-from types import TracebackType
 from typing import Any, Literal, Self
 from urllib.parse import urlsplit, urlunsplit
 
@@ -23,6 +22,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI, WebSocketException
 
 from kenar_tui.errors import ConfigError, LoginError, RelayUnavailable
+from kenar_tui.lifecycle import AsyncResource
 from kenar_tui.link.backoff import reconnect_delay
 from kenar_tui.link.events import (
     LinkEntry,
@@ -81,7 +81,7 @@ def close_reason(code: int | None, reason: str) -> str:
     return f"the connection closed (code {code}{': ' + reason if reason else ''})"
 
 
-class RelayLink:
+class RelayLink(AsyncResource):
     """`async with RelayLink(url, token, since=...) as link:`; read `link.events()`."""
 
     def __init__(
@@ -141,14 +141,6 @@ class RelayLink:
     async def __aenter__(self) -> Self:
         self.start()
         return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     def start(self) -> None:
         """Begin connecting (and reconnecting) in the background."""

@@ -29,10 +29,10 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
 
 from kenar_tui.errors import ConfigError
+from kenar_tui.lifecycle import AsyncResource
 
 RELAY_MAX_AGE = timedelta(hours=72)
 CONSOLE_MAX_AGE = timedelta(days=30)
@@ -184,7 +184,7 @@ async def _sleep_seconds(seconds: float) -> None:
     await asyncio.sleep(seconds)
 
 
-class Purger:
+class Purger(AsyncResource):
     """Runs the retention policy against a store in the background, in small batches.
 
     `async with Purger(store, policy, logger=log):` purges once right away, then once per
@@ -268,14 +268,6 @@ class Purger:
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="kenar-purger")
         return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def aclose(self) -> None:
         """Stop purging; safe to call more than once. A batch in progress is cancelled."""

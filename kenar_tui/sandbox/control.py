@@ -9,17 +9,17 @@ A refusal raises the KenarAPIError subclass matching its status, with the sandbo
 
 from __future__ import annotations
 
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import httpx
 
 from kenar_tui.errors import api_error
+from kenar_tui.lifecycle import AsyncResource
 
 TIMEOUT = 30.0
 
 
-class SandboxControl:
+class SandboxControl(AsyncResource):
     def __init__(self, base_url: str, client: httpx.AsyncClient | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self._own_client = client is None
@@ -28,17 +28,6 @@ class SandboxControl:
 
     def __repr__(self) -> str:
         return f"SandboxControl({self.base_url!r})"
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def aclose(self) -> None:
         if self._closed:

@@ -13,11 +13,11 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Iterator
-from types import TracebackType
 from typing import Self
 
 import uvicorn
 
+from kenar_tui.lifecycle import AsyncResource
 from kenar_tui.sandbox.app import build_app
 from kenar_tui.sandbox.buyers import BuyerSimulator
 from kenar_tui.sandbox.control import SandboxControl
@@ -36,7 +36,7 @@ class _SignalFreeServer(uvicorn.Server):
         yield
 
 
-class Sandbox:
+class Sandbox(AsyncResource):
     """Serves the sandbox while open; `aclose()` may be called any number of times."""
 
     def __init__(
@@ -119,14 +119,6 @@ class Sandbox:
     async def __aenter__(self) -> Self:
         await self.start()
         return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def start(self) -> None:
         """Bind, serve and start the delivery queue (and the buyers, if a rate was given)."""
