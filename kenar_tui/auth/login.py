@@ -173,7 +173,7 @@ class LoginOutcome:
 
     @property
     def subscriptions(self) -> list[str]:
-        """What now announces new messages, in words ("post gZd7omnS", "all posts")."""
+        """The subscriptions made, in words ("new messages on post gZd7omnS")."""
         return [describe(request) for request in self.subscribed]
 
 

@@ -1,4 +1,4 @@
-"""Subscribing to NEW_MESSAGE_ON_POST for what each token may read.
+"""Subscribing to NEW_MESSAGE_ON_POST (and POST_UPDATE) for what each token may read.
 
 Divar ties a subscription to the access token it was made with, so every new or refreshed
 token subscribes again: one request per post its read scopes name, or one with an empty
@@ -16,25 +16,36 @@ from kenar_tui.credentials import CredentialStore, StoredToken
 from kenar_tui.errors import KenarError
 from kenar_tui.kenar.bodies import SubscriptionEventType, SubscriptionRequest
 from kenar_tui.kenar.client import KenarClient
-from kenar_tui.kenar.scopes import subscribable_posts
+from kenar_tui.kenar.scopes import POSTS_GET, subscribable_posts
 
 ALL_POSTS = ""
 
 
 def subscription_requests(scopes: Iterable[str]) -> list[SubscriptionRequest]:
-    """The NEW_MESSAGE_ON_POST subscriptions a token with `scopes` can make."""
+    """The subscriptions a token with `scopes` can make: new messages per post (or on all
+    posts), and post updates when it may read the seller's posts (USER_POSTS_GET)."""
+    scopes = list(scopes)
     everything, posts = subscribable_posts(scopes)
     resources = [ALL_POSTS] if everything else posts
-    return [
+    requests = [
         SubscriptionRequest(
             event_type=SubscriptionEventType.NEW_MESSAGE_ON_POST, event_resource_id=resource
         )
         for resource in resources
     ]
+    if POSTS_GET in scopes:
+        requests.append(SubscriptionRequest(event_type=SubscriptionEventType.POST_UPDATE))
+    return requests
 
 
 def describe(request: SubscriptionRequest) -> str:
-    return f"post {request.event_resource_id}" if request.event_resource_id else "all posts"
+    what = (
+        "post updates"
+        if request.event_type == SubscriptionEventType.POST_UPDATE
+        else "new messages"
+    )
+    where = f"post {request.event_resource_id}" if request.event_resource_id else "all posts"
+    return f"{what} on {where}"
 
 
 async def subscribe_token(
@@ -45,7 +56,7 @@ async def subscribe_token(
     requests = subscription_requests(token.scopes)
     for request in requests:
         await kenar.subscribe(request, access_token=token.access_token)
-        log.info("subscribed to new messages on %s (token %s)", describe(request), token.id)
+        log.info("subscribed to %s (token %s)", describe(request), token.id)
     return requests
 
 

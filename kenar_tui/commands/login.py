@@ -111,7 +111,7 @@ async def _login(args: argparse.Namespace) -> int:
             )
             return 1
         for what in outcome.subscriptions:
-            print(f"subscribed to new messages on {what}")
+            print(f"subscribed to {what}")
     return 0
 
 

@@ -24,7 +24,7 @@ from kenar_tui.credentials import CredentialStore
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "subscribe",
-        help="subscribe to new messages on the posts the stored tokens may read",
+        help="subscribe to new messages (and post updates) for what the stored tokens may read",
         description="For each stored token: NEW_MESSAGE_ON_POST for every post its read scopes "
         "name, or for all posts. Divar ties subscriptions to the token they were made with.",
     )
@@ -56,7 +56,7 @@ async def _subscribe(args: argparse.Namespace) -> int:
     async with kenar_client(settings, creds) as kenar:
         report = await subscribe_stored(kenar, creds, token_ids=args.token)
     for token, request in report.made:
-        print(f"token {token.id}: subscribed to new messages on {describe(request)}")
+        print(f"token {token.id}: subscribed to {describe(request)}")
     for token, reason in report.skipped:
         print(f"token {token.id}: skipped, {reason}")
     for token, reason in report.failed:

@@ -306,7 +306,7 @@ class LoginScreen(ModalScreen[LoginOutcome | None]):
                 f"{escape(outcome.subscribe_error)}; try `kenar-tui subscribe`.[/]"
             )
         elif outcome.subscribed:
-            lines.append(f"✓ New messages arrive for: {', '.join(outcome.subscriptions)}")
+            lines.append(f"✓ Subscribed to {', '.join(outcome.subscriptions)}")
         lines.append("Escape closes.")
         return "\n".join(lines)
 

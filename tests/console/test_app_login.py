@@ -144,7 +144,7 @@ async def test_login_screen_logs_in_through_the_relay(
         await until(pilot, lambda: header(app).can_send, "the header to say we can send")
     assert page.status_code == 200
     assert "Logged in: 3 scope(s)" in report and f"CHAT_POST_CONVERSATIONS_READ.{CAR}" in report
-    assert f"New messages arrive for: post {CAR}" in report
+    assert f"Subscribed to new messages on post {CAR}" in report
     [token] = world.credentials.tokens()
     assert set(token.scopes) == {
         f"CHAT_POST_CONVERSATIONS_READ.{CAR}",
@@ -185,7 +185,7 @@ async def test_a_pasted_address_of_another_login_is_refused(world: Any) -> None:
         await pilot.press("enter")
         await until(pilot, lambda: screen.outcome is not None, "the pasted login to finish")
         report = status(screen)
-    assert "Logged in" in report and "New messages arrive for: all posts" in report
+    assert "Logged in" in report and "Subscribed to new messages on all posts" in report
     assert len(world.credentials.tokens()) == 1
 
 
