@@ -5,6 +5,7 @@ python -m bench.report bench/results/intake-enc-on.json bench/results/e2e.json .
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -32,8 +33,10 @@ def render(path: Path) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    paths = [Path(p) for p in (argv if argv is not None else sys.argv[1:])]
-    print("\n\n".join(render(p) for p in paths))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("paths", nargs="+", type=Path, help="bench/results/*.json files")
+    args = parser.parse_args(argv)
+    print("\n\n".join(render(p) for p in args.paths))
     return 0
 
 
