@@ -11,7 +11,8 @@ messages (the largest). Then the app is built by `kenar_tui.factory.make_app` an
   (median of 5, alternating with a small conversation);
 - burst: 1,000 live entries through the app's own handler (`app.feed.handle`, as the relay
   link delivers them; half into the open conversation, half spread over others) until the
-  coalesced list refresh ran and the screen is idle;
+  feed has stored them (coalesced into one transaction), the coalesced list refresh ran and
+  the screen is idle;
 - peak memory: ru_maxrss of the measuring process (the fill runs in a process of its own).
 
     python -m bench.console [--smoke] [--sizes 100 10000 100000]
@@ -148,7 +149,8 @@ async def measure_one(size: int, root: Path) -> dict[str, Any]:
             for seq, entry in burst:
                 app.feed.handle(LinkEntry(seq=seq, entry=entry))
             await pilot.pause()
-            while main._refresh_timer is not None:  # the coalesced list refresh
+            # Stored in one coalesced transaction, then the coalesced list refresh.
+            while app.feed.pending or main._refresh_timer is not None:
                 await pilot.pause(0.005)
             await pilot.pause()
             burst_s = time.perf_counter() - start

@@ -1,6 +1,7 @@
 """`Inbox`: the console's model of the shared timeline, backed by the Cache.
 
-`apply(seq, entry)` takes entries from the relay in seq order, exactly once. Ordering rules:
+`apply(seq, entry)` takes entries from the relay in seq order, exactly once; `apply_many`
+does the same for a backlog or a live burst in one transaction. Ordering rules:
 posts with unanswered buyers come first (longest wait first), then the most recent; the
 same inside a post. A conversation is answered when the seller side writes (our reply, a
 teammate's, or the seller's own app), not when it is looked at. Divar echoes every message
@@ -136,6 +137,9 @@ class Inbox:
         self._assignees: dict[str, str | None] | None = None
         # Parsed items by row identity: scrolling back and forth does not parse again.
         self._parsed: OrderedDict[tuple[Any, ...], HistoryItem] = OrderedDict()
+        # Every conversation's summary, kept current by `_current_summaries`.
+        self._summaries: dict[str, ConversationSummary] = {}
+        self._changes = cache.watch_conversations()
 
     @property
     def last_seq(self) -> int:
@@ -156,16 +160,40 @@ class Inbox:
         return change
 
     def apply_many(self, pairs: Iterable[tuple[int, dict[str, Any]]]) -> list[InboxChange]:
-        """Apply a backlog in one transaction (much faster than one commit per entry).
+        """Apply entries in seq order in ONE transaction (a backlog, or a burst of live ones).
 
-        The changes returned carry no `item` (the UI redraws once after a backlog).
+        Exactly as `apply` one by one would, but one commit: all of them are stored, or none
+        (and `last_seq` with them). The changes carry no `item`, which costs a read per entry;
+        `with_item` fills one in for the few a notification shows.
         """
-        self._with_items = False  # a backlog: the UI refreshes once, not per item
+        self._with_items = False  # the UI redraws once per batch, not per item
         try:
             with self.cache.transaction():
-                return [self.apply(seq, entry) for seq, entry in pairs]
+                last = self.cache.last_seq
+                changes = []
+                for seq, entry in pairs:
+                    kind = str(entry.get("kind") or "unknown")
+                    if seq <= last:
+                        changes.append(InboxChange(seq=seq, kind=kind, ignored=True))
+                        continue
+                    at = self._received_at(entry)
+                    self.cache.put_entry(seq, entry, at)
+                    changes.append(self._apply(seq, kind, entry, micros(at)))
+                    last = seq
+                if any(not c.ignored for c in changes):
+                    self.cache.set_last_seq(last)
+                return changes
         finally:
             self._with_items = True
+
+    def with_item(self, change: InboxChange) -> InboxChange:
+        """`change` with its item (the message a notification previews), read from the cache."""
+        if change.item is not None or change.ignored or change.conversation_id is None:
+            return change
+        row = self.timeline.item_with_seq(change.seq) or self.timeline.item_by_seq(change.seq)
+        if row is None:
+            return change
+        return replace(change, item=self._item(row, None))
 
     def note_gap(self, since: int, oldest: int) -> HistoryItem:
         """The relay purged entries after `since` and before `oldest`: say so, once."""
@@ -423,8 +451,30 @@ class Inbox:
 
     def conversations(self) -> list[ConversationSummary]:
         """Every conversation, unanswered first (longest wait first), then most recent."""
-        items = [self._conversation(r) for r in self.timeline.summaries()]
-        return sorted(items, key=_sort_key(self.now()))
+        return sorted(self._current_summaries().values(), key=_sort_key(self.now()))
+
+    def _current_summaries(self) -> dict[str, ConversationSummary]:
+        """Every conversation's summary, re-reading only those changed since the last call.
+
+        The cache records which summary rows each write touched; a burst of live entries
+        into 50 conversations reads 50 rows, not 2,000. The dict keeps the table's order, so
+        sorting it gives exactly what sorting a full read would.
+        """
+        changed = self._changes.take()
+        if changed:
+            rows = {r.id: r for r in self.timeline.summaries_of(sorted(changed))}
+            if all(cid in self._summaries for cid in rows):
+                for cid in changed:
+                    row = rows.get(cid)
+                    if row is None:
+                        self._summaries.pop(cid, None)
+                    else:
+                        self._summaries[cid] = self._conversation(row)
+                return self._summaries
+            changed = None  # a new conversation: read all, in the table's order
+        if changed is None:
+            self._summaries = {r.id: self._conversation(r) for r in self.timeline.summaries()}
+        return self._summaries
 
     def posts(self) -> list[PostSummary]:
         """Posts with their conversations, in the order the list shows them."""

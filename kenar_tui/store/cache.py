@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -38,6 +39,28 @@ def from_micros(value: int) -> datetime:
     return _EPOCH + timedelta(microseconds=value)
 
 
+class ConversationChanges:
+    """The conversations whose summary rows changed since the last `take` (None: maybe all).
+
+    An over-approximation is harmless (a row read again); a miss would show a stale row, so
+    every write to `conversations` or `posts` goes through `Cache.conversation_changed`.
+    """
+
+    def __init__(self) -> None:
+        self._changed: set[str] | None = None
+
+    def add(self, cid: str) -> None:
+        if self._changed is not None:
+            self._changed.add(cid)
+
+    def add_all(self) -> None:
+        self._changed = None
+
+    def take(self) -> set[str] | None:
+        changed, self._changed = self._changed, set()
+        return changed
+
+
 class Cache:
     """The local store; `with Cache(path) as cache:` or `async with`, closing is idempotent."""
 
@@ -53,6 +76,8 @@ class Cache:
         self.log = logger or logging.getLogger("kenar_tui.store")
         self._depth = 0
         self._closed = False
+        # Who wants to know which conversations' summary rows writes touched (the Inbox).
+        self._watchers: weakref.WeakSet[ConversationChanges] = weakref.WeakSet()
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -135,6 +160,34 @@ class Cache:
             raise
         self._depth = 0
         self.db.execute("COMMIT")
+
+    # --- which summaries changed -----------------------------------------------------------
+
+    def watch_conversations(self) -> ConversationChanges:
+        """A record of the conversations whose summary changes from now on (all, at first)."""
+        changes = ConversationChanges()
+        self._watchers.add(changes)
+        return changes
+
+    def conversation_changed(self, cid: str) -> None:
+        """A write touched `cid`'s summary row."""
+        for changes in self._watchers:
+            changes.add(cid)
+
+    def every_conversation_changed(self) -> None:
+        """A write may have touched any summary (purges, post titles): read them all again."""
+        for changes in self._watchers:
+            changes.add_all()
+
+    @contextmanager
+    def _may_change_every_conversation(self) -> Iterator[None]:
+        # Purges run every few seconds and usually delete nothing: only a real change counts.
+        before = self.db.total_changes
+        try:
+            yield
+        finally:
+            if self.db.total_changes != before:
+                self.every_conversation_changed()
 
     # --- sealing ---------------------------------------------------------------------------
 
@@ -238,11 +291,13 @@ class Cache:
 
     def purge_batch(self, older_than: datetime, limit: int) -> int:
         """Delete up to `limit` entries (and items, notices...) stored before `older_than`."""
-        return purging.purge_batch(self, micros(older_than), limit)
+        with self._may_change_every_conversation():
+            return purging.purge_batch(self, micros(older_than), limit)
 
     def purge_bodies_batch(self, older_than: datetime, limit: int) -> int:
         """Drop up to `limit` message bodies older than `older_than`; summaries stay."""
-        return purging.purge_bodies_batch(self, micros(older_than), limit)
+        with self._may_change_every_conversation():  # previews go too
+            return purging.purge_bodies_batch(self, micros(older_than), limit)
 
     def purge(self, older_than: datetime, *, batch: int = 500) -> int:
         """Forget everything that happened before `older_than` now; returns the entries removed.
@@ -255,7 +310,8 @@ class Cache:
         removed = int(
             self.db.execute("SELECT count(*) FROM entries WHERE at < ?", (cutoff,)).fetchone()[0]
         )
-        while purging.purge_batch(self, cutoff, batch) >= batch:
-            pass
+        with self._may_change_every_conversation():
+            while purging.purge_batch(self, cutoff, batch) >= batch:
+                pass
         self.log.info("cache purged %d entries", removed)
         return removed

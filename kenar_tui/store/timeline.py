@@ -13,17 +13,21 @@ and checked; a shorter one opens and scans the most recent `SHORT_QUERY_SCAN` it
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from kenar_tui.privacy.blind_index import index_terms, query_terms
+from kenar_tui.privacy.sealing import Sealer
 from kenar_tui.store.cache import Cache
 from kenar_tui.text.fold import fold
 
 _ITEM_COLUMNS = "id, conversation_id, pos, seq, ref, kind, side, at, text_hash, caption, echo_seq"
 # How far back (in items) an echo of our reply is looked for.
 ECHO_DEPTH = 50
+# How many index terms' keyed hashes are remembered (each a few dozen bytes).
+TERM_HASH_CACHE = 32_768
 # How many recent items a query shorter than a trigram opens and scans.
 SHORT_QUERY_SCAN = 5000
 
@@ -78,11 +82,21 @@ class Timeline:
     def __init__(self, cache: Cache) -> None:
         self.cache = cache
         self.db = cache.db
+        self._term_hashes: tuple[Sealer, Callable[[str], str]] | None = None
+
+    def _term_hash(self) -> Callable[[str], str]:
+        """The sealer's keyed hash, remembered per trigram: a message has ~30 trigrams and
+        a language far fewer distinct ones than messages, so most are hashed once."""
+        sealer = self.cache.sealer
+        if self._term_hashes is None or self._term_hashes[0] is not sealer:
+            self._term_hashes = (sealer, lru_cache(maxsize=TERM_HASH_CACHE)(sealer.keyed_hash))
+        return self._term_hashes[1]
 
     # --- conversations ---------------------------------------------------------------------
 
     def ensure_conversation(self, cid: str, post_token: str | None, type_: str | None) -> None:
         """Create the summary row if new; fill in a post token or type learnt later."""
+        self.cache.conversation_changed(cid)
         with self.cache.transaction() as db:
             db.execute(
                 "INSERT INTO conversations (id, post_token, type) VALUES (?, ?, ?) "
@@ -100,6 +114,7 @@ class Timeline:
         return [str(r[0]) for r in rows]
 
     def set_post_title(self, token: str, title: str, at: int) -> None:
+        self.cache.every_conversation_changed()  # every conversation of the post shows it
         with self.cache.transaction() as db:
             db.execute(
                 "INSERT INTO posts (token, title, updated_at) VALUES (?, ?, ?) "
@@ -133,12 +148,14 @@ class Timeline:
         `touch=False` (system items such as post updates) leaves the last activity alone, so
         a post edit does not reorder the list.
         """
+        self.cache.conversation_changed(cid)
         with self.cache.transaction() as db:
             row = db.execute("SELECT next_pos FROM conversations WHERE id = ?", (cid,)).fetchone()
             if row is None:
                 raise LookupError(f"conversation {cid} is not in the cache")
             pos = int(row[0])
             text_hash = self.cache.text_hash(text) if text else None
+            folded = fold(text) if text else None
             cursor = db.execute(
                 "INSERT INTO items (conversation_id, pos, seq, ref, kind, side, at, text_hash,"
                 " caption, folded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -152,7 +169,7 @@ class Timeline:
                     at,
                     text_hash,
                     self.cache.seal_optional(caption),
-                    self.cache.seal_text(fold(text)) if text else None,
+                    self.cache.seal_text(folded) if folded is not None else None,
                 ),
             )
             item_id = int(cursor.lastrowid or 0)
@@ -164,10 +181,10 @@ class Timeline:
                 " last_preview = COALESCE(?, last_preview) WHERE id = ?",
                 (touch, at, seq, sealed, cid),
             )
-            if text:
+            if folded is not None:
                 db.execute(
                     "INSERT INTO search_terms (rowid, terms) VALUES (?, ?)",
-                    (item_id, index_terms(fold(text), self.cache.sealer.keyed_hash)),
+                    (item_id, index_terms(folded, self._term_hash())),
                 )
         return ItemRow(item_id, cid, pos, seq, ref, kind, side, at, text_hash, caption, None)
 
@@ -181,6 +198,11 @@ class Timeline:
         with self.cache.transaction() as db:
             db.execute(f"UPDATE items SET {assignments} WHERE id = ?", (*fields.values(), item_id))
             if fields.get("seq") is not None:
+                owner = db.execute(
+                    "SELECT conversation_id FROM items WHERE id = ?", (item_id,)
+                ).fetchone()
+                if owner is not None:
+                    self.cache.conversation_changed(str(owner[0]))
                 db.execute(
                     "UPDATE conversations SET last_seq = MAX(last_seq, ?) WHERE id ="
                     " (SELECT conversation_id FROM items WHERE id = ?)",
@@ -189,6 +211,13 @@ class Timeline:
 
     def item_by_ref(self, ref: str) -> ItemRow | None:
         row = self.db.execute(f"SELECT {_ITEM_COLUMNS} FROM items WHERE ref = ?", (ref,)).fetchone()
+        return self._item(row) if row else None
+
+    def item_with_seq(self, seq: int) -> ItemRow | None:
+        """The (first) item an entry added, on the seq index; echoes are not looked at."""
+        row = self.db.execute(
+            f"SELECT {_ITEM_COLUMNS} FROM items WHERE seq = ? ORDER BY id LIMIT 1", (seq,)
+        ).fetchone()
         return self._item(row) if row else None
 
     def item_by_seq(self, seq: int) -> ItemRow | None:
@@ -236,6 +265,7 @@ class Timeline:
 
     def buyer_wrote(self, cid: str, seq: int | None, at: int) -> None:
         """A buyer's message: the wait starts (if not already running); unread grows."""
+        self.cache.conversation_changed(cid)
         with self.cache.transaction() as db:
             db.execute(
                 "UPDATE conversations SET waiting_since = COALESCE(waiting_since, ?),"
@@ -247,6 +277,7 @@ class Timeline:
     def seller_wrote(self, cid: str, at: int) -> None:
         """The seller side wrote (we, a teammate, or the seller's own app): the wait ends,
         and what the buyer wrote before counts as read."""
+        self.cache.conversation_changed(cid)
         with self.cache.transaction() as db:
             db.execute(
                 "UPDATE conversations SET waiting_since = NULL, unread = 0, read_seq = last_seq,"
@@ -255,12 +286,14 @@ class Timeline:
             )
 
     def mark_read(self, cid: str) -> None:
+        self.cache.conversation_changed(cid)
         with self.cache.transaction() as db:
             db.execute(
                 "UPDATE conversations SET unread = 0, read_seq = last_seq WHERE id = ?", (cid,)
             )
 
     def mark_unread(self, cid: str) -> None:
+        self.cache.conversation_changed(cid)
         with self.cache.transaction() as db:
             db.execute(
                 "UPDATE conversations SET unread = MAX(unread, 1),"
@@ -276,6 +309,20 @@ class Timeline:
             "LEFT JOIN posts p ON p.token = c.post_token"
         ).fetchall()
         return [self._summary(r) for r in rows]
+
+    def summaries_of(self, cids: list[str]) -> list[SummaryRow]:
+        """The summaries of `cids` (those that exist), in the table's order."""
+        found: list[SummaryRow] = []
+        for start in range(0, len(cids), 500):  # SQLite's bound-parameter limit
+            chunk = cids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(
+                f"SELECT {_SUMMARY_COLUMNS} FROM conversations c "
+                f"LEFT JOIN posts p ON p.token = c.post_token WHERE c.id IN ({marks})",
+                chunk,
+            ).fetchall()
+            found.extend(self._summary(r) for r in rows)
+        return found
 
     def summary(self, cid: str) -> SummaryRow | None:
         row = self.db.execute(

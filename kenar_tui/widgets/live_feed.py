@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
+from textual.timer import Timer
+
 from kenar_tui.link import LinkEntry, LinkGap, LinkLive, LinkPresence, LinkState
 from kenar_tui.text import display
 
@@ -13,6 +15,9 @@ if TYPE_CHECKING:
 
 ACK_EVERY = 200
 TOAST_GAP_S = 2.0
+# Live entries arriving within this window are stored in one transaction (a burst of 1,000
+# is one commit, not 1,000); the list redraw coalesces the same way (screens/main.py).
+APPLY_S = 1 / 60
 
 RELAY_WORDS = {
     "connecting": "relay: connecting…",
@@ -31,8 +36,13 @@ class LiveFeed:
         self._unacked = 0
         self._last_toast = -TOAST_GAP_S
         self._skipped = 0
+        # Entries received but not stored yet, in seq order; stored by `flush`.
+        self._pending: list[tuple[int, dict[str, Any]]] = []
+        self._flush_timer: Timer | None = None
+        self._stopped = False  # storing failed: the link stops, nothing more is taken
 
     def start(self) -> None:
+        self._stopped = False
         self.app.run_worker(self._consume(), name="relay-link", group="link", exclusive=True)
         if self.app.outbox is not None:
             self.app.run_worker(self._resume_outbox(), name="outbox-resume", group="outbox")
@@ -53,33 +63,55 @@ class LiveFeed:
                 async for event in app.link.events():
                     self.handle(event)
                     await self._acknowledge(event)
+                self.flush()
         except Exception as exc:
-            app.logger.warning("relay link stopped: %s", type(exc).__name__)
-            app.main.relay_state(f"relay: stopped ({exc})", False)
-            app.notify(
-                f"The relay connection stopped: {exc}", severity="error", timeout=10, markup=False
-            )
+            self._stop(exc)
+
+    def _stop(self, exc: Exception) -> None:
+        app = self.app
+        self._stopped = True
+        self._pending.clear()  # never acknowledged: the next connection resumes from them
+        app.logger.warning("relay link stopped: %s", type(exc).__name__)
+        app.main.relay_state(f"relay: stopped ({exc})", False)
+        app.notify(
+            f"The relay connection stopped: {exc}", severity="error", timeout=10, markup=False
+        )
 
     async def _acknowledge(self, event: Any) -> None:
         """Tell the relay what this console has stored: when live, and every ACK_EVERY entries."""
         if isinstance(event, LinkEntry):
             self._unacked += 1
         if self._unacked and (isinstance(event, LinkLive) or self._unacked >= ACK_EVERY):
+            if not self.flush():
+                return  # not stored: not acknowledged either
             self._unacked = 0
             try:
                 await self.app.link.ack(self.app.inbox.last_seq)
             except Exception as exc:  # offline: the next connection's hello says the same
                 self.app.logger.info("ack skipped: %s", type(exc).__name__)
 
+    @property
+    def pending(self) -> int:
+        """Entries received and not yet stored."""
+        return len(self._pending)
+
     def handle(self, event: Any) -> None:
-        """Apply one link event; the UI reflects it within the next frame."""
-        main = self.app.main
+        """Take one link event; entries are stored within APPLY_S, the UI follows a frame later.
+
+        Entries are collected and stored together by `flush`; any other event first stores
+        what came before it, so everything happens in the link's order.
+        """
         if isinstance(event, LinkEntry):
-            change = self.app.inbox.apply(event.seq, event.entry)
-            self._entry_applied(change)
-            if event.entry.get("kind") == "access_revocation":
-                self.app.tokens.revocation_entry(event.entry)
-        elif isinstance(event, LinkPresence):
+            if self._stopped:
+                return
+            self._pending.append((event.seq, event.entry))
+            if self._flush_timer is None:
+                self._flush_timer = self.app.set_timer(APPLY_S, self._flush_due)
+            return
+        if not self.flush():
+            return
+        main = self.app.main
+        if isinstance(event, LinkPresence):
             self.app.team.on_presence(event.frame())
         elif isinstance(event, LinkState):
             self.live = False
@@ -108,6 +140,37 @@ class LiveFeed:
                 timeout=8,
             )
 
+    def _flush_due(self) -> None:
+        self._flush_timer = None
+        self.flush()
+
+    def flush(self) -> bool:
+        """Store the collected entries in one transaction, then tell the UI and notify.
+
+        All or nothing: on failure none is stored (nor acknowledged) and the link stops, as
+        it did when one entry failed; the next connection resumes from the last stored seq.
+        Returns False once storing has failed.
+        """
+        if self._flush_timer is not None:
+            self._flush_timer.stop()
+            self._flush_timer = None
+        if self._stopped:
+            return False
+        if not self._pending:
+            return True
+        pending, self._pending = self._pending, []
+        try:
+            changes = self.app.inbox.apply_many(pending)
+            for (_, entry), change in zip(pending, changes, strict=True):
+                self._entry_applied(change)
+                if entry.get("kind") == "access_revocation":
+                    self.app.tokens.revocation_entry(entry)
+        except Exception as exc:
+            self._stop(exc)
+            self.app.workers.cancel_group(self.app, "link")
+            return False
+        return True
+
     def _entry_applied(self, change: Any) -> None:
         if change.ignored:
             return
@@ -115,6 +178,10 @@ class LiveFeed:
         if not self.live:
             return  # the backlog: one refresh, no fanfare
         if change.new_from_buyer:
+            assignee = self.app.inbox.assignee(change.conversation_id)
+            if assignee and assignee != self.app.team.me:
+                # Kept for a later reminder ("still unanswered"), which previews the message.
+                change = self.app.inbox.with_item(change)
             if self.app.team.notify_now(change):  # assigned to a teammate: theirs first
                 self._notify(change)
         elif change.notice is not None:
@@ -135,6 +202,7 @@ class LiveFeed:
             return
         self._last_toast = now
         more, self._skipped = self._skipped, 0
+        change = self.app.inbox.with_item(change)  # read only for the toast shown
         summary = self.app.inbox.conversation(change.conversation_id)
         bidi = self.app.settings.bidi
         where = (summary.post_title or summary.post_token or "") if summary else ""
