@@ -86,6 +86,10 @@ class RelayConfig(BaseSettings):
     redis_max_entries: int = Field(0, ge=0)
     redis_dedupe_hours: float = Field(48.0, gt=0)
     console_queue: int = Field(4096, ge=8)
+    # permessage-deflate on console websockets. Off by default: entry frames are small JSON,
+    # and deflating each frame once per console cost more CPU than it saved (docs/performance.md);
+    # without it the relay encodes an entry's frame once and writes the same bytes to every console.
+    ws_compression: bool = False
     ping_interval: float = Field(20.0, gt=0)
     ping_timeout: float = Field(20.0, gt=0)
     hello_timeout: float = Field(10.0, gt=0)

@@ -23,6 +23,7 @@ from types import FrameType
 from typing import Self
 
 import uvicorn
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from kenar_tui.errors import ConfigError
 from kenar_tui.lifecycle import AsyncResource
@@ -40,6 +41,7 @@ from relay.metrics import Metrics
 from relay.store import Store
 from relay.stores import is_redis, open_store
 from relay.tokens import TokenBook
+from relay.wire import RAW_SEND_SCOPE_KEY
 
 WS_FRAME_HEADROOM = 64 * 1024
 SHARED_KEYS = (ENV_KEY, ENV_INDEX_KEY)
@@ -47,6 +49,22 @@ SHARED_KEYS = (ENV_KEY, ENV_INDEX_KEY)
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+class _KeepRawSend:
+    """ASGI middleware leaving the server's own `send` in websocket scopes.
+
+    Starlette wraps `send` on its way to the endpoint; a console session needs the server's
+    one to write batches of ready frames in one go (relay.wire.FrameWriter).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            scope = {**scope, RAW_SEND_SCOPE_KEY: send}
+        await self._app(scope, receive, send)
 
 
 class _Uvicorn(uvicorn.Server):
@@ -205,7 +223,7 @@ class RelayServer(AsyncResource):
         sock = self._bind()
         self._stack.callback(sock.close)
         uv_config = uvicorn.Config(
-            create_app(self.ctx),
+            _KeepRawSend(create_app(self.ctx)),
             lifespan="off",
             log_config=None,
             access_log=False,
@@ -213,6 +231,7 @@ class RelayServer(AsyncResource):
             # X-Forwarded-For is read by relay.intake, and only from trusted proxies.
             proxy_headers=False,
             ws="websockets-sansio",
+            ws_per_message_deflate=config.ws_compression,
             ws_max_size=config.max_body_bytes + WS_FRAME_HEADROOM,
             ws_ping_interval=config.ping_interval,
             ws_ping_timeout=config.ping_timeout,

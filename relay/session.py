@@ -4,7 +4,9 @@ Backlog then live, without a gap or a repeat: the backlog is streamed from the s
 batches; then the console subscribes to the hub and reads the store once more from the last
 `seq` sent, which covers whatever committed in between; live entries at or below the last
 `seq` sent are skipped. One task writes to the socket (the sender); the reader only queues
-control frames for it, so frames never interleave.
+control frames for it, so frames never interleave. Entry frames go out a batch at a time
+(a backlog batch, or whatever the hub queued since the last wake-up) in one socket write
+when the connection allows it (relay.wire.FrameWriter), else one ASGI send each.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from relay.hub import Subscription
 from relay.oauth import CLAIM_TTL_S, claim_name
 from relay.presence import MAX_CONVERSATION_ID, STATES
 from relay.store import StoredEntry
+from relay.wire import EntryFrame, FrameWriter, entry_text, text_frame
 
 CLOSE_GOING_AWAY = 1001
 CLOSE_UNSUPPORTED = 1003
@@ -42,11 +45,6 @@ class _Close(Exception):
         self.code = code
         self.reason = reason
         self.error = error
-
-
-def _entry_frame(stored: StoredEntry) -> str:
-    # The payload is already the entry's JSON text: no decode and re-encode per frame.
-    return f'{{"type":"entry","seq":{stored.seq},"entry":{stored.payload}}}'
 
 
 def _frame(**fields: Any) -> str:
@@ -68,10 +66,14 @@ class ConsoleSession:
         self.acked = 0
         self.connection = ctx.presence.connection_id()
         self._last_presence: tuple[str, str, float] | None = None
+        self._writer: FrameWriter | None = None
+        self._idle = False  # the sender is parked waiting for work (see _write_direct)
+        self._live_last = 0
 
     async def run(self) -> None:
         ctx = self._ctx
         await self._ws.accept()
+        self._writer = FrameWriter.attach(self._ws.scope)
         ctx.hub.join(self, self.close)
         self._log.info("console connected name=%s", self._token_name)
         work = asyncio.create_task(self._work())
@@ -283,27 +285,73 @@ class ConsoleSession:
         try:
             async with contextlib.aclosing(self._ctx.store.read(since, batch=500)) as batches:
                 async for batch in batches:
-                    for stored in batch:
-                        await self._ws.send_text(_entry_frame(stored))
-                        last = stored.seq
+                    await self._send_stored_batch(batch)
+                    last = batch[-1].seq
                     await self._flush_control()
         except StoreError:
             raise _Close(CLOSE_TRY_AGAIN, "store unavailable; resume later") from None
         return last
 
+    async def _send_stored_batch(self, batch: list[StoredEntry]) -> None:
+        # The payload is already the entry's JSON text: no decode and re-encode per frame.
+        if self._writer is not None:
+            await self._writer.write(
+                text_frame(entry_text(stored.seq, stored.payload)) for stored in batch
+            )
+            return
+        for stored in batch:
+            await self._ws.send_text(entry_text(stored.seq, stored.payload))
+
+    async def _send_frames(self, frames: list[EntryFrame]) -> None:
+        if self._writer is not None:
+            await self._writer.write(frame.wire for frame in frames)
+            return
+        for frame in frames:
+            await self._ws.send_text(frame.text)
+
     async def _send_live(self, subscription: Subscription, last: int) -> None:
-        metrics = self._ctx.metrics
-        while True:
-            self._wake.clear()
-            await self._flush_control()
-            if subscription.cut_off:
-                raise _Close(CLOSE_TRY_AGAIN, "too slow: reconnect and resume from your last seq")
-            entries = subscription.take()
-            for stored in entries:
-                if stored.seq <= last:
-                    continue
-                await self._ws.send_text(_entry_frame(stored))
-                last = stored.seq
-                metrics.observe_lag(time.time() - stored.received_at_us / 1e6)
-            if not entries and not self._control and not subscription.cut_off:
-                await self._wake.wait()
+        self._live_last = last
+        if self._writer is not None:
+            subscription.direct = self._write_direct
+        try:
+            while True:
+                self._wake.clear()
+                await self._flush_control()
+                if subscription.cut_off:
+                    raise _Close(
+                        CLOSE_TRY_AGAIN, "too slow: reconnect and resume from your last seq"
+                    )
+                entries = subscription.take()
+                fresh = [frame for frame in entries if frame.seq > self._live_last]
+                if fresh:
+                    await self._send_frames(fresh)
+                    self._sent(fresh)
+                if not entries and not self._control and not subscription.cut_off:
+                    self._idle = True
+                    try:
+                        await self._wake.wait()
+                    finally:
+                        self._idle = False
+        finally:
+            subscription.direct = None
+
+    def _write_direct(self, frames: list[EntryFrame]) -> bool:
+        """The hub's shortcut: write now if this sender is parked with nothing pending."""
+        writer = self._writer
+        if not self._idle or self._control or writer is None or not writer.ready:
+            return False
+        fresh = [frame for frame in frames if frame.seq > self._live_last]
+        if fresh:
+            try:
+                writer.write_now(frame.wire for frame in fresh)
+            except OSError:
+                return False  # queued instead; the sender meets the closed socket itself
+            self._sent(fresh)
+        return True
+
+    def _sent(self, frames: list[EntryFrame]) -> None:
+        self._live_last = frames[-1].seq
+        now = time.time()
+        observe = self._ctx.metrics.observe_lag
+        for frame in frames:
+            observe(now - frame.received_at_us / 1e6)

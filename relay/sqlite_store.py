@@ -384,19 +384,21 @@ class SqliteStore(AsyncResource):
             raise StoreError(f"the timeline store cannot be read ({exc})") from None
         pending: Future[list[StoredEntry]] | None = None
         try:
-            last = since
-            while True:
-                pending = _READERS.submit(self._read_batch, conn, last, batch)
+            # One batch read ahead: the next one is read and opened (SQLite, AES-GCM) on a
+            # reader thread while the caller writes this one out. Memory: two batches.
+            pending = _READERS.submit(self._read_batch, conn, since, batch)
+            while pending is not None:
                 try:
                     rows = await asyncio.wrap_future(pending)
                 except sqlite3.Error as exc:
+                    pending = None
                     raise StoreError(f"the timeline store cannot be read ({exc})") from None
+                pending = None
                 if not rows:
                     return
+                if len(rows) == batch:
+                    pending = _READERS.submit(self._read_batch, conn, rows[-1].seq, batch)
                 yield rows
-                last = rows[-1].seq
-                if len(rows) < batch:
-                    return
         finally:
             # A reader cancelled mid-batch leaves its thread still inside SQLite: closing the
             # connection under it would be a use-after-close, so close once that read is done.

@@ -210,8 +210,13 @@ async def test_a_console_that_never_reads_does_not_stop_the_others(
     try:
         async with console(relay.ws_url, relay.token) as reader:
             await reader.until("live")
+            # 100 entries of 80 KB (8 MB, uncompressed) overflow what the kernel buffers for
+            # the stuck console (its 4 KB receive buffer and the relay's send buffer, at most
+            # tcp_wmem's 4 MB), so its queue fills and it is cut off. The reader reads while
+            # they are posted, as a console does, so it never falls behind.
+            received = asyncio.create_task(reader.entries(100, within=30))
             bulky = "ب" * 40_000
-            for index in range(80):
+            for index in range(100):
                 answer = await post_json(
                     http,
                     relay.url + "/events",
@@ -219,8 +224,8 @@ async def test_a_console_that_never_reads_does_not_stop_the_others(
                     key=relay.identification_key,
                 )
                 assert answer.status_code == 200
-            frames = await reader.entries(80, within=30)
-        assert [f["seq"] for f in frames] == list(range(1, 81))
+            frames = await received
+        assert [f["seq"] for f in frames] == list(range(1, 101))
         assert relay.server.metrics.consoles_cut_off >= 1
         assert relay.server.hub.peak_queue <= 8
     finally:
