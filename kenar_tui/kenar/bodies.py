@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from kenar_tui.errors import ProtocolError
 from kenar_tui.kenar.buttons import ButtonGrid
 from kenar_tui.kenar.messages import Conversation, Message
+from kenar_tui.kenar.spellings import current_spelling
 
 MAX_TEXT_LENGTH = 4096
 
@@ -85,10 +86,7 @@ class SubscriptionRequest(_Body):
     @model_validator(mode="before")
     @classmethod
     def _meta_data(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "metadata" not in data and "meta_data" in data:
-            data = {**data, "metadata": data["meta_data"]}
-            del data["meta_data"]
-        return data
+        return current_spelling(data, "meta_data", "metadata")
 
 
 class SendMessageResponse(BaseModel):

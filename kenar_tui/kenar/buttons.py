@@ -24,6 +24,7 @@ from pydantic import (
 
 from kenar_tui.errors import ButtonGridError
 from kenar_tui.kenar.icons import is_icon
+from kenar_tui.kenar.spellings import current_spelling
 
 MAX_ROWS = 3
 MAX_BUTTONS_PER_ROW = 3
@@ -96,11 +97,7 @@ class Button(BaseModel):
     @classmethod
     def _accept_icon_name(cls, data: Any) -> Any:
         # The spec keeps `icon_name` as deprecated beside `icon`; when both come, `icon` wins.
-        if isinstance(data, dict) and "icon_name" in data:
-            data = dict(data)
-            legacy = data.pop("icon_name")
-            data.setdefault("icon", legacy)
-        return data
+        return current_spelling(data, "icon_name", "icon")
 
     @model_validator(mode="after")
     def _check(self) -> Button:

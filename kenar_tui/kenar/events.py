@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 
 from kenar_tui.errors import ProtocolError
 from kenar_tui.kenar.messages import Conversation, ConversationType, Message, Sender, parse_sent_at
+from kenar_tui.kenar.spellings import current_spelling
 
 
 class _Event(BaseModel):
@@ -25,10 +26,7 @@ class _Event(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _meta_data(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "metadata" not in data and "meta_data" in data:
-            data = {**data, "metadata": data["meta_data"]}
-            del data["meta_data"]
-        return data
+        return current_spelling(data, "meta_data", "metadata")
 
 
 class NewMessageEvent(_Event):
