@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from kenar_tui.backoff import retry_delay
 from kenar_tui.errors import (
     AuthError,
     CredentialError,
@@ -443,8 +444,9 @@ class Outbox(AsyncResource):
     # --- helpers ---------------------------------------------------------------------------
 
     def _backoff(self, attempts: int) -> float:
-        ceiling = min(self.backoff_cap, self.backoff_base * 2 ** (attempts - 1))
-        return ceiling / 2 + ceiling / 2 * self._rand()
+        return retry_delay(
+            attempts - 1, base=self.backoff_base, cap=self.backoff_cap, rand=self._rand
+        )
 
     async def _pause(self, seconds: float) -> bool:
         """Sleep `seconds`; True when the outbox is closing instead."""

@@ -1,6 +1,6 @@
 """The console's side of the relay protocol (docs/protocol.md): `RelayLink`."""
 
-from kenar_tui.link.backoff import reconnect_delay
+from kenar_tui.backoff import retry_delay
 from kenar_tui.link.events import (
     LinkEntry,
     LinkEvent,
@@ -19,5 +19,5 @@ __all__ = [
     "LinkPresence",
     "LinkState",
     "RelayLink",
-    "reconnect_delay",
+    "retry_delay",
 ]

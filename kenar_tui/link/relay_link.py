@@ -21,9 +21,9 @@ from urllib.parse import urlsplit, urlunsplit
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI, WebSocketException
 
+from kenar_tui.backoff import retry_delay
 from kenar_tui.errors import ConfigError, LoginError, RelayUnavailable
 from kenar_tui.lifecycle import AsyncResource
-from kenar_tui.link.backoff import reconnect_delay
 from kenar_tui.link.events import (
     LinkEntry,
     LinkEvent,
@@ -260,7 +260,7 @@ class RelayLink(AsyncResource):
                 self._ws = None
                 self._online.clear()
                 self._fail_pending("the connection to the relay dropped before it confirmed")
-            delay = reconnect_delay(
+            delay = retry_delay(
                 attempt, base=self.backoff_base, cap=self.backoff_cap, rand=self._rand
             )
             attempt += 1

@@ -1,4 +1,5 @@
-"""Reconnect delays: exponential, capped, with jitter so consoles do not reconnect in step."""
+"""Waits before trying again (reconnecting, re-sending): exponential, capped, jittered, so that
+many consoles (or many queued replies) do not retry in step."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import random
 from collections.abc import Callable
 
 
-def reconnect_delay(
+def retry_delay(
     attempt: int,
     *,
     base: float = 0.5,
