@@ -72,6 +72,9 @@ class PresenceBook:
         self._clock = clock
         self._present: dict[str, Presence] = {}
         self._listeners: dict[str, Deliver] = {}
+        # What this replica's own consoles last announced, known before the bus echoes it
+        # back: a console that leaves at once must still be cleared everywhere.
+        self._announced: dict[str, tuple[str, str]] = {}
         self._numbers = itertools.count(1)
         self._sweeper: asyncio.Task[None] | None = None
         self._closed = False
@@ -95,6 +98,10 @@ class PresenceBook:
 
     async def update(self, connection: str, operator: str, cid: str, state: str) -> None:
         """The console says it is viewing, replying in, or idle on `cid`."""
+        if state == "idle":
+            self._announced.pop(connection, None)
+        else:
+            self._announced[connection] = (operator, cid)
         await self._bus.publish(
             {
                 "t": "presence",
@@ -109,9 +116,9 @@ class PresenceBook:
     async def leave(self, connection: str) -> None:
         """The connection closed: stop telling it, and clear its presence everywhere."""
         self._listeners.pop(connection, None)
-        mine = self._present.get(connection)
+        mine = self._announced.get(connection)
         if mine is not None:
-            await self.update(connection, mine.operator, mine.conversation_id, "idle")
+            await self.update(connection, mine[0], mine[1], "idle")
 
     # --- every replica ---------------------------------------------------------------------
 
