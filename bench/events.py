@@ -1,6 +1,6 @@
 """Webhook bodies shaped like Divar's NEW_MESSAGE sample, each with a unique message id.
 
-The shape is ../shared/kenar/samples/event-new-message-text.json (the same one the wrk script
+The shape is tests/data/kenar/samples/event-new-message-text.json (the same one the wrk script
 in bench/wrk/events.lua sends); only `new_message.id` changes, so no body is a duplicate.
 """
 

@@ -242,17 +242,17 @@ async def test_subscribe_stored_covers_every_token(
 
 
 async def test_a_revocation_webhook_event_is_understood(
-    sandbox: Sandbox, kenar: KenarClient, creds: CredentialStore, clock: Clock, shared_kenar: Path
+    sandbox: Sandbox, kenar: KenarClient, creds: CredentialStore, clock: Clock, kenar_data: Path
 ) -> None:
     """Divar's documented USER_ACCESS_REVOCATION body, parsed, drops the tokens too."""
     await issued(sandbox, creds, PER_POST)
-    body = json.loads((shared_kenar / "samples" / "event-user-access-revocation.json").read_text())
+    body = json.loads((kenar_data / "samples" / "event-user-access-revocation.json").read_text())
     guard = keeper(kenar, creds, sandbox, clock)
     notice = await guard.handle_event(parse_event(body))
     assert notice is not None and notice.user_id == body["user_access_revocation"]["user_id"]
     # The sample's user is not the sandbox seller: only tokens of unknown owner would go.
     assert [t.user_id for t in creds.tokens()] == [(await sandbox.control.state())["seller_id"]]
-    update = json.loads((shared_kenar / "samples" / "event-post-update.json").read_text())
+    update = json.loads((kenar_data / "samples" / "event-post-update.json").read_text())
     assert await guard.handle_event(parse_event(update)) is None
 
 

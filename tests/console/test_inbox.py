@@ -245,11 +245,11 @@ def test_button_press_reads_as_the_caption_we_sent(inbox: Inbox) -> None:
     assert inbox.conversation(CID_CAR_1).answered is False  # type: ignore[union-attr]
 
 
-def test_post_titles_from_updates_and_legacy_metadata(inbox: Inbox, shared_kenar: Path) -> None:
+def test_post_titles_from_updates_and_legacy_metadata(inbox: Inbox, kenar_data: Path) -> None:
     """A post is titled from POST_UPDATE, or from the legacy CHAT_MESSAGE metadata."""
     import json
 
-    legacy = json.loads((shared_kenar / "samples" / "legacy-chat-message.json").read_text())
+    legacy = json.loads((kenar_data / "samples" / "legacy-chat-message.json").read_text())
     entry = {
         "kind": "message",
         "received_at": FIXED_NOW.isoformat(),

@@ -92,8 +92,8 @@ async def kenar_double() -> AsyncIterator[tuple[ScriptedKenar, LoopbackServer]]:
 
 
 @pytest.fixture(scope="session")
-def samples(shared_kenar: Path) -> Path:
-    return shared_kenar / "samples"
+def samples(kenar_data: Path) -> Path:
+    return kenar_data / "samples"
 
 
 def load(path: Path) -> Any:

@@ -1,4 +1,4 @@
-"""Every sample body in ../shared/kenar/samples/ parses into the right model."""
+"""Every sample body in tests/data/kenar/samples/ parses into the right model."""
 
 from __future__ import annotations
 

@@ -86,8 +86,8 @@ class Spec:
 
 
 @pytest.fixture(scope="module")
-def spec(shared_kenar: Path) -> Spec:
-    return Spec(json.loads((shared_kenar / "openapi-v3.json").read_text(encoding="utf-8")))
+def spec(kenar_data: Path) -> Spec:
+    return Spec(json.loads((kenar_data / "openapi-v3.json").read_text(encoding="utf-8")))
 
 
 def test_the_validator_really_checks(spec: Spec) -> None:

@@ -8,13 +8,14 @@ import ssl
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "kenar" / "samples"
+from tests.fixtures.paths import KENAR_SAMPLES
+
+SAMPLES = KENAR_SAMPLES  # Divar's sample bodies, copied into the repository
 WAIT = 10.0
 
 

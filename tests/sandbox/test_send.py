@@ -68,10 +68,10 @@ async def test_accepted_send_is_recorded_exactly_as_sent(
 
 
 async def test_divar_sample_body_is_accepted_verbatim(
-    sandbox: Sandbox, chat: dict[str, Any], shared_kenar: Any
+    sandbox: Sandbox, chat: dict[str, Any], kenar_data: Any
 ) -> None:
     """Divar's own sample request body, sent byte for byte, is accepted and recorded unchanged."""
-    raw = (shared_kenar / SAMPLE_PATH).read_bytes()
+    raw = (kenar_data / SAMPLE_PATH).read_bytes()
     token = await sandbox.control.issue_token([f"CHAT_POST_CONVERSATIONS_MESSAGE_SEND.{CAR}"])
     async with httpx.AsyncClient() as http:
         response = await http.post(
