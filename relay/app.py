@@ -1,6 +1,14 @@
-"""The relay's ASGI application: routes onto the endpoints, sharing one `RelayContext`."""
+"""The relay's ASGI application: routes onto the endpoints, sharing one `RelayContext`.
+
+`/healthz` only reads: it never writes to the store (an unhealthy store probes itself,
+relay/store.py), so anyone reaching it cannot make the relay write. `/metrics` answers those
+`metrics_token` / `metrics_allow_ip` let in (relay/config.py).
+"""
 
 from __future__ import annotations
+
+import hmac
+import ipaddress
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -9,6 +17,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from relay.context import RelayContext
+from relay.intake import client_address
 from relay.oauth import oauth_callback
 from relay.serverlink import server_link
 from relay.session import ConsoleSession
@@ -23,6 +32,27 @@ def _bearer(websocket: WebSocket) -> str | None:
     if scheme.lower() != "bearer" or not token.strip():
         return None
     return token.strip()
+
+
+def _metrics_allowed(request: Request, ctx: RelayContext) -> bool:
+    config = ctx.config
+    token = config.metrics_token
+    networks = config.metrics_networks
+    if token is not None:
+        given = request.headers.get("authorization", "")
+        expected = "Bearer " + token.get_secret_value()
+        if not hmac.compare_digest(given.encode(), expected.encode()):
+            return False
+    address = client_address(request.scope, ctx.proxies)
+    try:
+        ip = ipaddress.ip_address((address or "").strip("[]"))
+    except ValueError:
+        return not (networks or (token is None and config.tls))
+    if networks:
+        return any(ip in net for net in networks)
+    if token is None and config.tls:
+        return ip.is_loopback  # serving TLS itself: the internet can reach it
+    return True
 
 
 def create_app(ctx: RelayContext) -> Starlette:
@@ -42,16 +72,25 @@ def create_app(ctx: RelayContext) -> Starlette:
         store = ctx.store
         if ctx.draining:
             return JSONResponse({"ready": False, "reason": "shutting down"}, status_code=503)
-        # Once a write failed, only a real write (a small probe) tells that it works again.
-        if not (store.healthy or await store.check()):
+        # Read only: after a failed write the store's own probe tells when it works again.
+        if not store.healthy:
             return JSONResponse(
                 {"ready": False, "reason": "the store cannot write"}, status_code=503
             )
         return JSONResponse({"ready": True, "head": await store.head()})
 
     async def metrics(request: Request) -> Response:
+        if not _metrics_allowed(request, ctx):
+            ctx.metrics.count_rejected("metrics_refused")
+            return JSONResponse(
+                {"error": "metrics need the metrics token (a Bearer header) or an allowed address"},
+                status_code=403,
+            )
         text = ctx.metrics.render(
-            consoles=ctx.hub.console_count, head=await ctx.store.head(), healthy=ctx.store.healthy
+            consoles=ctx.hub.console_count,
+            head=await ctx.store.head(),
+            healthy=ctx.store.healthy,
+            unreadable=ctx.store.unreadable,
         )
         return PlainTextResponse(text, media_type="text/plain; version=0.0.4; charset=utf-8")
 
@@ -62,8 +101,8 @@ def create_app(ctx: RelayContext) -> Starlette:
             )
             return
         token = _bearer(websocket)
-        name = ctx.tokens.identify(token) if token is not None else None
-        if name is None:
+        identity = ctx.tokens.identity(token) if token is not None else None
+        if identity is None:
             ctx.metrics.count_rejected("console_unauthorized")
             log.info("console refused status=401")
             await websocket.send_denial_response(
@@ -73,7 +112,7 @@ def create_app(ctx: RelayContext) -> Starlette:
                 )
             )
             return
-        await ConsoleSession(websocket, ctx, token_name=name).run()
+        await ConsoleSession(websocket, ctx, identity=identity).run()
 
     return Starlette(
         routes=[

@@ -86,6 +86,14 @@ class RelayConfig(BaseSettings):
     redis_max_entries: int = Field(0, ge=0)
     redis_dedupe_hours: float = Field(48.0, gt=0)
     console_queue: int = Field(4096, ge=8)
+    # Per console connection: control frames (presence, posted) waiting to be written; past
+    # it the console is closed with 1013. Connections per token past the cap get HTTP 429.
+    control_queue: int = Field(512, ge=16)
+    max_consoles_per_token: int = Field(8, ge=1)
+    # Every connection at once (HTTP 503 past it); served directly, also header limits.
+    max_connections: int = Field(1000, ge=16)
+    header_timeout: float = Field(10.0, gt=0)
+    max_header_bytes: int = Field(16 * 1024, ge=4096)
     # permessage-deflate on console websockets. Off by default: entry frames are small JSON,
     # and deflating each frame once per console cost more CPU than it saved (docs/performance.md);
     # without it the relay encodes an entry's frame once and writes the same bytes to every console.
@@ -95,6 +103,11 @@ class RelayConfig(BaseSettings):
     hello_timeout: float = Field(10.0, gt=0)
     drain_timeout: float = Field(8.0, gt=0, le=9.5)
     log_level: str = "info"
+    # Who may read GET /metrics: a bearer token, and/or addresses (CIDRs). With neither set,
+    # /metrics answers loopback only when the relay serves TLS itself (it faces the internet),
+    # and everyone otherwise (behind nginx, which limits it; deploy/nginx-kenar-relay.conf).
+    metrics_token: SecretStr | None = None
+    metrics_allow_ip: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     @classmethod
     def settings_customise_sources(
@@ -111,12 +124,12 @@ class RelayConfig(BaseSettings):
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml))
         return tuple(sources)
 
-    @field_validator("allow_ip", "trusted_proxies", mode="before")
+    @field_validator("allow_ip", "trusted_proxies", "metrics_allow_ip", mode="before")
     @classmethod
     def _lists(cls, value: Any) -> Any:
         return _split_list(value)
 
-    @field_validator("allow_ip", "trusted_proxies")
+    @field_validator("allow_ip", "trusted_proxies", "metrics_allow_ip")
     @classmethod
     def _networks(cls, value: list[str]) -> list[str]:
         expanded: list[str] = []
@@ -182,6 +195,10 @@ class RelayConfig(BaseSettings):
     @property
     def proxy_networks(self) -> list[Network]:
         return [ipaddress.ip_network(item) for item in self.trusted_proxies]
+
+    @property
+    def metrics_networks(self) -> list[Network]:
+        return [ipaddress.ip_network(item) for item in self.metrics_allow_ip]
 
     @property
     def tls(self) -> bool:

@@ -4,14 +4,18 @@
     ├── ConfigError                     a setting, flag or TOML file is invalid (kenar_tui.errors)
     └── RelayError
         ├── StoreError                  the store could not write or read durably (answered 503)
-        │   └── StoreClosed             the store is closed or closing (shutdown)
+        │   ├── StoreClosed             the store is closed or closing (shutdown)
+        │   └── StoreBusy               the store's write queue is full (answered 503, Retry-After)
         ├── RequestRejected             a request the relay refuses with a 4xx and a sentence
         │   ├── BadRequest              400: not JSON, invalid UTF-8, nested too deeply, bad shape
         │   ├── Unauthorized            401: wrong or missing identification key or console token
         │   ├── Forbidden               403: the sender's address is not allowed
         │   ├── RequestTimeout          408: the body did not arrive in time
         │   └── BodyTooLarge            413: the body is over the limit
-        └── TokenError                  a console-token command failed (unknown name, bad name)
+        ├── TokenError                  a console-token command failed (unknown name, bad name)
+        └── ConsoleRefused              a console connection refused (closed with a code + reason)
+            ├── TooManyInstances        a token registered too many console instances
+            └── SessionClosed           a console session ends with a websocket close code
 
 Messages are safe to log and show: none carries a key, a token or chat content.
 """
@@ -31,6 +35,10 @@ class StoreError(RelayError):
 
 class StoreClosed(StoreError):
     """The store is closed, or closing and taking no more writes."""
+
+
+class StoreBusy(StoreError):
+    """Too many appends wait for the writer: refused now rather than queued without bound."""
 
 
 class RequestRejected(RelayError):
@@ -71,3 +79,21 @@ class BodyTooLarge(RequestRejected):
 
 class TokenError(RelayError):
     """A console-token command failed: an unknown or invalid name."""
+
+
+class ConsoleRefused(RelayError):
+    """A console's connection or frame the relay refuses; the message is safe to send back."""
+
+
+class TooManyInstances(ConsoleRefused):
+    """A token already has as many console instances registered as the relay keeps."""
+
+
+class SessionClosed(ConsoleRefused):
+    """Close a console's websocket with `code` and `reason`, after an `error` frame if given."""
+
+    def __init__(self, code: int, reason: str, error: str | None = None) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+        self.error = error

@@ -49,7 +49,7 @@ class Metrics:
             if seconds <= bound:
                 self.lag_buckets[index] += 1
 
-    def render(self, *, consoles: int, head: int, healthy: bool) -> str:
+    def render(self, *, consoles: int, head: int, healthy: bool, unreadable: int = 0) -> str:
         lines: list[str] = []
 
         def metric(name: str, kind: str, help_text: str, samples: list[tuple[str, float]]) -> None:
@@ -104,6 +104,12 @@ class Metrics:
             "counter",
             "Consoles closed for reading too slowly.",
             [("", self.consoles_cut_off)],
+        )
+        metric(
+            "entries_unreadable_total",
+            "counter",
+            "Stored entries that could not be opened and went to consoles as `unknown`.",
+            [("", unreadable)],
         )
         metric("timeline_head", "gauge", "The newest seq.", [("", head)])
         metric("store_healthy", "gauge", "1 when the store accepts writes.", [("", int(healthy))])

@@ -41,7 +41,14 @@ from kenar_tui.privacy.sealing import PlainSealer, Sealer
 from relay.errors import StoreClosed, StoreError
 from relay.redis_scripts import PURGE_STEP, REPAIR
 from relay.redis_writer import AppendWriter
-from relay.store import Appended, Listener, StoredEntry
+from relay.store import (
+    MAX_PENDING_APPENDS,
+    Appended,
+    Listener,
+    StoredEntry,
+    probe_until_healthy,
+    unreadable_entry,
+)
 
 PURGE_CHUNK = 1000
 READ_BLOCK_MS = 2000
@@ -88,6 +95,7 @@ class RedisStore(AsyncResource):
         max_entries: int = 0,
         dedupe_hours: float = 48.0,
         socket_timeout: float = 5.0,
+        max_pending: int = MAX_PENDING_APPENDS,
     ) -> None:
         self._url = url
         self._log = logger
@@ -96,6 +104,10 @@ class RedisStore(AsyncResource):
         self._max_entries = max_entries
         self._dedupe_ms = int(dedupe_hours * 3600 * 1000)
         self._socket_timeout = socket_timeout
+        self._max_pending = max_pending
+        self._recovery: asyncio.Task[None] | None = None
+        self._recovery_wake = asyncio.Event()
+        self._unreadable = 0
         tag = "{" + prefix + "}"
         self._counter_key = f"{tag}:seq"
         self._stream_key = f"{tag}:timeline"
@@ -154,8 +166,14 @@ class RedisStore(AsyncResource):
                 f"cannot open the timeline store on Redis ({_describe(exc)})"
             ) from None
         self._delivered = self._known_head = head
-        self._writer = AppendWriter(self._client)
+        self._writer = AppendWriter(self._client, max_pending=self._max_pending)
         self._writer.start()
+        self._recovery = asyncio.create_task(
+            probe_until_healthy(
+                self.check, lambda: self._healthy, wake=self._recovery_wake, logger=self._log
+            ),
+            name="relay-store-recovery",
+        )
         self._reader = asyncio.create_task(self._read_loop(), name="relay-store-reader")
         self._log.info(
             "store open backend=redis at=%s prefix=%s head=%d",
@@ -171,6 +189,10 @@ class RedisStore(AsyncResource):
             return
         self._closing = True
         try:
+            recovery, self._recovery = self._recovery, None
+            if recovery is not None:
+                recovery.cancel()
+                await asyncio.wait({recovery})
             # Appends already queued are sent first: their callers are owed an answer.
             writer, self._writer = self._writer, None
             if writer is not None:
@@ -193,7 +215,9 @@ class RedisStore(AsyncResource):
             reader.cancel()
             await asyncio.wait({reader}, timeout=READ_BLOCK_MS / 1000 + 1)
         if reader.done() and not reader.cancelled() and reader.exception() is not None:
-            self._log.error("store reader failed error=%s", type(reader.exception()).__name__)
+            self._log.error(
+                "store reader failed error=%s", _describe(reader.exception() or Exception())
+            )
 
     async def _close_clients(self) -> None:
         for attr in ("_reader_client", "_client"):
@@ -233,11 +257,13 @@ class RedisStore(AsyncResource):
         else:
             key = self._dedupe_prefix + "once:" + nonce
             ttl = NONCE_HOLD_MS
+        # StoreBusy (too many appends waiting) goes to the caller as it is: the store is fine.
+        pending = writer.submit(
+            [self._counter_key, self._stream_key, key],
+            [data, to_micros(moment), self._max_entries, nonce, ttl],
+        )
         try:
-            seq, held_nonce = await writer.submit(
-                [self._counter_key, self._stream_key, key],
-                [data, to_micros(moment), self._max_entries, nonce, ttl],
-            )
+            seq, held_nonce = await pending
         except Exception as exc:  # RedisError, or anything else: never a 2xx, never a 500
             self._failed(exc)
             raise StoreError(f"the timeline store cannot write ({_describe(exc)})") from None
@@ -331,15 +357,31 @@ class RedisStore(AsyncResource):
             if len(rows) < batch:
                 return
 
+    @property
+    def unreadable(self) -> int:
+        return self._unreadable
+
     def _entries(self, rows: Sequence[Any]) -> list[StoredEntry]:
-        return [
-            StoredEntry(
-                _seq_of(stream_id),
-                self._sealer.open(fields[b"p"]).decode(),
-                int(fields[b"t"]),
+        return [self._entry(stream_id, fields) for stream_id, fields in rows]
+
+    def _entry(self, stream_id: Any, fields: Any) -> StoredEntry:
+        """One row opened; one that cannot be is a visible `unknown` at its seq, never a hole."""
+        seq = _seq_of(stream_id)
+        try:
+            received = int(fields.get(b"t") or 0)
+        except ValueError:
+            received = 0
+        try:
+            payload = self._sealer.open(fields[b"p"]).decode()
+            if not payload.startswith("{"):
+                raise ValueError("the opened payload is not a JSON object")
+        except Exception as exc:  # a bad key, damaged bytes, a missing field: this entry only
+            self._unreadable += 1
+            self._log.error(
+                "store entry unreadable backend=redis seq=%d error=%s", seq, _describe(exc)
             )
-            for stream_id, fields in rows
-        ]
+            return unreadable_entry(seq, received)
+        return StoredEntry(seq, payload, received)
 
     # --- the one delivery path to listeners --------------------------------------------------
 
@@ -380,12 +422,7 @@ class RedisStore(AsyncResource):
             self._log.warning(
                 "store reader skipped trimmed entries from=%d to=%d", self._delivered + 1, first - 1
             )
-        try:
-            entries = self._entries(fresh)
-        except Exception as exc:  # a payload we cannot open must not stop delivery of the rest
-            self._log.error("store reader cannot open entries error=%s", type(exc).__name__)
-            self._delivered = _seq_of(fresh[-1][0])
-            return
+        entries = self._entries(fresh)  # per entry: one unreadable payload hides no other
         self._delivered = entries[-1].seq
         self._known_head = max(self._known_head, self._delivered)
         for listener in self._listeners:

@@ -19,7 +19,9 @@ from typing import Any
 import redis.asyncio as redis
 from redis.exceptions import NoScriptError, ResponseError
 
+from relay.errors import StoreBusy
 from relay.redis_scripts import APPEND
+from relay.store import MAX_PENDING_APPENDS
 
 _STOP = object()
 
@@ -34,9 +36,16 @@ class PendingAppend:
 class AppendWriter:
     """One task sending queued appends in batches; `close` sends what is queued, then stops."""
 
-    def __init__(self, client: redis.Redis, *, max_batch: int = 256) -> None:
+    def __init__(
+        self,
+        client: redis.Redis,
+        *,
+        max_batch: int = 256,
+        max_pending: int = MAX_PENDING_APPENDS,
+    ) -> None:
         self._client = client
         self._max_batch = max_batch
+        self._max_pending = max_pending
         self._sha = hashlib.sha1(APPEND.encode()).hexdigest()
         self._queue: asyncio.Queue[PendingAppend | object] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
@@ -45,6 +54,9 @@ class AppendWriter:
         self._task = asyncio.create_task(self._run(), name="relay-store-redis-writer")
 
     def submit(self, keys: list[str], args: list[Any]) -> asyncio.Future[Any]:
+        """Queue one append; StoreBusy when `max_pending` already wait (answered 503)."""
+        if self._queue.qsize() >= self._max_pending:
+            raise StoreBusy(f"the timeline store has {self._max_pending} writes waiting")
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait(PendingAppend(keys, args, future))
         return future

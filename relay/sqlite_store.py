@@ -35,8 +35,16 @@ from kenar_tui.errors import SealingError
 from kenar_tui.kenar.messages import to_micros
 from kenar_tui.lifecycle import AsyncResource
 from kenar_tui.privacy.sealing import PlainSealer, Sealer
-from relay.errors import StoreClosed, StoreError
-from relay.store import Appended, Listener, StoredEntry
+from kenar_tui.store.private_files import private_dir, private_sqlite
+from relay.errors import StoreBusy, StoreClosed, StoreError
+from relay.store import (
+    MAX_PENDING_APPENDS,
+    Appended,
+    Listener,
+    StoredEntry,
+    probe_until_healthy,
+    unreadable_entry,
+)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
@@ -89,6 +97,7 @@ class SqliteStore(AsyncResource):
         max_batch: int = 256,
         max_db_mb: int = 0,
         probe_bytes: int = 512 * 1024,
+        max_pending: int = MAX_PENDING_APPENDS,
     ) -> None:
         self._path = path
         self._log = logger
@@ -97,6 +106,7 @@ class SqliteStore(AsyncResource):
         self._max_batch = max_batch
         self._max_db_mb = max_db_mb
         self._probe_bytes = probe_bytes
+        self._max_pending = max_pending
         self._queue: asyncio.Queue[_Append | _Job | object] = asyncio.Queue()
         self._listeners: list[Listener] = []
         self._executor: ThreadPoolExecutor | None = None
@@ -104,6 +114,9 @@ class SqliteStore(AsyncResource):
         self._meta: sqlite3.Connection | None = None
         self._meta_lock = threading.Lock()
         self._task: asyncio.Task[None] | None = None
+        self._recovery: asyncio.Task[None] | None = None
+        self._recovery_wake = asyncio.Event()
+        self._unreadable = 0
         self._head = 0
         self._healthy = True
         self._closing = False
@@ -114,7 +127,7 @@ class SqliteStore(AsyncResource):
     # --- lifecycle --------------------------------------------------------------------------
 
     async def __aenter__(self) -> Self:
-        self._path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self._path.parent, own=False)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="relay-store-writer")
         loop = asyncio.get_running_loop()
         try:
@@ -125,6 +138,12 @@ class SqliteStore(AsyncResource):
             raise StoreError(f"cannot open the timeline store at {self._path}: {exc}") from None
         self._head = await loop.run_in_executor(self._executor, _read_head, self._writer)
         self._task = asyncio.create_task(self._write_loop(), name="relay-store-writer")
+        self._recovery = asyncio.create_task(
+            probe_until_healthy(
+                self.check, lambda: self._healthy, wake=self._recovery_wake, logger=self._log
+            ),
+            name="relay-store-recovery",
+        )
         self._log.info("store open path=%s head=%d", self._path, self._head)
         return self
 
@@ -135,6 +154,11 @@ class SqliteStore(AsyncResource):
                     await asyncio.shield(self._task)
             return
         self._closing = True
+        recovery, self._recovery = self._recovery, None
+        if recovery is not None:
+            recovery.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await recovery
         if self._task is not None:
             self._queue.put_nowait(_STOP)
             await self._task
@@ -150,6 +174,7 @@ class SqliteStore(AsyncResource):
         self._log.info("store closed head=%d", self._head)
 
     def _open_writer(self) -> sqlite3.Connection:
+        private_sqlite(self._path)
         conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
@@ -178,6 +203,8 @@ class SqliteStore(AsyncResource):
     async def append(self, entry: dict[str, Any], *, dedupe: str | None = None) -> Appended:
         if self._closing or self._task is None:
             raise StoreClosed("the timeline store is closed")
+        if self._queue.qsize() >= self._max_pending:
+            raise StoreBusy(f"the timeline store has {self._max_pending} writes waiting")
         moment = self._clock()
         stamped = {**entry, "received_at": moment.isoformat().replace("+00:00", "Z")}
         payload = json.dumps(stamped, ensure_ascii=False, separators=(",", ":"))
@@ -220,6 +247,11 @@ class SqliteStore(AsyncResource):
         try:
             results = await loop.run_in_executor(self._executor, self._insert, batch)
         except Exception as exc:  # the writer must outlive any failure of one batch
+            if len(batch) > 1:
+                # One bad append must not fail the others: each again in its own transaction.
+                for item in batch:
+                    await self._commit(loop, [item])
+                return
             self._failed(exc)
             for item in batch:
                 if not item.future.done():
@@ -305,6 +337,10 @@ class SqliteStore(AsyncResource):
         self._healthy = True
         return True
 
+    @property
+    def unreadable(self) -> int:
+        return self._unreadable
+
     async def purge_older_than(self, cutoff: datetime) -> int:
         limit = to_micros(cutoff)
         total = 0
@@ -313,6 +349,7 @@ class SqliteStore(AsyncResource):
             removed: int = await self._job(lambda conn: _purge_step(conn, limit))
             total += removed
             if removed < PURGE_CHUNK:
+                self._recovery_wake.set()  # room was made: probe now, not at the next tick
                 return total
 
     async def purge_through(self, seq: int) -> int:
@@ -413,12 +450,17 @@ class SqliteStore(AsyncResource):
             "SELECT seq, payload, received_at FROM entries WHERE seq > ? ORDER BY seq LIMIT ?",
             (since, batch),
         ).fetchall()
+        return [self._open_row(seq, blob, at) for seq, blob, at in rows]
+
+    def _open_row(self, seq: int, blob: bytes, at: int) -> StoredEntry:
         try:
-            return [StoredEntry(seq, self._open(blob), at) for seq, blob, at in rows]
-        except SealingError as exc:
-            # The sentence names key ids only; the console is closed with 1013 by the caller.
-            self._log.error("store read failed: %s", exc)
-            raise StoreError(f"the timeline store cannot be read: {exc}") from None
+            return StoredEntry(seq, self._open(blob), at)
+        except (SealingError, UnicodeDecodeError) as exc:
+            # One payload that cannot be opened reaches consoles as a visible `unknown` at its
+            # seq; the rest of the batch is delivered. The sentence names key ids only.
+            self._unreadable += 1
+            self._log.error("store entry unreadable seq=%d error=%s", seq, exc)
+            return unreadable_entry(seq, at)
 
 
 # Backlog reads for every console share a few threads; the writer has its own.

@@ -9,7 +9,10 @@ the hub can fan them out without ever reordering them. Every payload passes thro
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import logging
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -40,6 +43,58 @@ class Appended:
 
 
 Listener = Callable[[list[StoredEntry]], None]
+
+# Appends waiting for the writer, at most: past it `append` raises StoreBusy (the webhook is
+# answered 503 with Retry-After, and Divar delivers again) instead of memory growing.
+MAX_PENDING_APPENDS = 10_000
+# While a store is unhealthy it probes itself this often (a small real write), so /healthz
+# only reads `healthy` and a GET never causes a write.
+RECOVERY_PROBE_SECONDS = 1.0
+
+UNREADABLE_REASON = (
+    "the relay could not open this stored entry (its key is gone or the data is damaged); "
+    "its content is lost"
+)
+
+
+def unreadable_entry(seq: int, received_at_us: int) -> StoredEntry:
+    """What consoles get at `seq` when the stored payload cannot be opened: a visible `unknown`.
+
+    One bad payload must not hide the entries around it, nor vanish without a trace.
+    """
+    payload = json.dumps(
+        {
+            "kind": "unknown",
+            "conversation_id": None,
+            "post_token": None,
+            "event_type": None,
+            "data": {"reason": UNREADABLE_REASON},
+            "author": None,
+        },
+        separators=(",", ":"),
+    )
+    return StoredEntry(seq, payload, received_at_us)
+
+
+async def probe_until_healthy(
+    check: Callable[[], Any],
+    healthy: Callable[[], bool],
+    *,
+    wake: asyncio.Event,
+    logger: logging.Logger,
+    interval: float = RECOVERY_PROBE_SECONDS,
+) -> None:
+    """The store's own recovery loop: while unhealthy, one probe per `interval` (or on `wake`)."""
+    while True:
+        # Looks at `healthy` every interval (a read), whoever marked it; probes only when false.
+        if not healthy():
+            try:
+                await check()
+            except Exception:  # a probe that raises is one more failed probe, never the end
+                logger.exception("store recovery probe failed")
+        wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(wake.wait(), timeout=interval)
 
 
 class Store(Protocol):
@@ -83,8 +138,13 @@ class Store(Protocol):
         ...
 
     @property
+    def unreadable(self) -> int:
+        """How many stored payloads could not be opened and reached consoles as `unknown`."""
+        ...
+
+    @property
     def healthy(self) -> bool:
-        """False after a failed write, until a write or `check` succeeds."""
+        """False after a failed write, until a write or the store's own recovery probe succeeds."""
         ...
 
     def add_listener(self, listener: Listener) -> None:

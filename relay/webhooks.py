@@ -12,7 +12,7 @@ from starlette.responses import JSONResponse, Response
 
 from relay.context import RelayContext
 from relay.entries import entry_from_event
-from relay.errors import BadRequest, RequestRejected, StoreError
+from relay.errors import BadRequest, RequestRejected, StoreBusy, StoreError
 from relay.intake import read_divar_json, refuse, unavailable
 
 
@@ -33,6 +33,11 @@ async def receive_event(request: Request, ctx: RelayContext) -> Response:
     metrics.count_received(new.event_type)
     try:
         appended = await ctx.store.append(new.entry, dedupe=new.dedupe)
+    except StoreBusy:
+        # The write queue is full (a flood): refused, not queued; Divar delivers again later.
+        metrics.count_rejected("store_busy")
+        log.warning("event not stored status=503 reason=store_busy")
+        return unavailable("the relay is busy storing other events; deliver again shortly")
     except StoreError:
         metrics.store_failures += 1
         log.warning("event not stored status=503 type=%s", new.event_type.lower())

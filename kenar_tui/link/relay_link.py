@@ -35,6 +35,10 @@ from kenar_tui.link.events import (
 from kenar_tui.privacy.masking import quiet_wire_logs
 
 ACK_EVERY = 200  # entries between acknowledgements
+# Frames from the relay waiting for the console to take them, at most. When full, the link
+# stops reading its socket until the console catches up (TCP pushes back; a relay that gives
+# up on us closes with 1013 and we resume from the cache's last seq): never unbounded memory.
+EVENT_QUEUE = 10_000
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 _CLOSED = object()
 
@@ -118,6 +122,7 @@ class RelayLink(AsyncResource):
         self._rand = rand
         self._proxy: Literal[True] | None = None if parts.hostname in LOOPBACK else True
         self._events: asyncio.Queue[object] = asyncio.Queue()
+        self._room = asyncio.Semaphore(EVENT_QUEUE)  # taken per relay frame queued, see EVENT_QUEUE
         self._online = asyncio.Event()
         self._ws: ClientConnection | None = None
         self._task: asyncio.Task[None] | None = None
@@ -178,6 +183,8 @@ class RelayLink(AsyncResource):
             event = await self._events.get()
             if event is _CLOSED:
                 return
+            if not isinstance(event, LinkState):
+                self._room.release()
             assert isinstance(event, LinkState | LinkEntry | LinkGap | LinkLive | LinkPresence)
             yield event
 
@@ -328,15 +335,15 @@ class RelayLink(AsyncResource):
             if seq <= self._last_delivered or not isinstance(entry, dict):
                 return
             self._last_delivered = seq
-            self._events.put_nowait(LinkEntry(seq, entry))
+            await self._queue_frame(LinkEntry(seq, entry))
             self._unacked += 1
             if self._unacked >= ACK_EVERY:
                 self._unacked = 0
                 await self.ack(self._since())
         elif kind == "gap":
-            self._events.put_nowait(LinkGap(_int(frame.get("since")), _int(frame.get("oldest"))))
+            await self._queue_frame(LinkGap(_int(frame.get("since")), _int(frame.get("oldest"))))
         elif kind == "live":
-            self._events.put_nowait(LinkLive(_int(frame.get("seq"))))
+            await self._queue_frame(LinkLive(_int(frame.get("seq"))))
             await self.ack(self._since())
         elif kind == "posted":
             future = self._posts.get(str(frame.get("ref")))
@@ -354,7 +361,7 @@ class RelayLink(AsyncResource):
             operator, cid = frame.get("operator"), frame.get("conversation_id")
             expires = frame.get("expires_in")
             if isinstance(operator, str) and isinstance(cid, str):
-                self._events.put_nowait(
+                await self._queue_frame(
                     LinkPresence(
                         operator,
                         cid,
@@ -366,6 +373,10 @@ class RelayLink(AsyncResource):
             self.log.warning("relay error: %s", frame.get("message"))
         else:
             self.log.info("relay sent an unknown frame type %r", kind)
+
+    async def _queue_frame(self, event: LinkEvent) -> None:
+        await self._room.acquire()  # waits, not reading the socket, while EVENT_QUEUE frames wait
+        self._events.put_nowait(event)
 
     async def _send(self, frame: dict[str, Any]) -> None:
         ws = self._ws

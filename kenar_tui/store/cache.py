@@ -25,6 +25,7 @@ from typing import Any, Self
 from kenar_tui.errors import ConfigError
 from kenar_tui.privacy.sealing import PlainSealer, Sealer
 from kenar_tui.store import at_rest, purging, schema
+from kenar_tui.store.private_files import private_dir, private_sqlite
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -79,14 +80,17 @@ class Cache:
         # Who wants to know which conversations' summary rows writes touched (the Inbox).
         self._watchers: weakref.WeakSet[ConversationChanges] = weakref.WeakSet()
         if str(path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(self.path.parent)
+            private_sqlite(self.path)
         try:
             self.db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         except sqlite3.Error as exc:
             raise ConfigError(f"{self.path}: the cache cannot be opened ({exc})") from None
         try:
             self.db.execute("PRAGMA journal_mode = WAL")
-            self.db.execute("PRAGMA synchronous = NORMAL")
+            # FULL: the WAL is fsynced at every commit, so an entry is durable when its
+            # transaction returns, and the relay may be told so (an `ack`, then purge).
+            self.db.execute("PRAGMA synchronous = FULL")
             self.db.execute("PRAGMA busy_timeout = 5000")
             found = schema.migrate(self.db)
         except sqlite3.DatabaseError as exc:
