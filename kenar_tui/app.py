@@ -176,10 +176,12 @@ class KenarApp(App[str | None]):
             self.logger.warning("credential check failed: %s", type(exc).__name__)
             return False
 
-    def key_groups(self) -> list[tuple[str, Iterable[BindingType]]]:
+    @classmethod
+    def key_groups(cls) -> list[tuple[str, Iterable[BindingType]]]:
+        """Every binding the help screen lists, by where it works."""
         return [
-            ("everywhere", self.BINDINGS),
-            ("main screen", MainScreen.BINDINGS),
+            ("everywhere", cls.BINDINGS),
+            ("main screen", MainScreen.BINDINGS),  # the list, the history and the reply box
             ("conversation list", ConversationList.BINDINGS),
             ("history", HistoryView.BINDINGS),
             ("reply box", Composer.BINDINGS),

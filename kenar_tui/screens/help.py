@@ -11,6 +11,8 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
 _KEY_NAMES = {"question_mark": "?", "dollar_sign": "$", "slash": "/"}
+# Where a typed character is text rather than a command: those keys say so in the table.
+TYPING_PLACES = ("everywhere", "main screen")
 
 
 def binding_rows(
@@ -23,9 +25,19 @@ def binding_rows(
             if not isinstance(binding, Binding) or not binding.id:
                 continue
             keys = keymap.get(binding.id, binding.key)
-            shown = ", ".join(_KEY_NAMES.get(k.strip(), k.strip()) for k in keys.split(","))
+            names = [k.strip() for k in keys.split(",")]
+            shown = ", ".join(
+                _KEY_NAMES.get(k, k)
+                + (" (not in the reply box)" if where in TYPING_PLACES and is_typed(k) else "")
+                for k in names
+            )
             rows.append((shown, binding.description, where, binding.id))
     return rows
+
+
+def is_typed(key: str) -> bool:
+    """True for a key that types a character (a letter, "?"), which the reply box keeps as text."""
+    return len(key) == 1 or key in _KEY_NAMES
 
 
 class HelpScreen(ModalScreen[None]):
@@ -58,7 +70,9 @@ class HelpScreen(ModalScreen[None]):
 
         with Vertical(id="help-box"):
             yield Static(
-                "[b]Keys[/b] · change any of them in the config file under \\[keymap], "
+                "[b]Keys[/b] · Alt and Ctrl keys work from the reply box too (on macOS turn on "
+                '"Option as Meta"); Ctrl+J adds a line (Shift+Enter only where the terminal '
+                "sends it) · change any key in the config file under \\[keymap], "
                 'e.g. [i]"conversation.next" = "ctrl+down"[/i] · Ctrl+P: command palette',
                 id="help-title",
             )

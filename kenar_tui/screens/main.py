@@ -46,7 +46,8 @@ class MainScreen(Screen[None]):
         Binding("e", "export", "Export the conversation to a text file", id="conversation.export"),
         Binding("alt+t", "take", "Take the conversation (mine) or release it", id="team.take"),
         Binding("alt+a", "give", "Give the conversation to a teammate", id="team.give"),
-        Binding("alt+f", "cycle_filter", "Filter: everyone's, mine, unassigned", id="team.filter"),
+        # Alt+F never arrives (Textual reads ESC f as ctrl+right), so the filter is Alt+M ("mine").
+        Binding("alt+m", "cycle_filter", "Filter: everyone's, mine, unassigned", id="team.filter"),
     ]
 
     def __init__(self) -> None:

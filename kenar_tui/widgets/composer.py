@@ -1,10 +1,16 @@
-"""The reply box: a multi-line TextArea where Enter sends and Shift+Enter/Ctrl+J adds a line."""
+"""The reply box: a multi-line TextArea where Enter sends and Ctrl+J (or Shift+Enter) adds a line.
+
+Terminals send Alt+letter as ESC followed by the letter; Textual turns that into "alt+t" with the
+character "t", which a TextArea would type. The box lets such keys pass to the bindings instead,
+so every Alt binding works while the user is typing a reply.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import ClassVar
 
+from textual import events
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import TextArea
@@ -28,13 +34,15 @@ class Composer(TextArea):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "send", "Send the reply", id="composer.send", priority=True),
         Binding(
-            "shift+enter,ctrl+j,alt+enter",
+            # Most terminals send Shift+Enter as a plain Enter, and Alt+Enter arrives as Enter too
+            # (Textual drops the alt of ESC CR): Ctrl+J is the key that always arrives.
+            "ctrl+j,shift+enter",
             "newline",
             "New line in the reply",
             id="composer.newline",
         ),
         Binding("f4,alt+e", "editor", "Write the reply in $EDITOR", id="composer.editor"),
-        Binding("f2,alt+b", "buttons", "Add button grids to the reply", id="composer.buttons"),
+        Binding("f2,alt+g", "buttons", "Add button grids to the reply", id="composer.buttons"),
         Binding("f5,ctrl+t", "templates", "Reply from a template", id="composer.templates"),
         Binding("f6,alt+o", "note", "Save as a private team note", id="composer.note"),
         Binding("escape", "leave", "Leave the reply box", id="composer.leave", show=False),
@@ -75,6 +83,14 @@ class Composer(TextArea):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, soft_wrap=True, show_line_numbers=False, tab_behavior="focus")
         self.border_title = "Reply"
+
+    async def _on_key(self, event: events.Key) -> None:
+        # An Alt chord is a command, never text: skip TextArea's insert and let the key
+        # bubble to the screen and app bindings (prevent_default is cleared when it bubbles).
+        if "alt+" in event.key:
+            event.prevent_default()
+            return
+        await super()._on_key(event)
 
     def action_send(self) -> None:
         self.post_message(self.Send(self, self.text))

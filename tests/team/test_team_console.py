@@ -182,14 +182,14 @@ async def test_take_give_release_and_the_list_filters(world: Any, tmp_path: Path
         sara.app.main.show_conversation(first)
         await until(sara.pilot, lambda: f"→ {REZA}" in sara.header(), "the header")
 
-        await sara.pilot.press("alt+f")  # mine
+        await sara.pilot.press("alt+m")  # mine
         await until(sara.pilot, lambda: sara.app.main.status.team_filter != "", "filtered")
         mine = list(sara.app.main.conversations.conversation_ids)
         status = sara.app.main.status.team_filter
-        await sara.pilot.press("alt+f")  # unassigned
+        await sara.pilot.press("alt+m")  # unassigned
         await sara.pilot.pause()
         unassigned = list(sara.app.main.conversations.conversation_ids)
-        await sara.pilot.press("alt+f")  # everyone's again
+        await sara.pilot.press("alt+m")  # everyone's again
         await sara.pilot.pause()
         everyone = set(sara.app.main.conversations.conversation_ids)
 
