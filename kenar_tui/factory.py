@@ -7,6 +7,7 @@ same wiring.
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import UTC, datetime
@@ -97,6 +98,7 @@ async def open_console(
                 relay_token,
                 since=lambda: inbox.last_seq,
                 operator=settings.operator,
+                instance=_console_instance(cache),
                 logger=log.getChild("link"),
             )
             kenar = await stack.enter_async_context(
@@ -168,3 +170,12 @@ def _api_key(credentials: Any) -> str:
         return str(credentials.api_key or "")
     except Exception:
         return ""
+
+
+def _console_instance(cache: Any) -> str:
+    """This cache's id for the relay: its acknowledgements are counted apart (docs/protocol.md)."""
+    instance = cache.meta("relay_instance")
+    if not instance:
+        instance = secrets.token_hex(8)
+        cache.set_meta("relay_instance", instance)
+    return str(instance)

@@ -6,12 +6,14 @@ yet with the Redis store a console may be connected to any replica. The bus carr
     async with open_bus(config, logger=log) as bus:
         bus.subscribe(handler)                 # handler(message: dict), on every replica
         await bus.publish({"t": "presence", ...})
-        await bus.claim("oauth:<hash>", 600)   # a shared record with an expiry (SET EX)
+        await bus.claim("oauth:<hash>", 600, owner)  # True for the first owner (SET NX PX)
         await bus.take("oauth:<hash>")         # True once, for whoever takes it (GETDEL)
 
 `LocalBus` serves one process (the SQLite store: one replica); `RedisBus` uses Redis pub/sub
-on `{prefix}:bus` and plain keys `{prefix}:claim:<name>` for claims. Every message reaches
-every replica, the publisher included, so each one applies it through the same path.
+on `{prefix}:bus` and plain keys `{prefix}:claim:<name>` for claims. A live claim belongs to
+its first owner: another owner's claim is refused until it is taken, released or expires.
+Every message reaches every replica, the publisher included, so each one applies it through
+the same path.
 Messages carry no chat content; a claim's name is a hash, never the secret it stands for.
 """
 
@@ -55,7 +57,7 @@ class Bus(Protocol):
 
     async def publish(self, message: dict[str, Any]) -> None: ...
 
-    async def claim(self, name: str, ttl: float) -> None: ...
+    async def claim(self, name: str, ttl: float, owner: str = "") -> bool: ...
 
     async def take(self, name: str) -> bool: ...
 
@@ -91,19 +93,24 @@ class LocalBus(AsyncResource, _Handlers):
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__(logger or logging.getLogger("kenar_relay.bus"))
-        self._claims: dict[str, float] = {}
+        self._claims: dict[str, tuple[float, str]] = {}
         self._clock = clock
 
     async def publish(self, message: dict[str, Any]) -> None:
         # Through the loop, like a network bus: a handler never runs inside its publisher.
         asyncio.get_running_loop().call_soon(self._dispatch, message)
 
-    async def claim(self, name: str, ttl: float) -> None:
-        self._claims[name] = self._clock() + ttl
+    async def claim(self, name: str, ttl: float, owner: str = "") -> bool:
+        now = self._clock()
+        held = self._claims.get(name)
+        if held is not None and held[0] > now and held[1] != owner:
+            return False
+        self._claims[name] = (now + ttl, owner)
+        return True
 
     async def take(self, name: str) -> bool:
-        until = self._claims.pop(name, None)
-        return until is not None and until > self._clock()
+        held = self._claims.pop(name, None)
+        return held is not None and held[0] > self._clock()
 
     async def release(self, name: str) -> None:
         self._claims.pop(name, None)
@@ -183,13 +190,23 @@ class RedisBus(AsyncResource, _Handlers):
         except (RedisError, OSError) as exc:  # presence is best effort; say so, go on
             self._log.warning("bus publish failed error=%s", type(exc).__name__)
 
-    async def claim(self, name: str, ttl: float) -> None:
+    async def claim(self, name: str, ttl: float, owner: str = "") -> bool:
+        """SET NX: the first owner's claim stands; the same owner may renew it."""
         if self._client is None:
-            return
+            return True
+        key, ms = self._claim_prefix + name, int(ttl * 1000)
         try:
-            await self._client.set(self._claim_prefix + name, self.replica, px=int(ttl * 1000))
+            if await self._client.set(key, owner, px=ms, nx=True):
+                return True
+            held = await self._client.get(key)
+            if held is None or _text(held) == owner:
+                await self._client.set(key, owner, px=ms)
+                return True
+            return False
         except (RedisError, OSError) as exc:
+            # Redis down: this replica's own waiter still refuses a second local announcer.
             self._log.warning("bus claim failed error=%s", type(exc).__name__)
+            return True
 
     async def take(self, name: str) -> bool:
         if self._client is None:
@@ -217,6 +234,10 @@ class RedisBus(AsyncResource, _Handlers):
         if self._client is not None:
             await self._client.aclose()
             self._client = None
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
 
 
 def open_bus(config: RelayConfig, *, logger: logging.Logger) -> Bus:

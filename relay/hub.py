@@ -21,6 +21,7 @@ from relay.store import StoredEntry
 from relay.wire import EntryFrame
 
 CloseConsole = Callable[[int, str], Awaitable[None]]
+CLOSE_POLICY = 1008
 
 
 DirectWrite = Callable[[list[EntryFrame]], bool]
@@ -73,7 +74,7 @@ class Hub(AsyncResource):
         self._metrics = metrics
         self._limit = queue_limit
         self._subscriptions: set[Subscription] = set()
-        self._sessions: dict[object, CloseConsole] = {}
+        self._sessions: dict[object, tuple[CloseConsole, str]] = {}
         self._closed = False
         self.peak_queue = 0
 
@@ -104,16 +105,33 @@ class Hub(AsyncResource):
     def unsubscribe(self, subscription: Subscription) -> None:
         self._subscriptions.discard(subscription)
 
-    def join(self, session: object, close: CloseConsole) -> None:
-        self._sessions[session] = close
+    def join(self, session: object, close: CloseConsole, *, token: str = "") -> None:
+        self._sessions[session] = (close, token)
 
     def leave(self, session: object) -> None:
         self._sessions.pop(session, None)
 
+    def count_for(self, token: str) -> int:
+        """How many open sessions connected with the token named `token`."""
+        return sum(1 for _, name in self._sessions.values() if name == token)
+
+    def sessions(self) -> list[object]:
+        return list(self._sessions)
+
+    async def close_sessions(self, sessions: list[object], reason: str) -> int:
+        """Close `sessions` (a revoked token's) with 1008 and `reason`; returns how many."""
+        closers = [self._sessions[s][0] for s in sessions if s in self._sessions]
+        if closers:
+            self._log.info("closing consoles count=%d code=%d", len(closers), CLOSE_POLICY)
+            await asyncio.gather(
+                *(close(CLOSE_POLICY, reason) for close in closers), return_exceptions=True
+            )
+        return len(closers)
+
     async def close_all(self, code: int = 1001, reason: str = "the relay is shutting down") -> None:
         """Close every console session; each closes its websocket with `code`."""
         self._closed = True
-        closers = list(self._sessions.values())
+        closers = [close for close, _ in self._sessions.values()]
         if closers:
             self._log.info("closing consoles count=%d code=%d", len(closers), code)
             await asyncio.gather(

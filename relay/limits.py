@@ -58,14 +58,14 @@ def parse_json(body: bytes, *, max_depth: int) -> Any:
         raise BadRequest("the body is not valid JSON") from None
     # Nesting cannot exceed the number of brackets, so most bodies skip the walk (it was the
     # costliest step of parsing a webhook in the intake profile, docs/performance.md).
-    if text.count("{") + text.count("[") > max_depth and _depth_over(value, max_depth):
+    if text.count("{") + text.count("[") > max_depth and depth_over(value, max_depth):
         raise BadRequest(f"the JSON is nested more than {max_depth} levels deep")
     if "\\u" in text and _has_lone_surrogate(value):
         raise BadRequest("the JSON contains an unpaired surrogate escape (not valid Unicode)")
     return value
 
 
-def _depth_over(value: Any, max_depth: int) -> bool:
+def depth_over(value: Any, max_depth: int) -> bool:
     """Whether nesting exceeds `max_depth`, walked iteratively (no recursion to exhaust)."""
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:

@@ -47,31 +47,45 @@ def page(status: int, title: str, fa: str, en: str) -> HTMLResponse:
 
 
 class OAuthWaiters:
-    """Which console connection waits for which `state`."""
+    """Which console connection waits for which `state`; the first announcer keeps it.
+
+    `owner_key` names the console behind a connection (token name and instance): the same
+    console re-announcing after a reconnect takes its state back, any other is refused while
+    the state is live, so a second console can never divert a login's code (docs/security.md).
+    """
 
     def __init__(self) -> None:
-        self._waiting: dict[str, tuple[object, Deliver]] = {}
+        self._waiting: dict[str, tuple[object, str, Deliver]] = {}
 
-    def announce(self, owner: object, state: str, deliver: Deliver) -> bool:
-        """Register `state` for `owner`; False when the owner already waits for too many."""
-        mine = sum(1 for who, _ in self._waiting.values() if who is owner)
-        if state not in self._waiting and mine >= MAX_STATES_PER_CONSOLE:
-            return False
-        self._waiting[state] = (owner, deliver)
-        return True
+    def announce(self, owner: object, state: str, deliver: Deliver, *, owner_key: str = "") -> str:
+        """Register `state` for `owner`: "ok", "taken" (another console's) or "too_many"."""
+        held = self._waiting.get(state)
+        if held is not None and held[0] is not owner and held[1] != owner_key:
+            return "taken"
+        mine = sum(1 for who, _, _ in self._waiting.values() if who is owner)
+        if held is None and mine >= MAX_STATES_PER_CONSOLE:
+            return "too_many"
+        self._waiting[state] = (owner, owner_key, deliver)
+        return "ok"
 
     def forget(self, owner: object) -> list[str]:
         """Drop `owner`'s states (its connection closed); returns them."""
-        states = [s for s, (who, _) in self._waiting.items() if who is owner]
+        states = [s for s, (who, _, _) in self._waiting.items() if who is owner]
         for state in states:
             del self._waiting[state]
         return states
+
+    def forget_state(self, owner: object, state: str) -> None:
+        """Drop one of `owner`'s states (another replica's console holds it)."""
+        held = self._waiting.get(state)
+        if held is not None and held[0] is owner:
+            del self._waiting[state]
 
     def deliver(self, state: str, frame: dict[str, Any]) -> bool:
         waiter = self._waiting.pop(state, None)
         if waiter is None:
             return False
-        waiter[1](frame)
+        waiter[2](frame)
         return True
 
 

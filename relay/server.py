@@ -31,13 +31,16 @@ from kenar_tui.privacy.cipher import AesGcmSealer
 from kenar_tui.privacy.keys import ENV_INDEX_KEY, ENV_KEY, KeyRing, relay_keyring
 from kenar_tui.privacy.masking import install_redaction, quiet_wire_logs
 from kenar_tui.privacy.sealing import Sealer
+from relay.acks import AckBook
 from relay.app import create_app
 from relay.bus import open_bus
 from relay.config import RelayConfig
 from relay.context import RelayContext
 from relay.errors import StoreError
+from relay.guard import RefusalLog, guarded_h11
 from relay.hub import Hub
 from relay.metrics import Metrics
+from relay.revocation import RevocationWatch
 from relay.store import Store
 from relay.stores import is_redis, open_store
 from relay.tokens import TokenBook
@@ -181,6 +184,7 @@ class RelayServer(AsyncResource):
         install_redaction(log)
         # uvicorn's websocket protocol logs request headers (a console's token) at DEBUG.
         quiet_wire_logs("uvicorn.error")
+        install_redaction(logging.getLogger("uvicorn.access"))  # a request line may carry kr_...
         metrics = Metrics()
         sealer = self._sealer
         if sealer is None and self._store_given is None and config.encryption:
@@ -209,6 +213,8 @@ class RelayServer(AsyncResource):
             raise ConfigError(str(exc)) from None
         client = config.client_token.get_secret_value() if config.client_token else None
         tokens = TokenBook(config.tokens_path, env_token=client, env_name=config.client_token_name)
+        # Acknowledgements matter only when they delete entries; then they are kept on disk.
+        acks = AckBook(config.data_dir / "acks.json" if config.purge_acknowledged else None)
         self.ctx = RelayContext(
             config=config,
             store=store,
@@ -218,8 +224,15 @@ class RelayServer(AsyncResource):
             logger=log,
             clock=self._clock,
             bus=bus,
+            acks=acks,
         )
         self._stack.push_async_callback(self.ctx.presence.aclose)
+        self._stack.callback(acks.save, force=True)
+        await self._stack.enter_async_context(
+            RevocationWatch(
+                tokens=tokens, hub=hub, bus=bus, acks=acks, logger=log.getChild("tokens")
+            )
+        )
         sock = self._bind()
         self._stack.callback(sock.close)
         uv_config = uvicorn.Config(
@@ -239,6 +252,9 @@ class RelayServer(AsyncResource):
             timeout_graceful_shutdown=max(1, int(config.drain_timeout) - 2),
             ssl_certfile=str(config.ssl_certfile) if config.ssl_certfile else None,
             ssl_keyfile=str(config.ssl_keyfile) if config.ssl_keyfile else None,
+            limit_concurrency=config.max_connections,
+            h11_max_incomplete_event_size=config.max_header_bytes,
+            http=self._http_protocol(),
         )
         try:
             uv_config.load()
@@ -261,6 +277,24 @@ class RelayServer(AsyncResource):
             config.retention_hours,
             "on" if sealer is not None else "off",
         )
+
+    def _http_protocol(self) -> type[asyncio.Protocol] | str:
+        """Served on TLS or a public address, h11 with a connection cap and header limits.
+
+        Behind a proxy on loopback the faster httptools parser stays (the proxy bounds
+        headers and connections; deploy/nginx-kenar-relay.conf); relay/guard.py says why.
+        """
+        config = self.config
+        loopback = config.host in ("127.0.0.1", "::1", "localhost")
+        if loopback and not config.tls:
+            return "auto"
+        refusals = RefusalLog(self._log.getChild("guard"))
+        protocol = guarded_h11(
+            max_connections=config.max_connections,
+            header_timeout=config.header_timeout,
+            refusals=refusals,
+        )
+        return protocol
 
     def _bind(self) -> socket.socket:
         host, port = self.config.host, self.config.port
@@ -303,6 +337,8 @@ class RelayServer(AsyncResource):
 
     async def _purge_acknowledged(self) -> int:
         assert self.ctx is not None
+        # A console not seen for the retention period holds nothing back: its entries aged out.
+        self.ctx.acks.forget_older_than(self.config.retention_hours * 3600)
         floor = min(self.ctx.acks.floor(self.registered_consoles()), await self.store.head())
         purge_through = getattr(self.store, "purge_through", None)
         if floor <= 0 or purge_through is None:

@@ -7,6 +7,11 @@ batches; then the console subscribes to the hub and reads the store once more fr
 control frames for it, so frames never interleave. Entry frames go out a batch at a time
 (a backlog batch, or whatever the hub queued since the last wake-up) in one socket write
 when the connection allows it (relay.wire.FrameWriter), else one ASGI send each.
+
+A console is not trusted (docs/security.md): it posts and announces presence as its token's
+name; its acknowledgements count only up to what this connection sent; control frames
+waiting for it are bounded (`control_queue`, then 1013); and a token has at most
+`max_consoles_per_token` connections at once (HTTP 429 past it).
 """
 
 from __future__ import annotations
@@ -18,33 +23,31 @@ import time
 from collections import deque
 from typing import Any
 
+from starlette.responses import JSONResponse
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from kenar_tui import __version__
 from relay.context import RelayContext
-from relay.entries import PostRefused, entry_from_post
-from relay.errors import StoreError
+from relay.entries import PostRefused
+from relay.errors import SessionClosed as _Close
+from relay.errors import StoreError, TooManyInstances
+from relay.hello import (
+    CLOSE_INVALID_DATA,
+    CLOSE_POLICY,
+    CLOSE_TRY_AGAIN,
+    CLOSE_UNSUPPORTED,
+    read_hello,
+)
 from relay.hub import Subscription
+from relay.limits import depth_over
 from relay.oauth import CLAIM_TTL_S, claim_name
+from relay.posts import console_entry
 from relay.presence import MAX_CONVERSATION_ID, STATES
 from relay.store import StoredEntry
+from relay.tokens import Identity
 from relay.wire import EntryFrame, FrameWriter, entry_text, text_frame
 
-CLOSE_GOING_AWAY = 1001
-CLOSE_UNSUPPORTED = 1003
-CLOSE_INVALID_DATA = 1007
-CLOSE_POLICY = 1008
-CLOSE_TRY_AGAIN = 1013
 MAX_REF = 200
-MAX_OPERATOR = 64
-
-
-class _Close(Exception):
-    def __init__(self, code: int, reason: str, error: str | None = None) -> None:
-        super().__init__(reason)
-        self.code = code
-        self.reason = reason
-        self.error = error
 
 
 def _frame(**fields: Any) -> str:
@@ -52,18 +55,22 @@ def _frame(**fields: Any) -> str:
 
 
 class ConsoleSession:
-    def __init__(self, ws: WebSocket, ctx: RelayContext, *, token_name: str) -> None:
+    def __init__(self, ws: WebSocket, ctx: RelayContext, *, identity: Identity) -> None:
         self._ws = ws
         self._ctx = ctx
-        self._token_name = token_name
+        self.identity = identity
+        self._token_name = identity.name
+        self.instance = ""
         self._log = ctx.logger
         self._control: deque[str] = deque()
+        self._control_full = False
         self._wake = asyncio.Event()
         self._closing: _Close | None = None
         self._closed = asyncio.Event()
         self._stop = asyncio.Event()
-        self.operator = token_name
+        self.operator = identity.name
         self.acked = 0
+        self.sent_seq = 0  # the highest seq this connection has sent (or the hello's cursor)
         self.connection = ctx.presence.connection_id()
         self._last_presence: tuple[str, str, float] | None = None
         self._writer: FrameWriter | None = None
@@ -72,9 +79,21 @@ class ConsoleSession:
 
     async def run(self) -> None:
         ctx = self._ctx
+        cap = ctx.config.max_consoles_per_token
+        if ctx.hub.count_for(self._token_name) >= cap:
+            ctx.metrics.count_rejected("console_too_many")
+            self._log.info("console refused status=429 name=%s", self._token_name)
+            await self._ws.send_denial_response(
+                JSONResponse(
+                    {"error": f"this token has {cap} connections open already; close one first"},
+                    status_code=429,
+                    headers={"Retry-After": "30"},
+                )
+            )
+            return
         await self._ws.accept()
         self._writer = FrameWriter.attach(self._ws.scope)
-        ctx.hub.join(self, self.close)
+        ctx.hub.join(self, self.close, token=self._token_name)
         self._log.info("console connected name=%s", self._token_name)
         work = asyncio.create_task(self._work())
         stop = asyncio.create_task(self._stop.wait())
@@ -95,6 +114,7 @@ class ConsoleSession:
                 await ctx.bus.release(claim_name(state))
             await ctx.presence.leave(self.connection)
             await self._finish()
+            ctx.acks.save()
             self._log.info("console gone name=%s acked=%d", self._token_name, self.acked)
 
     async def _work(self) -> None:
@@ -155,6 +175,15 @@ class ConsoleSession:
             raise _Close(
                 CLOSE_INVALID_DATA, "frames are JSON text", "a frame is not JSON"
             ) from None
+        except RecursionError:
+            frame = None  # deeper than the parser goes: refused below like any deep frame
+        max_depth = self._ctx.config.max_json_depth
+        if frame is None or (len(text) > max_depth and depth_over(frame, max_depth)):
+            raise _Close(
+                CLOSE_INVALID_DATA,
+                "frame nested too deeply",
+                f"a frame is nested more than {max_depth} levels deep",
+            )
         if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
             raise _Close(CLOSE_POLICY, "bad frame", "every frame is a JSON object with a type")
         return frame
@@ -166,26 +195,19 @@ class ConsoleSession:
                 frame = await self._receive_frame()
         except TimeoutError:
             raise _Close(CLOSE_POLICY, "no hello", "the first frame must be hello") from None
-        since = frame.get("since")
-        if frame["type"] != "hello":
-            raise _Close(CLOSE_POLICY, "no hello", "the first frame must be hello")
-        if not isinstance(since, int) or isinstance(since, bool) or since < 0:
-            raise _Close(CLOSE_POLICY, "bad hello", "hello.since must be an integer >= 0")
-        operator = frame.get("operator")
-        if operator is not None:
-            if (
-                not isinstance(operator, str)
-                or not operator.strip()
-                or len(operator) > MAX_OPERATOR
-            ):
-                raise _Close(CLOSE_POLICY, "bad hello", "hello.operator must be a short name")
-            self.operator = operator.strip()
+        hello = read_hello(frame, token_name=self._token_name)
+        since, self.instance = hello.since, hello.instance
+        try:
+            ctx.acks.register(self._token_name, self.instance)
+        except TooManyInstances as exc:
+            raise _Close(CLOSE_POLICY, "too many console instances", str(exc)) from None
         try:
             head = await ctx.store.head()
             oldest = await ctx.store.oldest()
         except StoreError:
             raise _Close(CLOSE_TRY_AGAIN, "store unavailable", None) from None
         since = min(since, head)  # a cursor past the head means "only what is new"
+        self.sent_seq = since
         await self._ws.send_text(
             _frame(
                 type="welcome", head=head, oldest=oldest, relay=__version__, operator=self.operator
@@ -210,15 +232,24 @@ class ConsoleSession:
                 seq = frame.get("seq")
                 if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
                     raise _Close(CLOSE_POLICY, "bad frame", "ack.seq must be an integer >= 0")
-                self.acked = max(self.acked, seq)
-                self._ctx.acks.record(self._token_name, self.acked)
+                # Only what this connection sent can have been stored by the console.
+                self.acked = max(self.acked, min(seq, self.sent_seq))
+                self._ctx.acks.record(self._token_name, self.instance, self.acked)
             elif kind == "hello":
                 raise _Close(CLOSE_POLICY, "bad frame", "hello is sent once, first")
             else:
                 raise _Close(CLOSE_POLICY, "bad frame", f"unknown frame type {kind[:40]}")
 
     def _queue(self, text: str) -> None:
-        self._control.append(text)
+        if self._control_full:
+            return
+        if len(self._control) >= self._ctx.config.control_queue:
+            # The console does not read: drop what waits, and close it (1013) from the sender.
+            self._control_full = True
+            self._control.clear()
+            self._ctx.metrics.consoles_cut_off += 1
+        else:
+            self._control.append(text)
         self._wake.set()
 
     async def _post(self, frame: dict[str, Any]) -> None:
@@ -226,7 +257,7 @@ class ConsoleSession:
         if not isinstance(ref, str) or not ref or len(ref) > MAX_REF:
             raise _Close(CLOSE_POLICY, "bad frame", "post.ref must be a non-empty string")
         try:
-            entry = entry_from_post(frame.get("entry"), author=self.operator)
+            entry = console_entry(frame.get("entry"), token_name=self._token_name)
         except PostRefused as exc:
             raise _Close(CLOSE_POLICY, "bad frame", f"post refused: {exc}") from None
         try:
@@ -243,10 +274,22 @@ class ConsoleSession:
         state = frame.get("state")
         if not isinstance(state, str) or not 8 <= len(state) <= 512:
             raise _Close(CLOSE_POLICY, "bad frame", "oauth_state.state must be 8 to 512 characters")
-        if not self._ctx.oauth.announce(self, state, lambda f: self._queue(_frame(**f))):
+        owner = f"{self._token_name}/{self.instance}"
+        answer = self._ctx.oauth.announce(
+            self, state, lambda f: self._queue(_frame(**f)), owner_key=owner
+        )
+        if answer == "too_many":
             raise _Close(CLOSE_POLICY, "bad frame", "too many logins waiting on one connection")
-        # Replicas: the callback may land on another one, which looks for this claim.
-        await self._ctx.bus.claim(claim_name(state), CLAIM_TTL_S)
+        # Replicas: the callback may land on another one, which looks for this claim; the
+        # first console to announce a live state keeps it (docs/security.md).
+        if answer == "taken" or not await self._ctx.bus.claim(
+            claim_name(state), CLAIM_TTL_S, owner
+        ):
+            if answer == "ok":
+                self._ctx.oauth.forget_state(self, state)
+            self._log.info("oauth state refused reason=taken name=%s", self._token_name)
+            refused = "another console is waiting for this login; start it again"
+            self._queue(_frame(type="oauth", state=state, error=refused))
 
     async def _presence(self, frame: dict[str, Any]) -> None:
         cid, state = frame.get("conversation_id"), frame.get("state")
@@ -264,6 +307,8 @@ class ConsoleSession:
     # --- sending ------------------------------------------------------------------------------
 
     async def _flush_control(self) -> None:
+        if self._control_full:
+            raise _Close(CLOSE_TRY_AGAIN, "too slow reading: reconnect and resume")
         while self._control:
             await self._ws.send_text(self._control.popleft())
 
@@ -286,7 +331,7 @@ class ConsoleSession:
             async with contextlib.aclosing(self._ctx.store.read(since, batch=500)) as batches:
                 async for batch in batches:
                     await self._send_stored_batch(batch)
-                    last = batch[-1].seq
+                    last = self.sent_seq = batch[-1].seq
                     await self._flush_control()
         except StoreError:
             raise _Close(CLOSE_TRY_AGAIN, "store unavailable; resume later") from None
@@ -350,7 +395,7 @@ class ConsoleSession:
         return True
 
     def _sent(self, frames: list[EntryFrame]) -> None:
-        self._live_last = frames[-1].seq
+        self._live_last = self.sent_seq = frames[-1].seq
         now = time.time()
         observe = self._ctx.metrics.observe_lag
         for frame in frames:

@@ -1,8 +1,10 @@
 """Console tokens: named, stored hashed in `tokens.json` in the data directory, plus one from env.
 
 A token is shown once, when it is created; the file keeps only its SHA-256 (tokens are 256
-random bits, so a fast hash is enough). The relay re-reads the file when it changes, so a
-revoked token stops working for new connections without a restart.
+random bits, so a fast hash is enough). A token is bound to its name: the relay posts and
+announces presence as that name, whatever a console claims (docs/security.md). The relay
+re-reads the file when it changes, so a revoked token stops working for new connections
+without a restart, and the relay's watcher closes its open connections (relay/server.py).
 """
 
 from __future__ import annotations
@@ -29,6 +31,14 @@ TOKEN_PREFIX = "kr_"
 class TokenInfo:
     name: str
     created_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """Who a presented token is: its name, and its digest (to notice a revocation later)."""
+
+    name: str
+    digest: str
 
 
 def _digest(token: str) -> str:
@@ -108,6 +118,11 @@ class TokenBook:
 
     def identify(self, token: str) -> str | None:
         """The name a presented token belongs to, or None; every comparison is constant-time."""
+        found = self.identity(token)
+        return found.name if found is not None else None
+
+    def identity(self, token: str) -> Identity | None:
+        """The name and digest of a presented token, or None when it is unknown or revoked."""
         digest = _digest(token)
         found: str | None = None
         if self._env_digest is not None and hmac.compare_digest(digest, self._env_digest):
@@ -120,4 +135,17 @@ class TokenBook:
             stored = str(info.get("sha256", ""))
             if hmac.compare_digest(digest, stored) and found is None:
                 found = name
-        return found
+        return Identity(found, digest) if found is not None else None
+
+    def holds(self, identity: Identity) -> bool:
+        """Whether `identity`'s token is still valid (not revoked, not replaced)."""
+        if identity.digest == self._env_digest and identity.name == self._env_name:
+            return True
+        try:
+            tokens = self._load()
+        except TokenError:
+            return True  # an unreadable file revokes nothing; identify() refuses new ones
+        info = tokens.get(identity.name)
+        return isinstance(info, dict) and hmac.compare_digest(
+            str(info.get("sha256", "")), identity.digest
+        )

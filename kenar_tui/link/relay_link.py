@@ -95,6 +95,7 @@ class RelayLink(AsyncResource):
         *,
         since: Callable[[], int] = lambda: 0,
         operator: str | None = None,
+        instance: str | None = None,
         logger: logging.Logger | None = None,
         backoff_base: float = 0.5,
         backoff_cap: float = 30.0,
@@ -113,6 +114,7 @@ class RelayLink(AsyncResource):
         self._token = token
         self._since = since
         self.operator = operator
+        self.instance = instance  # this console's cache, so the relay counts its acks apart
         self.log = logger or logging.getLogger("kenar_tui.link")
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
@@ -302,6 +304,8 @@ class RelayLink(AsyncResource):
             hello: dict[str, Any] = {"type": "hello", "since": since}
             if self.operator:
                 hello["operator"] = self.operator
+            if self.instance:
+                hello["instance"] = self.instance
             await ws.send(json.dumps(hello, ensure_ascii=False))
             try:
                 async for raw in ws:

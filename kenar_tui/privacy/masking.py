@@ -84,8 +84,14 @@ PHONE_PATTERN = re.compile(
 _IRANIAN_SHAPE = re.compile(r"^(?:(?:\+98|0098|0)?9\d{9}|0[1-8]\d{9})$")
 
 _SECRET_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
-    # Authorization-style schemes: "Bearer abc.def", "Basic Zm9v".
-    (re.compile(r"(?i)\b(bearer|basic)(\s+)[A-Za-z0-9._~+/=\-]{6,}"), rf"\1\2{HIDDEN}"),
+    # The relay's console tokens ("kr_" + 43 url-safe characters) in any form: a header, a
+    # query (?t=kr_...), a path (/ws/kr_...), URL-encoded after "Bearer%20", inside reprs.
+    (re.compile(r"(?<![A-Za-z])kr_[A-Za-z0-9_\-]{6,}"), f"kr_{HIDDEN}"),
+    # Authorization-style schemes: "Bearer abc.def", "Basic Zm9v", and URL-encoded spaces.
+    (
+        re.compile(r"(?i)\b(bearer|basic)(\s+|%20|\+)[A-Za-z0-9._~+/=\-]{6,}"),
+        rf"\1\2{HIDDEN}",
+    ),
     # JWTs wherever they appear.
     (re.compile(r"\beyJ[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*"), HIDDEN),
     # key=value and "key": "value" for secret-looking keys.

@@ -8,6 +8,7 @@ import ssl
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -105,3 +106,24 @@ async def post_json(
     content = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode()
     sent = {"Authorization": key, "Content-Type": "application/json", **(headers or {})}
     return await http.post(url, content=content, headers=sent)
+
+
+_NAMED: dict[tuple[str, tuple[Path, ...]], str] = {}
+
+
+def named_token(name: str, *data_dirs: Path) -> str:
+    """A relay token bound to `name` (as `kenar-relay token create NAME` makes), valid on
+    every relay whose data directory is given (replicas each read their own token file).
+    Asked again for the same name and relays, the same token."""
+    from relay.tokens import TokenBook
+
+    key = (name, data_dirs)
+    if key in _NAMED:
+        return _NAMED[key]
+    first, *others = data_dirs
+    token = TokenBook(first / "tokens.json").create(name)
+    for folder in others:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "tokens.json").write_bytes((first / "tokens.json").read_bytes())
+    _NAMED[key] = token
+    return token

@@ -14,7 +14,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from relay.tokens import TokenBook
 from tests.fixtures.relay import RelayFactory, RunningRelay
-from tests.relay.helpers import console, post_json, text_event
+from tests.relay.helpers import console, named_token, post_json, text_event
 
 
 async def _post_many(
@@ -120,8 +120,9 @@ async def test_posted_replies_reach_every_console_with_their_author(relay: Runni
         "author": "someone-else",
         "raw": {"forged": True},
     }
+    sara_token = named_token("سارا", relay.data_dir)
     async with (
-        console(relay.ws_url, relay.token, operator="سارا") as sara,
+        console(relay.ws_url, sara_token, operator="سارا") as sara,
         console(relay.ws_url, relay.token) as teammate,
     ):
         await sara.until("live")
@@ -136,6 +137,7 @@ async def test_posted_replies_reach_every_console_with_their_author(relay: Runni
     assert again["seq"] == 1
     entry = seen["entry"]
     assert seen["seq"] == 1 and entry["kind"] == "reply" and entry["author"] == "سارا"
+    assert entry["token"] == "سارا"
     assert "raw" not in entry and entry["data"]["body"]["message"] == "بله، موجود است"
     assert entry["received_at"].endswith("Z")
 

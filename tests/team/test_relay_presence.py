@@ -10,7 +10,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from tests.fixtures.relay import RunningRelay
-from tests.relay.helpers import Console, console
+from tests.relay.helpers import Console, console, named_token
 from tests.team.conftest import eventually
 
 CID = "edbb9499-cccc-4d35-b21f-621fa95f2b3e"
@@ -29,9 +29,11 @@ async def test_presence_reaches_teammates_and_clears_when_a_console_leaves(
     relay: RunningRelay,
 ) -> None:
     """ "Sara is replying" reaches the other console, never Sara's own; her leaving clears it."""
-    async with console(relay.ws_url, relay.token, operator="رضا") as reza:
+    async with console(relay.ws_url, named_token("رضا", relay.data_dir), operator="رضا") as reza:
         await reza.until("live")
-        async with console(relay.ws_url, relay.token, operator="سارا") as sara:
+        async with console(
+            relay.ws_url, named_token("سارا", relay.data_dir), operator="سارا"
+        ) as sara:
             await sara.until("live")
             await sara.send(type="presence", conversation_id=CID, state="replying")
             seen = await presence_of(reza, "replying")
@@ -47,13 +49,15 @@ async def test_a_console_joining_late_gets_the_presence_snapshot_after_live(
     relay: RunningRelay,
 ) -> None:
     """Who is viewing what is sent to a newly connected console right after `live`."""
-    async with console(relay.ws_url, relay.token, operator="سارا") as sara:
+    async with console(relay.ws_url, named_token("سارا", relay.data_dir), operator="سارا") as sara:
         await sara.until("live")
         await sara.send(type="presence", conversation_id=CID, state="viewing")
         assert relay.server.ctx is not None
         book = relay.server.ctx.presence
         await eventually(lambda: book.count > 0, "the relay to know the presence")
-        async with console(relay.ws_url, relay.token, operator="رضا") as reza:
+        async with console(
+            relay.ws_url, named_token("رضا", relay.data_dir), operator="رضا"
+        ) as reza:
             frames = [await reza.frame()]
             while frames[-1]["type"] != "presence":
                 frames.append(await reza.frame())
@@ -69,8 +73,8 @@ async def test_presence_not_refreshed_expires_with_a_clearing_frame(relay: Runni
     clock = [1000.0]
     book._clock = lambda: clock[0]  # the book's clock is injected; no sleeping
     async with (
-        console(relay.ws_url, relay.token, operator="سارا") as sara,
-        console(relay.ws_url, relay.token, operator="رضا") as reza,
+        console(relay.ws_url, named_token("سارا", relay.data_dir), operator="سارا") as sara,
+        console(relay.ws_url, named_token("رضا", relay.data_dir), operator="رضا") as reza,
     ):
         await sara.until("live")
         await reza.until("live")
@@ -124,8 +128,8 @@ async def test_malformed_team_frames_get_an_error_sentence(
 async def test_notes_and_assignments_carry_the_posters_name(relay: RunningRelay) -> None:
     """The relay sets `author` and an assignment's `by` from the connection, not the console."""
     async with (
-        console(relay.ws_url, relay.token, operator="سارا") as sara,
-        console(relay.ws_url, relay.token, operator="رضا") as reza,
+        console(relay.ws_url, named_token("سارا", relay.data_dir), operator="سارا") as sara,
+        console(relay.ws_url, named_token("رضا", relay.data_dir), operator="رضا") as reza,
     ):
         await sara.until("live")
         await reza.until("live")

@@ -7,7 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from textual.pilot import Pilot
@@ -18,6 +18,7 @@ from kenar_tui.factory import open_console
 from kenar_tui.screens.confirm import ConfirmScreen
 from kenar_tui.screens.name_prompt import NamePromptScreen
 from kenar_tui.widgets import live_feed
+from relay.tokens import TokenBook
 from tests.console.test_app_live import history_text, record_notifications, relay_live, until
 
 SIZE = (110, 32)
@@ -45,6 +46,17 @@ class Seat:
         return history_text(self.app)
 
 
+class OwnRelayToken:
+    """The team's shared credentials, except for this teammate's own relay token."""
+
+    def __init__(self, shared: Any, relay_token: str) -> None:
+        self._shared = shared
+        self.relay_token = relay_token
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._shared, name)
+
+
 @pytest.fixture
 async def world(tmp_path: Path) -> AsyncIterator[Any]:
     """Sandbox (buyers idle) + one relay + demo credentials shared by the team."""
@@ -66,7 +78,10 @@ async def team(
                 update={"operator": name, "data_dir": tmp_path / f"console-{name}", "bidi": False}
                 | settings
             )
-            app = await stack.enter_async_context(open_console(configured, world.credentials))
+            # Each teammate connects with a token of their own: the relay posts as its name.
+            own = TokenBook(world.relay.config.tokens_path).create(name)
+            credentials = cast(Any, OwnRelayToken(world.credentials, own))
+            app = await stack.enter_async_context(open_console(configured, credentials))
             pilot = await stack.enter_async_context(app.run_test(size=SIZE))
             seats.append(Seat(app, pilot))
         for seat in seats:
