@@ -241,7 +241,9 @@ class KenarApp(App[str | None]):
             self.main.save_draft()
         except Exception as exc:  # the cache may be gone already; quitting must still work
             self.logger.info("draft not saved: %s", type(exc).__name__)
-        pending = sum(1 for state in self.feed.outbox_states.values() if state != "failed")
+        pending = sum(
+            1 for state in self.feed.outbox_states.values() if state in ("sending", "retrying")
+        )
         if not pending or isinstance(self.screen, ConfirmScreen):
             self.exit()
             return
@@ -358,8 +360,9 @@ class KenarApp(App[str | None]):
                 self.notify("Copied to the clipboard.")
         elif action == "retry":
             ref = getattr(item, "ref", None)
-            if getattr(item, "status", None) != "failed" or ref is None or self.outbox is None:
-                self.notify("Only a failed reply can be sent again.", severity="warning")
+            status = getattr(item, "status", None)
+            if status not in ("failed", "unknown") or ref is None or self.outbox is None:
+                self.notify("Only a failed or unknown reply can be sent again.", severity="warning")
             else:
                 self._retry(ref)
         elif action == "raw":

@@ -48,9 +48,16 @@ class ButtonGridError(ProtocolError):
 
 
 class KenarError(KenarTuiError):
-    """The Kenar API, or the way to it, failed."""
+    """The Kenar API, or the way to it, failed.
+
+    `maybe_delivered` is True when a request that changes something (a POST) may have reached
+    Kenar and been carried out although its answer was lost: a read timeout, a connection
+    dropped after sending, a 5xx. Kenar has no idempotency key, so such a call is never
+    repeated automatically; the caller shows it as "unknown".
+    """
 
     hint: str = ""
+    maybe_delivered: bool = False
 
     def __str__(self) -> str:
         base = super().__str__()

@@ -7,9 +7,12 @@ token, the buyer restricts messages, a rejected body) to "failed". Once Kenar ac
 it is "sent" and then posted to the relay's timeline as a `reply` entry so teammates see it;
 if the relay is offline that post waits and is retried, the reply stays "sent".
 
-A reply interrupted in flight (the console died during the HTTP call) may or may not have
-reached the buyer; Kenar has no idempotency key, so it is not resent blindly but marked
-failed with that explanation, and `retry(ref)` sends it again on the user's word.
+A reply whose answer was lost (a read timeout, a connection dropped after sending, a 5xx
+such as a gateway's 502) or that was interrupted in flight (the console died during the HTTP
+call) may or may not have reached the buyer. Kenar has no idempotency key, so it is never
+resent by itself: it becomes "unknown — may have been delivered", `retry(ref)` sends it again
+on the user's word (one key in the console), and Divar's echo of it in the timeline resolves
+it to "sent" (`OutboxRows.confirm_delivered`, called where the echo is merged).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from kenar_tui.errors import (
     CredentialError,
     KenarAPIError,
     KenarError,
+    KenarTimeout,
     KenarTuiError,
     ProtocolError,
     RateLimited,
@@ -52,11 +56,13 @@ from kenar_tui.store import (
     micros,
 )
 
-FINAL = ("sent", "failed")
+FINAL = ("sent", "failed", "unknown")
+STATES = ("sending", "retrying", "sent", "failed", "unknown")
+UNKNOWN = "unknown — may have been delivered"
 RELAY_POST_ATTEMPTS = 10  # confirmations missed while connected before giving up
 INTERRUPTED = (
-    "the console stopped while this was being sent, so it may or may not have reached the "
-    "buyer; check the conversation and retry it if Divar's copy does not appear"
+    f"{UNKNOWN}: the console stopped while this was being sent; it turns to sent when Divar's "
+    "copy appears, or send it again (r)"
 )
 
 
@@ -98,8 +104,8 @@ class OutboxItem:
     post_token: str | None
     conversation_type: str
     text: str
-    state: str  # sending | retrying | sent | failed
-    reason: str | None  # why it failed or is retrying, in words
+    state: str  # sending | retrying | sent | failed | unknown
+    reason: str | None  # why it failed, is retrying or is unknown, in words
     attempts: int
     next_attempt_at: datetime | None
     created_at: datetime
@@ -120,6 +126,14 @@ class OutboxItem:
             created_at=from_micros(row.created_at),
             relay_state=row.relay_state,
         )
+
+
+class _AnswerLost(Exception):
+    """The send may have reached the buyer; its answer did not reach us."""
+
+    def __init__(self, words: str) -> None:
+        super().__init__(words)
+        self.words = words
 
 
 class _Transient(Exception):
@@ -162,6 +176,17 @@ def failure_words(exc: Exception, post_token: str | None) -> str:
     if isinstance(exc, KenarAPIError):
         return f"Kenar rejected the message: {exc.message} (HTTP {exc.status})"
     return str(exc)
+
+
+def lost_words(exc: KenarError) -> str:
+    """How the answer of a send that may have arrived was lost, and what the user can do."""
+    if isinstance(exc, ServerError):
+        how = f"Kenar or a gateway answered HTTP {exc.status} after the message was sent"
+    elif isinstance(exc, KenarTimeout):
+        how = "Kenar did not answer in time"
+    else:
+        how = "the connection broke before Kenar's answer came"
+    return f"{how}; it turns to sent when Divar's copy appears, or send it again (r)"
 
 
 class Outbox(AsyncResource):
@@ -271,16 +296,16 @@ class Outbox(AsyncResource):
         taken = []
         for row in self.rows.unfinished():
             if row.state == "sending" and row.attempts > 0:
-                self._update(row.ref, state="failed", reason=INTERRUPTED)
+                self._update(row.ref, state="unknown", reason=INTERRUPTED)
                 continue
             taken.append(OutboxItem.of(row))
             self._spawn(row.ref)
         return taken
 
     async def retry(self, ref: str) -> None:
-        """Send a failed reply again, on the user's word."""
+        """Send a failed or unknown reply again, on the user's word."""
         row = self.rows.get(ref)
-        if row is None or row.state != "failed":
+        if row is None or row.state not in ("failed", "unknown"):
             return
         self._update(ref, state="sending", reason=None, attempts=0, next_attempt_at=None)
         self._spawn(ref)
@@ -291,13 +316,13 @@ class Outbox(AsyncResource):
 
     def items(self, *states: str) -> list[OutboxItem]:
         """Items in the given states (all by default), oldest first."""
-        chosen = states or ("sending", "retrying", "sent", "failed")
+        chosen = states or STATES
         return [OutboxItem.of(r) for r in self.rows.by_state(*chosen)]
 
     async def wait(
         self, ref: str, until: Callable[[OutboxItem], bool] = lambda i: i.state in FINAL
     ) -> OutboxItem:
-        """Wait until the item satisfies `until` (by default: sent or failed)."""
+        """Wait until the item satisfies `until` (by default: sent, failed or unknown)."""
         while True:
             pulse = self._pulse
             item = self.item(ref)
@@ -332,7 +357,7 @@ class Outbox(AsyncResource):
                 if row.relay_state == "pending":
                     await self._post_to_relay(row)
                 return
-            if row.state == "failed":
+            if row.state in ("failed", "unknown"):
                 return
             if row.next_attempt_at is not None:
                 delay = (row.next_attempt_at - micros(self.now())) / 1e6
@@ -342,6 +367,15 @@ class Outbox(AsyncResource):
             self._update(ref, state="sending", attempts=attempts)
             try:
                 await self._send(row)
+            except _AnswerLost as exc:
+                shown = self.timeline.item_by_ref(ref)
+                if shown is None or shown.echo_seq is None:
+                    self._update(ref, state="unknown", reason=exc.words, next_attempt_at=None)
+                    self.log.info("outbox %s unknown", ref[:8])
+                    return
+                # Divar's echo came before the lost answer would have: it was delivered.
+                self._update(ref, state="sent", reason=None, relay_state="skipped")
+                return
             except _Transient as exc:
                 if attempts >= self.max_attempts:
                     why = f"gave up after {attempts} attempts: {exc.words}"
@@ -392,12 +426,18 @@ class Outbox(AsyncResource):
             await self.kenar.send_message(
                 cid, SendMessageBody.model_validate(row.body), access_token=token.access_token
             )
-        except RateLimited as exc:
-            raise _Transient("Kenar is rate limiting this app", exc.retry_after or 0.0) from None
-        except ServerError as exc:
-            raise _Transient(f"Kenar failed on its side (HTTP {exc.status})") from None
-        except TransportError:
-            raise _Transient("Kenar could not be reached") from None
+        except KenarError as exc:
+            if exc.maybe_delivered:
+                raise _AnswerLost(f"{UNKNOWN}: {lost_words(exc)}") from None
+            if isinstance(exc, RateLimited):
+                raise _Transient(
+                    "Kenar is rate limiting this app", exc.retry_after or 0.0
+                ) from None
+            if isinstance(exc, ServerError):
+                raise _Transient(f"Kenar failed on its side (HTTP {exc.status})") from None
+            if isinstance(exc, TransportError):
+                raise _Transient("Kenar could not be reached") from None
+            raise
 
     def _sent(self, row: OutboxRow) -> None:
         relay_state = "pending" if self.link is not None else "skipped"
@@ -483,4 +523,14 @@ class Outbox(AsyncResource):
         return f"Outbox({len(self._tasks)} in flight)"
 
 
-__all__ = ["FINAL", "Outbox", "OutboxItem", "build_body", "failure_words"]
+__all__ = [
+    "FINAL",
+    "INTERRUPTED",
+    "STATES",
+    "UNKNOWN",
+    "Outbox",
+    "OutboxItem",
+    "build_body",
+    "failure_words",
+    "lost_words",
+]

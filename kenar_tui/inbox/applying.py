@@ -163,6 +163,8 @@ class EntryApplier:
             if echo_of is not None:
                 self.timeline.update_item(echo_of.id, echo_seq=seq)
                 self.timeline.seller_wrote(cid, sent)
+                if echo_of.ref:  # a reply whose answer was lost is now known to be delivered
+                    self.outbox_rows.confirm_delivered(echo_of.ref, micros(self.now()))
                 return self._change(seq, "message", echo_of, None, merged=True)
         side = "buyer" if message.sender.is_buyer else "seller"
         row = self.timeline.append(

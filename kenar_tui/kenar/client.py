@@ -1,9 +1,13 @@
 """`KenarClient`: the async client for Kenar's chat, events and OAuth endpoints.
 
 One pooled httpx client per KenarClient, explicit timeouts, and retries with exponential
-back-off and full jitter on connection failures, timeouts, 5xx and 429 (honouring
-`Retry-After`); other 4xx answers are final. Failures raise the KenarError subclasses of
-kenar_tui.errors, carrying Kenar's own code and message.
+back-off and full jitter. What is retried depends on whether Kenar may have done the work:
+Kenar has no idempotency key, so a POST is repeated only when it provably never reached
+Kenar (a connect error, a connect or pool timeout) or Kenar said it did nothing (429,
+honouring `Retry-After`). A POST whose answer was lost (read timeout, dropped connection,
+5xx) raises at once with `maybe_delivered` set; a GET is retried on all of those. Other 4xx
+answers are final. Failures raise the KenarError subclasses of kenar_tui.errors, carrying
+Kenar's own code and message.
 
 Secrets stay out of logs and errors: log lines name the method, the path (conversation ids
 shortened), the status and the attempt; error messages are scrubbed of the key and tokens
@@ -55,6 +59,9 @@ SEND_MESSAGE_PATH = "/v2/open-platform/conversations/{id}/messages"
 CHATBOT_MESSAGE_PATH = "/v1/open-platform/chat/bot/conversations/{id}/messages"
 CONVERSATION_PATH = "/v1/open-platform/chat/conversations/{id}"
 SUBSCRIPTIONS_PATH = "/v1/open-platform/events/subscriptions"
+
+# Methods Kenar carries out at most once however often they are called: safe to repeat.
+SAFE_METHODS = frozenset({"GET", "HEAD"})
 
 Sleep = Callable[[float], Awaitable[None]]
 _Model = TypeVar("_Model", bound=BaseModel)
@@ -289,6 +296,7 @@ class KenarClient(AsyncResource):
             content = json.dumps(json_body, ensure_ascii=False, separators=(",", ":")).encode()
             request_headers["Content-Type"] = "application/json"
         url = base + path
+        idempotent = method in SAFE_METHODS
         attempts = self.policy.attempts
         for attempt in range(1, attempts + 1):
             retry_after: float | None = None
@@ -297,11 +305,12 @@ class KenarClient(AsyncResource):
                 response = await self._http.request(
                     method, url, headers=request_headers, content=content, data=form_body
                 )
-            except httpx.TimeoutException:
+            except httpx.TimeoutException as exc:
                 failure = KenarTimeout(
                     f"{method} {shown}: no answer within {self.timeout:g}s"
                     f" (attempt {attempt}/{attempts})"
                 )
+                failure.maybe_delivered = not idempotent and not _never_sent(exc)
                 status_text = "timeout"
             except (httpx.UnsupportedProtocol, httpx.InvalidURL):
                 raise ConfigError(f"cannot call {base}: not a usable http(s) URL") from None
@@ -309,6 +318,7 @@ class KenarClient(AsyncResource):
                 failure = TransportError(
                     f"{method} {shown}: {_transport_reason(exc)} (attempt {attempt}/{attempts})"
                 )
+                failure.maybe_delivered = not idempotent and not _never_sent(exc)
                 status_text = "no connection"
             else:
                 if response.is_success:
@@ -319,9 +329,15 @@ class KenarClient(AsyncResource):
                 special = classify(response.status_code, body) if classify else None
                 failure = special or api_error(response.status_code, body, retry_after=retry_after)
                 status_text = str(response.status_code)
+                # A 5xx (a gateway's 502 too) may come after Kenar did the work.
+                failure.maybe_delivered = not idempotent and response.status_code >= 500
                 if not failure.retryable:
                     self._note(logging.WARNING, method, shown, f"{status_text}, final", attempt)
                     raise failure
+            if failure.maybe_delivered:
+                # Never repeated: a second copy would reach the buyer if the first one did.
+                self._note(logging.WARNING, method, shown, f"{status_text}, unknown", attempt)
+                raise failure
             if attempt == attempts:
                 self._note(logging.WARNING, method, shown, f"{status_text}, giving up", attempt)
                 raise failure
@@ -384,6 +400,11 @@ def _oauth_error(status: int, body: Any) -> KenarAPIError | None:
         plain = api_error(status, body)
         return AuthError(status, plain.code, plain.message, plain.details)
     return None
+
+
+def _never_sent(exc: httpx.TransportError) -> bool:
+    """True when the request provably never reached the server: no connection was made."""
+    return isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
 
 
 def _transport_reason(exc: httpx.TransportError) -> str:

@@ -67,8 +67,14 @@ class Sender(_Open):
 
     @property
     def is_buyer(self) -> bool:
-        # A chatbot message carries no side: it comes from the user talking to the bot.
-        return self.side != Side.SELLER
+        """Only the buyer's own words: never the seller's side, never a bot (our echo too).
+
+        A chatbot message carries no side (`{"type": "HUMAN"}`, docs/chat/chatbot_conversations.md):
+        it comes from the user talking to the bot, so a sideless human counts as the buyer.
+        """
+        if self.side == Side.SELLER or (self.type or "").upper() == "BOT":
+            return False
+        return self.side in (None, "", Side.BUYER)
 
 
 class ImageData(_Open):

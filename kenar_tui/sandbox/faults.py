@@ -1,6 +1,12 @@
 """Faults on demand, for rehearsing the bad days: slow answers, 5xx, 429 with Retry-After,
 dropped connections, restricted recipients, and duplicate or out-of-order webhooks.
 
+Two kinds of call fault: those that strike before Divar does the work (`error_*`, `drop_*`,
+`rate_limit_*`), and `lose_answer_*`, which strikes after it: the call is carried out (the
+message reaches the buyer) and then the answer is lost, as a dropped connection, an answer
+held past the client's timeout, or a gateway's 502. Only the second kind can duplicate a
+message when a client repeats the call, which is why Kenar's clients must not.
+
 Shares (`*_rate`, 0..1) are rolled with a seeded RNG so a run can be repeated; counts
 (`*_next`) fault exactly the next N API calls, which is what a test wants. Faults touch the
 open API and OAuth paths, never the `/_sandbox/` control surface.
@@ -11,10 +17,10 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kenar_tui.sandbox.rejection import RESOURCE_EXHAUSTED, UNAVAILABLE, Rejection
 
@@ -39,6 +45,19 @@ class Faults(BaseModel):
         default=0.0, ge=0, le=1, description="share of calls closed unanswered"
     )
     drop_next: int = Field(default=0, ge=0, description="the next N calls are closed unanswered")
+    lose_answer_rate: float = Field(
+        default=0.0, ge=0, le=1, description="share of calls carried out, then answer lost"
+    )
+    lose_answer_next: int = Field(
+        default=0, ge=0, description="the next N calls are carried out, then the answer is lost"
+    )
+    lose_answer_as: Literal["drop", "timeout", "gateway"] = Field(
+        default="drop",
+        description="how the answer is lost: connection closed, held back, or a gateway's 502",
+    )
+    lose_answer_hold: float = Field(
+        default=5.0, gt=0, le=60, description="seconds a 'timeout' answer is held back"
+    )
     restricted: list[str] = Field(
         default_factory=list, description="conversations answering 412 code 9 to sends"
     )
@@ -95,6 +114,8 @@ class FaultPlan:
             return "error"
         if self.take("rate_limit_next") or self.roll(f.rate_limit_rate):
             return "rate_limit"
+        if self.take("lose_answer_next") or self.roll(f.lose_answer_rate):
+            return "lose_answer"
         return None
 
     def is_restricted(self, conversation_id: str) -> bool:
@@ -121,6 +142,9 @@ class FaultMiddleware:
             return
         if fault in ("error", "drop"):
             rejection = Rejection(UNAVAILABLE, "the service is unavailable (sandbox fault)")
+        elif fault == "lose_answer":
+            await self._lose_answer(scope, receive, send, raw_send)
+            return
         elif fault == "rate_limit":
             retry_after = str(self.plan.faults.retry_after)
             rejection = Rejection(
@@ -136,6 +160,35 @@ class FaultMiddleware:
         headers += [(k.lower().encode(), v.encode()) for k, v in rejection.headers.items()]
         await send({"type": "http.response.start", "status": rejection.status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+    async def _lose_answer(self, scope: Scope, receive: Receive, send: Send, raw: Send) -> None:
+        """Do the work, then lose its answer the configured way (after-the-work faults)."""
+        held: list[Message] = []
+
+        async def hold(message: Message) -> None:
+            held.append(message)
+
+        await self.app(scope, receive, hold)
+        how = self.plan.faults.lose_answer_as
+        if how == "drop" and await _drop(raw):
+            return
+        if how == "timeout":
+            # The answer comes, but only after the client stopped waiting for it.
+            await asyncio.sleep(self.plan.faults.lose_answer_hold)
+            for message in held:
+                await send(message)
+            return
+        body = BAD_GATEWAY_PAGE
+        headers = [(b"content-type", b"text/html"), (b"content-length", b"%d" % len(body))]
+        await send({"type": "http.response.start", "status": 502, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+# What nginx in front of an API answers when the upstream's answer did not come through.
+BAD_GATEWAY_PAGE = (
+    b"<html><head><title>502 Bad Gateway</title></head>"
+    b"<body><center><h1>502 Bad Gateway</h1></center></body></html>"
+)
 
 
 async def _drop(send: Send) -> bool:

@@ -20,7 +20,7 @@ class OutboxRow:
     post_token: str | None
     conversation_type: str
     body: dict[str, Any]
-    state: str  # sending | retrying | sent | failed
+    state: str  # sending | retrying | sent | failed | unknown (may have been delivered)
     reason: str | None
     attempts: int
     next_attempt_at: int | None
@@ -72,6 +72,20 @@ class OutboxRows:
         assignments = ", ".join(f"{name} = ?" for name in fields)
         with self.cache.transaction() as db:
             db.execute(f"UPDATE outbox SET {assignments} WHERE ref = ?", (*fields.values(), ref))
+
+    def confirm_delivered(self, ref: str, at: int) -> bool:
+        """Divar's echo of an "unknown" reply arrived: it was delivered, so it is "sent".
+
+        The echo is on the shared timeline already, so the reply is not posted there again
+        (relay_state "skipped"). True when a row changed.
+        """
+        with self.cache.transaction() as db:
+            changed = db.execute(
+                "UPDATE outbox SET state = 'sent', reason = NULL, next_attempt_at = NULL, "
+                "relay_state = 'skipped', updated_at = ? WHERE ref = ? AND state = 'unknown'",
+                (at, ref),
+            ).rowcount
+        return bool(changed)
 
     def get(self, ref: str) -> OutboxRow | None:
         row = self.cache.db.execute(

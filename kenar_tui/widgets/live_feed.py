@@ -230,10 +230,17 @@ class LiveFeed:
                 severity="error",
                 markup=False,
             )
+        elif item.state == "unknown":
+            self.app.notify(
+                item.reason or "unknown — may have been delivered",
+                title="Reply unknown",
+                severity="warning",
+                markup=False,
+            )
 
     def count_outbox(self) -> None:
         """Start the status bar's outbox counts from what the cache holds."""
-        for item in self.app.outbox.items("sending", "retrying", "failed"):
+        for item in self.app.outbox.items("sending", "retrying", "failed", "unknown"):
             self.outbox_states[item.ref] = item.state
         self._summarise()
 

@@ -119,6 +119,8 @@ def _status(item: Any) -> Text:
         return Text(" · sent ✓", style="$success")
     if status == "failed":
         return Text(" · failed", style="bold $error")
+    if status == "unknown":
+        return Text(" · unknown — may have been delivered", style="bold $warning")
     return Text("")
 
 
@@ -202,7 +204,7 @@ def item_hint(item: Any) -> str:
     if message is not None and message.contact_data is not None:
         hints.append("p show phone")
     hints.append("v raw JSON")
-    if getattr(item, "status", None) == "failed":
+    if getattr(item, "status", None) in ("failed", "unknown"):
         hints.append("r send again")
     return " · ".join(hints)
 
@@ -241,7 +243,7 @@ def item_lines(
             pad = width - indent - shown.cell_len if rtl and options.bidi else 0
             lines.append(Text(" " * (indent + max(pad, 0))) + shown)
     error = getattr(item, "error", None)
-    if getattr(item, "status", None) == "failed" and error:
+    if getattr(item, "status", None) in ("failed", "unknown") and error:
         for wrapped in Text(f"⚠ {error}", style="$error").wrap(console, width - indent):
             lines.append(Text(" " * indent) + wrapped)
     if selected:

@@ -17,7 +17,7 @@ from kenar_tui.kenar import Action, Button, ButtonGrid, SendMessageBody
 from kenar_tui.kenar.client import KenarClient
 from kenar_tui.kenar.scopes import can_send
 from kenar_tui.link import LinkEntry, LinkLive, RelayLink
-from kenar_tui.outbox import INTERRUPTED, Outbox, OutboxItem
+from kenar_tui.outbox import FINAL, INTERRUPTED, Outbox, OutboxItem
 from kenar_tui.sandbox import Sandbox
 from kenar_tui.store import Cache
 from tests.console.conftest import message_entry
@@ -71,7 +71,7 @@ def make_outbox(cache: Cache, kenar: KenarClient, credentials: Credentials) -> O
 
 
 async def settle(outbox: Outbox, ref: str, *states: str) -> OutboxItem:
-    wanted = states or ("sent", "failed")
+    wanted = states or FINAL
     async with asyncio.timeout(WAIT):
         return await outbox.wait(ref, lambda item: item.state in wanted)
 
@@ -195,14 +195,14 @@ async def test_a_buyer_who_restricts_messages_fails_in_words(
     assert item.attempts == 1
 
 
-async def test_transient_failures_retry_until_sent_once(
+async def test_rate_limits_retry_until_sent_once(
     sandbox: Sandbox, kenar: KenarClient, tmp_path: Path
 ) -> None:
-    """503s and 429s put the reply in "retrying" with the reason; it is then sent exactly once."""
+    """429s (Kenar did nothing) put the reply in "retrying" with the reason; then sent once."""
     conversation = await sandbox.control.open_conversation(CAR)
     cid = conversation["id"]
     token = await issue(sandbox, f"CHAT_POST_CONVERSATIONS_MESSAGE_SEND.{CAR}")
-    await sandbox.control.set_faults(error_next=2, rate_limit_next=1, retry_after=0)
+    await sandbox.control.set_faults(rate_limit_next=3, retry_after=0)
     states: list[OutboxItem] = []
     with Cache(tmp_path / "cache.sqlite3") as cache:
         async with make_outbox(cache, kenar, Credentials(sandbox.api_key, token)) as outbox:
@@ -212,8 +212,35 @@ async def test_transient_failures_retry_until_sent_once(
     assert item.state == "sent" and item.attempts == 4
     reasons = [s.reason for s in states if s.state == "retrying"]
     assert len(reasons) == 3
-    assert any(r and r.startswith("Kenar failed on its side (HTTP 503)") for r in reasons)
-    assert any(r and r.startswith("Kenar is rate limiting this app") for r in reasons)
+    assert all(r and r.startswith("Kenar is rate limiting this app") for r in reasons)
+    assert len(await sandbox.control.sent()) == 1
+
+
+async def test_a_5xx_is_unknown_and_never_resent_by_itself(
+    sandbox: Sandbox, kenar: KenarClient, tmp_path: Path
+) -> None:
+    """A 503 may come after Divar did the work: "unknown", one attempt, sent again only on r.
+
+    (This test used to assert that the outbox retried a 5xx until it was sent: with no
+    idempotency key that is a duplicate whenever the 5xx came after delivery.)
+    """
+    conversation = await sandbox.control.open_conversation(CAR)
+    cid = conversation["id"]
+    token = await issue(sandbox, f"CHAT_POST_CONVERSATIONS_MESSAGE_SEND.{CAR}")
+    await sandbox.control.set_faults(error_next=1)
+    with Cache(tmp_path / "cache.sqlite3") as cache:
+        inbox = Inbox(cache)
+        async with make_outbox(cache, kenar, Credentials(sandbox.api_key, token)) as outbox:
+            ref = await outbox.submit(cid, CAR, "POST", "قیمت نهایی ۷۸۰ میلیون")
+            item = await settle(outbox, ref)
+            assert item.state == "unknown" and item.attempts == 1
+            assert item.reason and item.reason.startswith("unknown — may have been delivered")
+            assert "HTTP 503" in item.reason
+            assert inbox.history(cid, 0, 1)[0].status == "unknown"
+            sends = [r for r in await sandbox.control.requests() if r["path"].startswith("/v2/")]
+            assert len(sends) == 1
+            await outbox.retry(ref)  # the user's "send again"
+            assert (await settle(outbox, ref, "sent")).attempts == 1
     assert len(await sandbox.control.sent()) == 1
 
 
@@ -227,7 +254,7 @@ async def test_the_outbox_survives_a_restart_and_sends_once(
         sandbox.api_key, await issue(sandbox, f"CHAT_POST_CONVERSATIONS_MESSAGE_SEND.{CAR}")
     )
     path = tmp_path / "cache.sqlite3"
-    await sandbox.control.set_faults(error_rate=1.0)
+    await sandbox.control.set_faults(rate_limit_rate=1.0, retry_after=0)
     with Cache(path) as cache:
         outbox = Outbox(
             cache, kenar=kenar, credentials=credentials, backoff_base=30.0, backoff_cap=60.0
@@ -256,7 +283,7 @@ async def test_the_outbox_survives_a_restart_and_sends_once(
 async def test_a_send_interrupted_in_flight_is_not_resent_blindly(
     sandbox: Sandbox, kenar: KenarClient, tmp_path: Path
 ) -> None:
-    """A reply cut off mid-request may have arrived: after a restart it is failed, with why."""
+    """A reply cut off mid-request may have arrived: after a restart it is unknown, with why."""
     conversation = await sandbox.control.open_conversation(CAR)
     credentials = Credentials(
         sandbox.api_key, await issue(sandbox, f"CHAT_POST_CONVERSATIONS_MESSAGE_SEND.{CAR}")
@@ -275,7 +302,7 @@ async def test_a_send_interrupted_in_flight_is_not_resent_blindly(
         async with make_outbox(cache, kenar, credentials) as outbox:
             assert await outbox.resume() == []
             item = outbox.item(ref)
-            assert item is not None and item.state == "failed" and item.reason == INTERRUPTED
+            assert item is not None and item.state == "unknown" and item.reason == INTERRUPTED
             await sandbox.control.reset_faults()
             await outbox.retry(ref)
             assert (await settle(outbox, ref)).state == "sent"

@@ -169,18 +169,33 @@ async def test_subscribe_posts_the_subscription(kenar: KenarClient, kenar_double
     }
 
 
-async def test_retry_then_success_on_503(
+async def test_a_503_on_a_read_is_retried_then_succeeds(
     kenar: KenarClient, kenar_double: Double, sleeps: Sleeps
 ) -> None:
-    """A 503 is retried after a jittered back-off and the send then succeeds."""
+    """A GET (reading history) is safe to repeat: a 503 is retried after a jittered back-off."""
     app, _ = kenar_double
-    app.script(Reply(503, {"code": 14, "message": "unavailable"}), Reply(200, {"status": 200}))
-    answer = await kenar.send_message(CONV, reply_body(), access_token=TOKEN)
-    assert answer.status == 200
+    app.script(
+        Reply(503, {"code": 14, "message": "unavailable"}),
+        Reply(200, {"conversation": {"id": CONV}, "messages": []}),
+    )
+    answer = await kenar.get_conversation(CONV, access_token=TOKEN)
+    assert answer.conversation.id == CONV
     assert len(app.received) == 2
-    assert app.received[0].body == app.received[1].body
     assert len(sleeps.waits) == 1
     assert 0.0 <= sleeps.waits[0] <= kenar.policy.base
+
+
+async def test_a_503_on_a_send_is_never_repeated(
+    kenar: KenarClient, kenar_double: Double, sleeps: Sleeps
+) -> None:
+    """A 5xx may follow the delivery (no idempotency key): one call, maybe_delivered."""
+    app, _ = kenar_double
+    app.script(Reply(503, {"code": 14, "message": "unavailable"}), Reply(200, {"status": 200}))
+    with pytest.raises(ServerError) as caught:
+        await kenar.send_message(CONV, reply_body(), access_token=TOKEN)
+    assert caught.value.maybe_delivered
+    assert len(app.received) == 1
+    assert sleeps.waits == []
 
 
 async def test_retry_after_seconds_on_429_is_honoured(
@@ -223,13 +238,14 @@ async def test_429_after_every_retry_is_rate_limited(
 async def test_5xx_after_every_retry_is_server_error(
     make_client: Callable[..., KenarClient], kenar_double: Double, sleeps: Sleeps
 ) -> None:
-    """Persistent 500s end in ServerError carrying Kenar's code and message."""
+    """Persistent 500s on a read end in ServerError carrying Kenar's code and message."""
     app, _ = kenar_double
     app.script(*[Reply(500, {"code": 13, "message": "internal"})] * 2)
     async with make_client(retries=1) as kenar:
         with pytest.raises(ServerError) as caught:
-            await kenar.send_message(CONV, reply_body(), access_token=TOKEN)
+            await kenar.get_conversation(CONV, access_token=TOKEN)
     assert (caught.value.status, caught.value.code, caught.value.message) == (500, 13, "internal")
+    assert not caught.value.maybe_delivered  # a read changes nothing
     assert len(app.received) == 2
 
 
@@ -295,27 +311,41 @@ async def test_non_json_error_body_still_gives_a_typed_error(
 async def test_timeout_after_retries_is_kenar_timeout(
     make_client: Callable[..., KenarClient], kenar_double: Double, sleeps: Sleeps
 ) -> None:
-    """A server slower than the timeout ends in KenarTimeout after every attempt timed out."""
+    """A read slower than the timeout ends in KenarTimeout after every attempt timed out."""
     app, _ = kenar_double
     app.script(Reply(stall=True), Reply(stall=True))
     async with make_client(timeout=0.2, retries=1) as kenar:
         with pytest.raises(KenarTimeout) as caught:
-            await kenar.send_message(CONV, reply_body(), access_token=TOKEN)
+            await kenar.get_conversation(CONV, access_token=TOKEN)
     assert isinstance(caught.value, TransportError)
     assert "no answer within 0.2s" in str(caught.value)
     assert len(app.received) == 2
     assert len(sleeps.waits) == 1
 
 
-async def test_timeout_then_success(
-    make_client: Callable[..., KenarClient], kenar_double: Double
+async def test_a_send_that_times_out_reading_is_not_repeated(
+    make_client: Callable[..., KenarClient], kenar_double: Double, sleeps: Sleeps
 ) -> None:
-    """One stalled answer is retried and the next, prompt one succeeds."""
+    """A read timeout on a POST: the message may be delivered, so one call and maybe_delivered."""
     app, _ = kenar_double
     app.script(Reply(stall=True), Reply(200, {"status": 200}))
     async with make_client(timeout=0.2, retries=2) as kenar:
-        answer = await kenar.send_message(CONV, reply_body(), access_token=TOKEN)
-    assert answer.status == 200
+        with pytest.raises(KenarTimeout) as caught:
+            await kenar.send_message(CONV, reply_body(), access_token=TOKEN)
+    assert caught.value.maybe_delivered
+    assert len(app.received) == 1
+    assert sleeps.waits == []
+
+
+async def test_timeout_then_success(
+    make_client: Callable[..., KenarClient], kenar_double: Double
+) -> None:
+    """One stalled read is retried and the next, prompt one succeeds."""
+    app, _ = kenar_double
+    app.script(Reply(stall=True), Reply(200, {"conversation": {"id": CONV}}))
+    async with make_client(timeout=0.2, retries=2) as kenar:
+        answer = await kenar.get_conversation(CONV, access_token=TOKEN)
+    assert answer.conversation.id == CONV
     assert len(app.received) == 2
 
 
@@ -327,6 +357,7 @@ async def test_connection_refused_is_transport_error_after_retries(sleeps: Sleep
         with pytest.raises(TransportError) as caught:
             await kenar.send_message(CONV, reply_body(), access_token=TOKEN)
     assert not isinstance(caught.value, KenarTimeout)
+    assert not caught.value.maybe_delivered  # never reached anyone: safe to repeat
     assert "could not connect" in str(caught.value)
     assert len(sleeps.waits) == 2
     assert 0.0 <= sleeps.waits[0] <= 0.5
@@ -350,7 +381,7 @@ async def test_no_secret_in_logs_or_errors(
     """Keys and tokens never reach a log line or an error, even when the server echoes them."""
     app, _ = kenar_double
     echo = f"bad token {TOKEN} for key {API_KEY}"
-    app.script(Reply(503, {"code": 14, "message": echo}), Reply(401, {"code": 16, "message": echo}))
+    app.script(Reply(429, {"code": 8, "message": echo}), Reply(401, {"code": 16, "message": echo}))
     logger = logging.getLogger("test.kenar.client")
     caplog.set_level(logging.DEBUG)
     async with make_client(logger=logger) as kenar:
@@ -403,9 +434,10 @@ async def test_mock_transport_is_injectable() -> None:
     sleeps = Sleeps()
     transport = httpx.MockTransport(handler)
     async with KenarClient(API_KEY, transport=transport, retries=1, sleep=sleeps) as kenar:
-        with pytest.raises(TransportError, match="closed the connection"):
+        with pytest.raises(TransportError, match="closed the connection") as caught:
             await kenar.send_chatbot_message("bot-1", ChatbotMessageBody(text_message="سلام"))
-    assert len(seen) == 2
+    assert caught.value.maybe_delivered  # the chatbot message may be in the chat already
+    assert len(seen) == 1
     assert str(seen[0].url).startswith("https://open-api.divar.ir/v1/open-platform/chat/bot/")
 
 

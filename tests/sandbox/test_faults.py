@@ -8,8 +8,9 @@ from typing import Any
 import httpx
 import pytest
 
-from kenar_tui.errors import KenarTimeout, RecipientRestricted, ServerError
+from kenar_tui.errors import KenarTimeout, RecipientRestricted, ServerError, TransportError
 from kenar_tui.kenar import NewMessageEvent, SendMessageBody, SubscriptionRequest, parse_event
+from kenar_tui.kenar.bodies import SubscriptionEventType
 from kenar_tui.kenar.client import KenarClient
 from kenar_tui.sandbox import Sandbox
 from tests.sandbox.conftest import ALL_READ, ALL_SEND, CAR, Receiver
@@ -52,15 +53,18 @@ async def _send_statuses(sandbox: Sandbox) -> list[tuple[Any, Any]]:
     ]
 
 
-async def test_a_5xx_is_retried_then_succeeds(
+async def test_a_5xx_on_a_send_is_final_and_maybe_delivered(
     sandbox: Sandbox, patient: KenarClient, chat: dict[str, Any]
 ) -> None:
-    """With error_next=1 the first call answers 503 and the client's retry is accepted."""
+    """With error_next=1 the call answers 503; the client cannot tell it was before the work,
+    so it does not repeat the send (docs/chat/users_conversations.md: no idempotency key)."""
     token = await _token(sandbox)
     await sandbox.control.set_faults(error_next=1)
-    await patient.send_message(chat["conversation_id"], BODY, access_token=token)
-    assert await _send_statuses(sandbox) == [(503, "error"), (200, None)]
-    assert len(await sandbox.control.sent()) == 1
+    with pytest.raises(ServerError) as caught:
+        await patient.send_message(chat["conversation_id"], BODY, access_token=token)
+    assert caught.value.maybe_delivered
+    assert await _send_statuses(sandbox) == [(503, "error")]
+    assert await sandbox.control.sent() == []
 
 
 async def test_429_carries_retry_after(
@@ -77,7 +81,7 @@ async def test_429_carries_retry_after(
 async def test_dropped_connection_closes_without_an_answer(
     sandbox: Sandbox, patient: KenarClient, chat: dict[str, Any]
 ) -> None:
-    """A dropped call gets no HTTP answer at all; the client's retry then goes through."""
+    """A dropped call gets no HTTP answer at all; the client does not repeat the send."""
     token = await _token(sandbox)
     await sandbox.control.set_faults(drop_next=1)
     url = f"{sandbox.base_url}/v2/open-platform/conversations/{chat['conversation_id']}/messages"
@@ -85,20 +89,26 @@ async def test_dropped_connection_closes_without_an_answer(
         with pytest.raises(httpx.RemoteProtocolError):
             await http.post(url, json=BODY.wire(), headers={"X-API-Key": sandbox.api_key})
     await sandbox.control.set_faults(drop_next=1)
-    await patient.send_message(chat["conversation_id"], BODY, access_token=token)
-    assert await _send_statuses(sandbox) == [(None, "drop"), (None, "drop"), (200, None)]
+    with pytest.raises(TransportError) as caught:
+        await patient.send_message(chat["conversation_id"], BODY, access_token=token)
+    assert caught.value.maybe_delivered
+    assert await _send_statuses(sandbox) == [(None, "drop"), (None, "drop")]
 
 
 async def test_error_share_of_one_exhausts_the_retries(
     sandbox: Sandbox, patient: KenarClient, chat: dict[str, Any]
 ) -> None:
-    """error_rate=1 fails every call: the client gives up with ServerError after its retries."""
-    token = await _token(sandbox)
+    """error_rate=1 fails every call: a read gives up with ServerError after its retries."""
+    token = (await sandbox.control.issue_token([ALL_READ]))["access_token"]
     await sandbox.control.set_faults(error_rate=1.0)
     with pytest.raises(ServerError):
-        await patient.send_message(chat["conversation_id"], BODY, access_token=token)
-    assert len(await _send_statuses(sandbox)) == 3
-    assert await sandbox.control.sent() == []
+        await patient.get_conversation(chat["conversation_id"], access_token=token)
+    reads = [
+        r
+        for r in await sandbox.control.requests()
+        if r["path"].startswith("/v1/open-platform/chat/conversations/")
+    ]
+    assert len(reads) == 3
 
 
 async def test_added_latency_trips_a_client_timeout(sandbox: Sandbox, chat: dict[str, Any]) -> None:
@@ -125,7 +135,7 @@ async def test_restricted_fault_answers_412(
 
 async def _subscribe(sandbox: Sandbox, kenar: KenarClient) -> None:
     token = await sandbox.control.issue_token([ALL_READ])
-    request = SubscriptionRequest(event_type="NEW_MESSAGE_ON_POST")
+    request = SubscriptionRequest(event_type=SubscriptionEventType.NEW_MESSAGE_ON_POST)
     await kenar.subscribe(request, access_token=token["access_token"])
 
 
