@@ -31,13 +31,14 @@ from kenar_tui.privacy.cipher import AesGcmSealer
 from kenar_tui.privacy.keys import ENV_INDEX_KEY, ENV_KEY, KeyRing, relay_keyring
 from kenar_tui.privacy.masking import install_redaction, quiet_wire_logs
 from kenar_tui.privacy.sealing import Sealer
+from kenar_tui.store.private_files import private_dir
 from relay.acks import AckBook
 from relay.app import create_app
 from relay.bus import open_bus
 from relay.config import RelayConfig
 from relay.context import RelayContext
 from relay.errors import StoreError
-from relay.guard import RefusalLog, guarded_h11
+from relay.guard import QuietRefusals, RefusalLog, guarded_h11
 from relay.hub import Hub
 from relay.metrics import Metrics
 from relay.revocation import RevocationWatch
@@ -48,6 +49,7 @@ from relay.wire import RAW_SEND_SCOPE_KEY
 
 WS_FRAME_HEADROOM = 64 * 1024
 SHARED_KEYS = (ENV_KEY, ENV_INDEX_KEY)
+QUIET_REFUSALS = QuietRefusals()  # one instance: adding it again to the logger adds nothing
 
 
 def _now() -> datetime:
@@ -176,14 +178,14 @@ class RelayServer(AsyncResource):
         config, log = self.config, self._log
         config.require_serving()
         try:
-            config.data_dir.mkdir(parents=True, exist_ok=True)
+            private_dir(config.data_dir)  # 0700 before the key, tokens or timeline in it
         except OSError as exc:
             raise ConfigError(
                 f"cannot create the data directory {config.data_dir}: {exc}"
             ) from None
         install_redaction(log)
         # uvicorn's websocket protocol logs request headers (a console's token) at DEBUG.
-        quiet_wire_logs("uvicorn.error")
+        quiet_wire_logs("uvicorn.error").addFilter(QUIET_REFUSALS)
         install_redaction(logging.getLogger("uvicorn.access"))  # a request line may carry kr_...
         metrics = Metrics()
         sealer = self._sealer

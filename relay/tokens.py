@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from kenar_tui.store.private_files import private_dir
 from relay.errors import TokenError
 
 _NAME = re.compile(r"\w[\w.\-]{0,63}")
@@ -73,7 +74,7 @@ class TokenBook:
         return self._cache
 
     def _save(self, tokens: dict[str, dict[str, str]]) -> None:
-        self._path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self._path.parent)  # the relay's data dir: 0700 before anything in it
         fd, tmp = tempfile.mkstemp(prefix=".tokens-", dir=self._path.parent)
         try:
             os.fchmod(fd, 0o600)

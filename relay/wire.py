@@ -9,23 +9,33 @@ compression: `EntryFrame.wire` is built once and written to each of them.
 `FrameWriter` is the fast path for those consoles: it writes a whole batch of ready frames
 with one `transport.write` on uvicorn's websockets-sansio connection instead of one ASGI
 `websocket.send` (and one syscall) per frame; the profile of a 100,000-entry catch-up had
-a third of the relay's time in that per-frame path. It honours the connection's flow
-control (waits while the transport is paused) and stops at its close. ASGI offers no way to
-write several messages at once, so this reaches the server's protocol object; where that is
-not uvicorn's websockets-sansio connection, or the console negotiated permessage-deflate
-(every frame then is compressed per connection), `FrameWriter.attach` returns None and the
-session sends through Starlette as before.
+a third of the relay's time in that per-frame path. ASGI offers no way to write several
+messages at once, so this reaches the server's protocol object; where that is not uvicorn's
+websockets-sansio connection (its module, or the attributes used here, moved), or the console
+negotiated permessage-deflate (every frame then is compressed per connection),
+`FrameWriter.attach` returns None and the session sends through Starlette as before
+(tests/relay/test_flow_control.py fails if the fast path stops attaching).
+
+Flow control reads only asyncio's public transport API: a write waits while
+`transport.get_write_buffer_size()` is at or above `HIGH_WATER`, never trusting uvicorn's own
+"writable" flag (on some versions it was never cleared). So a console that does not read holds
+at most HIGH_WATER bytes plus one batch in the relay's memory; its catch-up then stalls, and
+the websocket ping times out and closes it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import struct
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from uvicorn.protocols.utils import ClientDisconnected
-from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.protocol import State
+
+try:  # uvicorn's websockets-sansio connection (uvicorn >= 0.35); elsewhere: ASGI sends only
+    from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+except ImportError:  # pragma: no cover - depends on the installed uvicorn
+    WebSocketsSansIOProtocol = None  # type: ignore[assignment,misc]
 
 from relay.store import StoredEntry
 
@@ -33,6 +43,16 @@ from relay.store import StoredEntry
 RAW_SEND_SCOPE_KEY = "kenar_relay.raw_send"
 
 _FIN_TEXT = 0x81
+# Bytes the transport may hold for one console before writes wait (asyncio's default mark).
+HIGH_WATER = 64 * 1024
+# How often a waiting write looks at the buffer again (no public event says it drained).
+DRAIN_POLL_SECONDS = 0.005
+# What attach needs of uvicorn's protocol object; any of them gone means: ASGI sends only.
+_PROTOCOL_ATTRIBUTES = ("transport", "conn", "disconnected", "close_sent")
+
+
+class ConsoleGone(ConnectionError):
+    """The console's connection closed while frames were waiting to be written."""
 
 
 def entry_text(seq: int, payload: str) -> str:
@@ -72,17 +92,24 @@ class EntryFrame:
 class FrameWriter:
     """Writes ready text frames straight to one uncompressed uvicorn websocket connection."""
 
-    def __init__(self, protocol: WebSocketsSansIOProtocol) -> None:
+    def __init__(self, protocol: Any, *, high_water: int = HIGH_WATER) -> None:
         self._protocol = protocol
+        self._transport: asyncio.WriteTransport = protocol.transport
+        self._high_water = high_water
 
     @classmethod
     def attach(cls, scope: Mapping[str, Any]) -> FrameWriter | None:
         """The writer for this websocket's connection, or None where only ASGI sends can do."""
         send = scope.get(RAW_SEND_SCOPE_KEY)
         protocol = getattr(send, "__self__", None)
-        if not isinstance(protocol, WebSocketsSansIOProtocol):
+        if WebSocketsSansIOProtocol is None or not isinstance(protocol, WebSocketsSansIOProtocol):
             return None
-        if protocol.conn.extensions:  # permessage-deflate: frames differ per connection
+        if not all(hasattr(protocol, name) for name in _PROTOCOL_ATTRIBUTES):
+            return None
+        transport = protocol.transport
+        if not hasattr(transport, "get_write_buffer_size"):
+            return None
+        if getattr(protocol.conn, "extensions", None):  # permessage-deflate: per connection
             return None
         return cls(protocol)
 
@@ -94,21 +121,33 @@ class FrameWriter:
             protocol.disconnected
             or protocol.close_sent
             or protocol.conn.state is not State.OPEN
-            or protocol.transport.is_closing()
+            or self._transport.is_closing()
         )
+
+    @property
+    def buffered(self) -> int:
+        """Bytes written but not yet taken by the socket (asyncio's public transport API)."""
+        return self._transport.get_write_buffer_size()
 
     @property
     def ready(self) -> bool:
         """Open, and its buffer under the high-water mark: a write now would not wait."""
-        return self._protocol.writable.is_set() and self.open
+        return self.open and self.buffered < self._high_water
 
     def write_now(self, frames: Iterable[bytes]) -> None:
         """Write without waiting for the buffer to drain; callers check `ready` first."""
         if not self.open:
-            raise ClientDisconnected()
-        self._protocol.transport.write(b"".join(frames))
+            raise ConsoleGone("the console's connection is closed")
+        self._transport.write(b"".join(frames))
 
     async def write(self, frames: Iterable[bytes]) -> None:
-        """Write the frames in one go, after the connection's buffer drained below its mark."""
-        await self._protocol.writable.wait()
-        self.write_now(frames)
+        """Write the frames in one go, once the connection's buffer is below its mark.
+
+        Waits as long as the console does not read: the ping timeout closes it, and then
+        this raises ConsoleGone (an OSError, as a failed socket write would be).
+        """
+        data = b"".join(frames)  # made now: a generator must not see a later batch's state
+        # No public event says the transport drained (uvicorn's own flag is private state).
+        while self.open and self.buffered >= self._high_water:  # noqa: ASYNC110
+            await asyncio.sleep(DRAIN_POLL_SECONDS)
+        self.write_now((data,))

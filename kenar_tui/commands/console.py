@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from kenar_tui.errors import CredentialError, KenarTuiError
-from kenar_tui.privacy.masking import install_redaction
+from kenar_tui.logs import console_logging
 
 
 def register(subparsers: Any) -> None:
@@ -27,17 +27,8 @@ def register(subparsers: Any) -> None:
 
 
 def quiet_logging(log_file: Path | None) -> logging.Logger:
-    """Logs must never be printed over the screen: to a file when asked, else nowhere."""
-    root = logging.getLogger()
-    if log_file is not None:
-        handler: logging.Handler = logging.FileHandler(log_file, encoding="utf-8")
-        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
-        root.setLevel(logging.INFO)
-    else:
-        handler = logging.NullHandler()
-    root.addHandler(handler)
-    # Phones and tokens are masked in every line, ours or a library's (docs/privacy.md).
-    install_redaction(root)
+    """Logs never print over the screen: to `log_file`, else the rotating default (logs.py)."""
+    console_logging(log_file)
     return logging.getLogger("kenar_tui")
 
 

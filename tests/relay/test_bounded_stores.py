@@ -1,0 +1,182 @@
+"""Both stores: a full write queue answers 503 + Retry-After (the relay stays up), one payload
+that cannot be opened reaches consoles as a visible `unknown` without hiding the others, and
+/healthz never writes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import resource
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from relay.errors import StoreBusy
+from relay.redis_store import RedisStore
+from relay.sqlite_store import SqliteStore
+from relay.store import UNREADABLE_REASON
+from tests.fixtures.relay import RelayFactory
+from tests.relay.helpers import console, post_json, text_event
+
+LOG = logging.getLogger("kenar_relay.test.bounded")
+
+
+def redis_url() -> str:
+    url = os.environ.get("KENAR_TEST_REDIS_URL")
+    if not url:
+        pytest.fail("KENAR_TEST_REDIS_URL is not set: these tests need the test redis-server")
+    return url
+
+
+@pytest.fixture
+async def redis_store() -> AsyncIterator[RedisStore]:
+    prefix = "kenar-test-bounded-" + os.urandom(4).hex()
+    async with RedisStore(redis_url(), logger=LOG, prefix=prefix, max_pending=8) as store:
+        yield store
+        client = store._client  # cleanup of this test's keys only
+        assert client is not None
+        keys = [key async for key in client.scan_iter(match="{" + prefix + "}*")]
+        if keys:
+            await client.delete(*keys)
+
+
+async def flood(store: Any, count: int) -> list[Any]:
+    """`count` appends started together: they all queue before the writer runs once."""
+    return await asyncio.gather(
+        *(store.append({"kind": "unknown", "n": n}) for n in range(count)),
+        return_exceptions=True,
+    )
+
+
+async def test_sqlite_write_queue_refuses_past_its_bound(tmp_path: Path) -> None:
+    async with SqliteStore(tmp_path / "t.sqlite3", logger=LOG, max_pending=8) as store:
+        results = await flood(store, 50)
+        refused = [r for r in results if isinstance(r, StoreBusy)]
+        stored = [r for r in results if not isinstance(r, BaseException)]
+        assert len(stored) == 8 and len(refused) == 42
+        assert store.healthy  # a full queue is not a broken store
+        assert [r.seq for r in stored] == list(range(1, 9))
+
+
+async def test_redis_write_queue_refuses_past_its_bound(redis_store: RedisStore) -> None:
+    results = await flood(redis_store, 50)
+    refused = [r for r in results if isinstance(r, StoreBusy)]
+    stored = [r for r in results if not isinstance(r, BaseException)]
+    assert len(stored) == 8 and len(refused) == 42
+    assert redis_store.healthy
+
+
+async def test_a_flood_of_webhooks_gets_503_and_healthz_still_answers(
+    relay_factory: RelayFactory, tmp_path: Path
+) -> None:
+    """Past the write queue's bound: 503 with Retry-After, memory flat, /healthz within 1 s."""
+    store = SqliteStore(tmp_path / "flood.sqlite3", logger=LOG, max_pending=4)
+    relay = await relay_factory(server_kwargs={"store": store})
+    limits = httpx.Limits(max_connections=300)
+    async with httpx.AsyncClient(timeout=30, trust_env=False, limits=limits) as http:
+        key = relay.identification_key
+        url = relay.url + "/events"
+        await post_json(http, url, text_event(), key=key)  # warm-up
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        statuses: list[int] = []
+        for _ in range(4):
+            answers = await asyncio.gather(
+                *(post_json(http, url, text_event(), key=key) for _ in range(250))
+            )
+            statuses += [a.status_code for a in answers]
+            busy = [a for a in answers if a.status_code == 503]
+            assert all(a.headers["retry-after"] for a in busy)
+        async with asyncio.timeout(1.0):
+            health = await http.get(relay.url + "/healthz")
+        after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        metrics = (await http.get(relay.url + "/metrics")).text
+    assert set(statuses) <= {200, 503} and 503 in statuses and 200 in statuses
+    assert health.status_code == 200
+    assert f'kenar_relay_requests_rejected_total{{reason="store_busy"}} {statuses.count(503)}' in (
+        metrics
+    )
+    assert after - before < 64 * 1024  # KiB: the 1000 refused bodies were not kept
+
+
+class ProbeCountingStore(SqliteStore):
+    """A real SQLite store that counts its probes (each is a real write)."""
+
+    probes = 0
+
+    async def check(self) -> bool:
+        self.probes += 1
+        return await super().check()
+
+
+async def test_healthz_never_writes(relay_factory: RelayFactory, tmp_path: Path) -> None:
+    """Even while unhealthy, a GET /healthz only reads; the store's own probe runs ~1/s."""
+    store = ProbeCountingStore(tmp_path / "h.sqlite3", logger=LOG)
+    relay = await relay_factory(server_kwargs={"store": store})
+    store._healthy = False  # as after a failed write
+    async with httpx.AsyncClient(timeout=10, trust_env=False) as http:
+        answers = [(await http.get(relay.url + "/healthz")).status_code for _ in range(30)]
+    assert store.probes <= 3 < len(answers)
+    assert answers[0] == 503
+
+
+def damage_payload(path: Path, seq: int) -> None:
+    """What a lost key or a flipped disk sector leaves: a payload that cannot be opened."""
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE entries SET payload = ? WHERE seq = ?", (b"\x01garbage", seq))
+
+
+async def test_one_unreadable_sqlite_entry_hides_no_other(
+    relay_factory: RelayFactory, tmp_path: Path
+) -> None:
+    relay = await relay_factory()
+    async with httpx.AsyncClient(timeout=10, trust_env=False) as http:
+        for n in range(5):
+            answer = await post_json(
+                http, relay.url + "/events", text_event(f"پیام {n}"), key=relay.identification_key
+            )
+            assert answer.status_code == 200
+        damage_payload(relay.data_dir / "timeline.sqlite3", 3)
+        async with console(relay.ws_url, relay.token) as client:
+            frames = await client.entries(5)
+        metrics = (await http.get(relay.url + "/metrics")).text
+    assert [f["seq"] for f in frames] == [1, 2, 3, 4, 5]
+    assert frames[2]["entry"]["kind"] == "unknown"
+    assert frames[2]["entry"]["data"]["reason"] == UNREADABLE_REASON
+    assert all(f["entry"]["kind"] == "message" for i, f in enumerate(frames) if i != 2)
+    assert "kenar_relay_entries_unreadable_total 1" in metrics
+
+
+async def test_one_unreadable_redis_entry_hides_no_other_live_or_read(
+    redis_store: RedisStore,
+) -> None:
+    """The live reader gets a batch with one bad payload: every entry still reaches listeners."""
+    seen: list[Any] = []
+    arrived = asyncio.Event()
+
+    def listener(batch: list[Any]) -> None:
+        seen.extend(batch)
+        arrived.set()
+
+    redis_store.add_listener(listener)
+    first = await redis_store.append({"kind": "unknown", "n": 1})
+    client = redis_store._client
+    assert client is not None
+    # Stream IDs are seqs (relay/redis_store.py); a payload no sealer can open, at the next seq.
+    stream = redis_store._stream_key
+    bad_seq = int(await client.incr(redis_store._counter_key))
+    await client.xadd(stream, {"p": b"\x01garbage", "t": 1}, id=f"{bad_seq}-0")
+    last = await redis_store.append({"kind": "unknown", "n": 3})
+    async with asyncio.timeout(10):
+        while not seen or seen[-1].seq < last.seq:
+            arrived.clear()
+            await arrived.wait()
+    assert [e.seq for e in seen] == [first.seq, bad_seq, last.seq]
+    assert seen[1].entry["data"]["reason"] == UNREADABLE_REASON
+    batches = [batch async for batch in redis_store.read(0)]
+    assert [e.seq for b in batches for e in b] == [first.seq, bad_seq, last.seq]
+    assert redis_store.unreadable == 2  # once live, once read back
