@@ -136,12 +136,13 @@ class AckBook:
         if gone:
             self.save(force=True)
 
-    def save(self, *, force: bool = False) -> None:
-        """Write the book (0600, atomically) if it changed; lazily unless `force`."""
+    def save(self, *, force: bool = False, lazily: bool = True) -> None:
+        """Write the book (0600, atomically) if it changed (or `force`); at most every few
+        seconds while `lazily`."""
         if self._path is None or not (self._dirty or force):
             return
         now = time.monotonic()
-        if not force and now - self._saved_at < SAVE_EVERY_S:
+        if lazily and not force and now - self._saved_at < SAVE_EVERY_S:
             return
         rows = [
             {"token": token, "instance": instance, "acked": ack.acked, "seen": ack.seen}

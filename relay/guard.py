@@ -102,3 +102,23 @@ def guarded_h11(
             super().connection_lost(exc)
 
     return GuardedH11
+
+
+class QuietRefusals(logging.Filter):
+    """uvicorn's lines about a websocket the relay refused, which the relay logs itself.
+
+    The relay logs one INFO line per refused console ("console refused status=401"). uvicorn's
+    sans-I/O websocket adds "connection rejected (401 ...)", an access line, and an ERROR
+    "ASGI callable returned without completing handshake." although a denial response *is*
+    the completed handshake: those are dropped, so a refusal is one INFO line, no traceback.
+    """
+
+    _DENIALS = (" 401", " 403", " 429", " 503")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if message.startswith(("ASGI callable returned without completing handshake",)):
+            return False
+        if message.startswith("connection rejected ("):
+            return False
+        return not ('"WebSocket ' in message and message.endswith(self._DENIALS))

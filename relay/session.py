@@ -114,7 +114,7 @@ class ConsoleSession:
                 await ctx.bus.release(claim_name(state))
             await ctx.presence.leave(self.connection)
             await self._finish()
-            ctx.acks.save()
+            ctx.acks.save(lazily=False)  # what this console acknowledged outlives a restart
             self._log.info("console gone name=%s acked=%d", self._token_name, self.acked)
 
     async def _work(self) -> None:
