@@ -80,7 +80,7 @@ class _Handlers:
             try:
                 handler(message)
             except Exception as exc:  # one bad handler must not silence the others
-                self._log.error("bus handler failed error=%s", type(exc).__name__)
+                self._log.error("bus handler failed error=%s", type(exc).__name__, exc_info=exc)
 
 
 class LocalBus(AsyncResource, _Handlers):
@@ -175,7 +175,7 @@ class RedisBus(AsyncResource, _Handlers):
                     if isinstance(value, dict):
                         self._dispatch(value)
             except (RedisError, OSError) as exc:
-                self._log.warning("bus lost redis, resubscribing error=%s", type(exc).__name__)
+                self._log.warning("bus lost redis, resubscribing error=%s", _reason(exc))
                 await asyncio.sleep(0.5)
             finally:
                 with contextlib.suppress(RedisError, OSError):
@@ -188,7 +188,7 @@ class RedisBus(AsyncResource, _Handlers):
         try:
             await self._client.publish(self.channel, text)
         except (RedisError, OSError) as exc:  # presence is best effort; say so, go on
-            self._log.warning("bus publish failed error=%s", type(exc).__name__)
+            self._log.warning("bus publish failed error=%s", _reason(exc))
 
     async def claim(self, name: str, ttl: float, owner: str = "") -> bool:
         """SET NX: the first owner's claim stands; the same owner may renew it."""
@@ -205,7 +205,7 @@ class RedisBus(AsyncResource, _Handlers):
             return False
         except (RedisError, OSError) as exc:
             # Redis down: this replica's own waiter still refuses a second local announcer.
-            self._log.warning("bus claim failed error=%s", type(exc).__name__)
+            self._log.warning("bus claim failed error=%s", _reason(exc))
             return True
 
     async def take(self, name: str) -> bool:
@@ -214,7 +214,7 @@ class RedisBus(AsyncResource, _Handlers):
         try:
             return await self._client.getdel(self._claim_prefix + name) is not None
         except (RedisError, OSError) as exc:
-            self._log.warning("bus take failed error=%s", type(exc).__name__)
+            self._log.warning("bus take failed error=%s", _reason(exc))
             return False
 
     async def release(self, name: str) -> None:
@@ -245,3 +245,9 @@ def open_bus(config: RelayConfig, *, logger: logging.Logger) -> Bus:
     if is_redis(config.store):
         return RedisBus(config.store, prefix=config.redis_key_prefix, logger=logger)
     return LocalBus(logger=logger)
+
+
+def _reason(exc: BaseException) -> str:
+    """An expected Redis failure for a log line: its type and text (no password, no payload)."""
+    text = str(exc).strip()[:160]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -108,7 +108,9 @@ class ConsoleSession:
                 if isinstance(exc, _Close):
                     self._closing = self._closing or exc
                 elif not isinstance(exc, WebSocketDisconnect | OSError | asyncio.CancelledError):
-                    self._log.error("console session failed error=%s", type(exc).__name__)
+                    self._log.error(
+                        "console session failed error=%s", type(exc).__name__, exc_info=exc
+                    )
             ctx.hub.leave(self)
             for state in ctx.oauth.forget(self):
                 await ctx.bus.release(claim_name(state))
@@ -133,7 +135,9 @@ class ConsoleSession:
                 elif isinstance(exc, Exception) and not isinstance(
                     exc, _Close | WebSocketDisconnect | OSError
                 ):
-                    self._log.error("console session failed error=%s", type(exc).__name__)
+                    self._log.error(
+                        "console session failed error=%s", type(exc).__name__, exc_info=exc
+                    )
         if closing is not None:
             raise closing
 

@@ -282,7 +282,7 @@ class LoginScreen(ModalScreen[LoginOutcome | None]):
             self.say(f"✗ The login failed: {escape(str(exc))}", state="failed")
             return
         except Exception as exc:  # never a traceback on screen: say what kind of failure
-            _log.warning("login failed: %s", type(exc).__name__)
+            _log.warning("login failed: %s", type(exc).__name__, exc_info=exc)
             self.say(f"✗ The login failed unexpectedly ({type(exc).__name__}).", state="failed")
             return
         self.flow = None

@@ -59,7 +59,7 @@ class TokenWatch:
         try:
             await self.app.keeper.handle_entry(entry)
         except Exception as exc:  # the keyring may refuse; the tokens then stay, say so
-            self.app.logger.warning("revocation not applied: %s", type(exc).__name__)
+            self.app.logger.warning("revocation not applied: %s", type(exc).__name__, exc_info=exc)
             self.app.notify(
                 f"A seller withdrew access, but the stored tokens could not be removed: {exc}",
                 title="Login",
