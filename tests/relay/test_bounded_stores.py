@@ -16,7 +16,9 @@ from typing import Any
 import httpx
 import pytest
 
-from relay.errors import StoreBusy
+from kenar_tui.errors import SealingError
+from kenar_tui.privacy.sealing import PlainSealer
+from relay.errors import StoreBusy, StoreError
 from relay.redis_store import RedisStore
 from relay.sqlite_store import SqliteStore
 from relay.store import UNREADABLE_REASON
@@ -180,3 +182,54 @@ async def test_one_unreadable_redis_entry_hides_no_other_live_or_read(
     batches = [batch async for batch in redis_store.read(0)]
     assert [e.seq for b in batches for e in b] == [first.seq, bad_seq, last.seq]
     assert redis_store.unreadable == 2  # once live, once read back
+
+
+class PoisonSealer(PlainSealer):
+    """Seals like the plain sealer, except a payload it cannot seal (a broken key, say)."""
+
+    def seal(self, plaintext: bytes) -> bytes:
+        if b'"poisoned":true' in plaintext:
+            raise SealingError("this payload cannot be sealed")
+        return super().seal(plaintext)
+
+
+async def test_one_failing_sqlite_append_fails_alone(tmp_path: Path) -> None:
+    """Appends committed together: the one that fails gets StoreError, the others are stored."""
+    path = tmp_path / "p.sqlite3"
+    async with SqliteStore(path, logger=LOG, sealer=PoisonSealer()) as store:
+        results = await asyncio.gather(
+            *(store.append({"kind": "unknown", "n": n, "poisoned": n == 3}) for n in range(8)),
+            return_exceptions=True,
+        )
+        failed = [n for n, r in enumerate(results) if isinstance(r, BaseException)]
+        assert failed == [3] and isinstance(results[3], StoreError)
+        stored = [batch async for batch in store.read(0)]
+    assert [e.entry["n"] for b in stored for e in b] == [0, 1, 2, 4, 5, 6, 7]
+
+
+async def test_metrics_can_require_a_token(relay_factory: RelayFactory) -> None:
+    relay = await relay_factory(metrics_token="metrics-secret-" + os.urandom(8).hex())
+    secret = relay.server.config.metrics_token
+    assert secret is not None
+    async with httpx.AsyncClient(timeout=10, trust_env=False) as http:
+        without = await http.get(relay.url + "/metrics")
+        wrong = await http.get(relay.url + "/metrics", headers={"Authorization": "Bearer no"})
+        right = await http.get(
+            relay.url + "/metrics",
+            headers={"Authorization": f"Bearer {secret.get_secret_value()}"},
+        )
+        health = await http.get(relay.url + "/healthz")
+    assert without.status_code == 403 and wrong.status_code == 403
+    assert "metrics token" in without.json()["error"]
+    assert right.status_code == 200 and "kenar_relay_timeline_head" in right.text
+    assert health.status_code == 200
+
+
+async def test_metrics_can_be_limited_to_addresses(relay_factory: RelayFactory) -> None:
+    relay = await relay_factory(metrics_allow_ip=["10.9.8.0/24"])
+    async with httpx.AsyncClient(timeout=10, trust_env=False) as http:
+        refused = await http.get(relay.url + "/metrics")
+    assert refused.status_code == 403
+    allowed = await relay_factory(metrics_allow_ip=["127.0.0.1"])
+    async with httpx.AsyncClient(timeout=10, trust_env=False) as http:
+        assert (await http.get(allowed.url + "/metrics")).status_code == 200
