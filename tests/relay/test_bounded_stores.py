@@ -9,6 +9,7 @@ import logging
 import os
 import resource
 import sqlite3
+import ssl
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from relay.sqlite_store import SqliteStore
 from relay.store import UNREADABLE_REASON
 from tests.fixtures.relay import RelayFactory
 from tests.relay.helpers import console, post_json, text_event
+from tests.relay.test_tls import make_certificate
 
 LOG = logging.getLogger("kenar_relay.test.bounded")
 
@@ -233,3 +235,21 @@ async def test_metrics_can_be_limited_to_addresses(relay_factory: RelayFactory) 
     allowed = await relay_factory(metrics_allow_ip=["127.0.0.1"])
     async with httpx.AsyncClient(timeout=10, trust_env=False) as http:
         assert (await http.get(allowed.url + "/metrics")).status_code == 200
+
+
+async def test_a_relay_serving_tls_shows_metrics_to_loopback_only_by_default(
+    relay_factory: RelayFactory, tmp_path: Path
+) -> None:
+    """Facing the internet with neither token nor list: /metrics for loopback, 403 otherwise."""
+    cert, key = make_certificate(tmp_path)
+    relay = await relay_factory(
+        ssl_certfile=cert, ssl_keyfile=key, trusted_proxies=["127.0.0.1/32"]
+    )
+    trust = ssl.create_default_context(cafile=str(cert))
+    async with httpx.AsyncClient(verify=trust, trust_env=False, timeout=10) as http:
+        local = await http.get(relay.url + "/metrics")
+        remote = await http.get(relay.url + "/metrics", headers={"X-Forwarded-For": "203.0.113.5"})
+        health = await http.get(relay.url + "/healthz")
+    assert local.status_code == 200
+    assert remote.status_code == 403
+    assert health.status_code == 200 and health.json() == {"ready": True, "head": 0}
