@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 import socket
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.fixtures.binaries import require_binary
 from tests.fixtures.relay import RunningRelay
 from tests.relay.helpers import SAMPLES, console, post_json, text_event
 
 pytestmark = pytest.mark.nginx
 
-NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -65,16 +64,14 @@ async def test_a_webhook_a_press_and_a_websocket_pass_through_nginx(
     relay: RunningRelay, http: httpx.AsyncClient, tmp_path: Path
 ) -> None:
     """Through nginx: the event reaches a console over the proxied websocket; API_VERSION too."""
-    if NGINX is None:
-        print("skipped: nginx is not installed (apt-get install nginx); CI installs it")
-        pytest.skip("nginx is not installed (apt-get install nginx); CI installs it")
+    nginx = require_binary("nginx")
     prefix = tmp_path / "nginx"
     prefix.mkdir()
     port = _free_port()
     conf = prefix / "nginx.conf"
     conf.write_text(_config(prefix, port, relay.server.port))
     proc = await asyncio.create_subprocess_exec(
-        NGINX,
+        nginx,
         "-p",
         str(prefix),
         "-c",
