@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import string
 from contextvars import ContextVar
 from pathlib import Path
@@ -35,8 +36,9 @@ IP_PRESETS: dict[str, tuple[str, ...]] = {
     "divar": ("78.111.6.41/32", "78.111.6.42/32", "78.111.6.43/32", "31.214.250.128/27"),
 }
 
-# The names a start-URL template may use besides the button's own data keys.
-TEMPLATE_FIELDS = ("post_token", "conversation_id", "user_side", "source")
+# The names a start-URL template may use besides the button's data keys (`provider_data` or
+# `extra_data`); relay.entries.render_start_url fills them.
+TEMPLATE_FIELDS = ("post_token", "conversation_id", "user_side", "source", "completion_url")
 
 _toml_file: ContextVar[Path | None] = ContextVar("relay_toml_file", default=None)
 
@@ -152,6 +154,14 @@ class RelayConfig(BaseSettings):
         if value is None or not value.strip():
             return None
         value = value.strip()
+        scheme, sep, rest = value.partition("://")
+        origin = scheme + sep + re.split(r"[/?#]", rest, maxsplit=1)[0]
+        if "{" in origin or "}" in origin:
+            # A button's data must never choose where the buyer is sent (issue #21).
+            raise ValueError(
+                "Start-URL templates may use placeholders only in the path, query and "
+                f"fragment; {origin!r} has one in the scheme or host"
+            )
         if not value.startswith(("https://", "http://")):
             raise ValueError("the start-URL template must begin with https:// (or http://)")
         try:

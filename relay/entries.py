@@ -24,6 +24,7 @@ from kenar_tui.kenar import (
     event_message,
     parse_event,
 )
+from relay.config import TEMPLATE_FIELDS
 
 # Kinds only the relay makes; a console may not post them.
 RELAY_KINDS = frozenset(
@@ -135,11 +136,17 @@ def entry_from_button(
 
 
 def render_start_url(template: str, request: ServerLinkRequest) -> str:
-    """The template with the request's fields and the button's data keys, each URL-encoded."""
+    """The template with the request's fields and the button's data keys, each URL-encoded.
+
+    The button's data is `provider_data` (docs/flow/touchpoints.md) or `extra_data`
+    (docs/widgets/actions/open_server_link.md); both sets of keys may be named, `extra_data`
+    winning a clash, and the request's own fields win over both. A nested value is its JSON.
+    """
     values: dict[str, str] = {}
-    for key, value in request.extra_data.items():
-        values[str(key)] = _as_text(value)
-    for name in ("post_token", "conversation_id", "user_side", "source"):
+    for data in (request.provider_data, request.extra_data):
+        for key, value in data.items():
+            values[str(key)] = _as_text(value)
+    for name in TEMPLATE_FIELDS:
         values[name] = _as_text(getattr(request, name))
     return template.format_map(_Encoded(values))
 

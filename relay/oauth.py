@@ -120,19 +120,21 @@ async def oauth_callback(
     state = params.get("state", "")
     code = params.get("code", "")
     error = params.get("error", "")
-    if not state or (not code and not error):
+    if not state:
         log.info("oauth callback refused reason=incomplete")
         return page(
             400,
             "نشانی ناقص است",
-            "این نشانی ورود، code یا state ندارد. ورود را از ترمینال دوباره شروع کنید.",
-            "This login address lacks its code or state. Start the login again from the terminal.",
+            "این نشانی ورود، state ندارد. ورود را از ترمینال دوباره شروع کنید.",
+            "This login address lacks its state. Start the login again from the terminal.",
         )
     frame: dict[str, Any] = {"type": "oauth", "state": state}
     if code:
         frame["code"] = code
     else:
-        frame["error"] = error[:200]
+        # "Deny" on Divar's consent page: no code, and maybe no error at all
+        # (docs/oauth/ReadMe.md, step two: treat the absence of code as refusal).
+        frame["error"] = error[:200] or "access_denied"
     if not await _hand_over(state, frame, waiters, bus):
         log.info("oauth callback refused reason=unknown_state")
         return page(

@@ -1,6 +1,8 @@
 """`POST /server-link`: the start URL Divar asks when a buyer presses an `open_server_link` button.
 
-Both shapes are served, told apart by the `API_VERSION: 2` header. The answer's URL comes
+Every documented form is served (kenar_tui.kenar.serverlink: the touch-points body with
+`provider_data` and `completion_url`, the open_server_link body with `extra_data`, the legacy
+one; `API-Version: 2` or `API_VERSION: 2`; null for nullable fields). The answer's URL comes
 from the configured template; the press is recorded as a `button_pressed` entry first, so a
 press that got a URL is always in the timeline.
 """
@@ -25,7 +27,7 @@ async def server_link(request: Request, ctx: RelayContext) -> Response:
         return unavailable("the relay is shutting down; press the button again shortly")
     try:
         body = await read_divar_json(request, ctx)
-        v2 = is_v2(request.headers)
+        v2 = is_v2(request.headers, body)
         try:
             link = parse_server_link(body, v2=v2)
         except ProtocolError as exc:

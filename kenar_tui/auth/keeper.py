@@ -315,10 +315,14 @@ class TokenKeeper(AsyncResource):
     # -- revocation --------------------------------------------------------------------------
 
     async def revoke(self, user_id: str, *, before: datetime | None = None) -> RevocationNotice:
-        """Drop the tokens of `user_id` (and tokens whose user is unknown) and report it.
+        """Drop the tokens of `user_id` and report it; other sellers' tokens stay.
 
-        With `before` (when the revocation happened), a token obtained after it is kept: a
-        replayed timeline (a console whose cache was purged) must not undo a later login.
+        A token whose user is unknown (stored before logins learned the user id, or when
+        Divar did not say) may be the revoker's: it goes too. Logins learn the user id
+        (LoginFlow asks for USER_ID and reads GET /v1/open-platform/users), so with them
+        exactly the revoker's tokens go. With `before` (when the revocation happened), a token
+        obtained after it is kept: a replayed timeline (a console whose cache was purged)
+        must not undo a later login.
         """
         async with self._lock:
             affected = [

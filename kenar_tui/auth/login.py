@@ -25,7 +25,15 @@ from kenar_tui.errors import KenarError, LoginError
 from kenar_tui.kenar.bodies import SubscriptionRequest
 from kenar_tui.kenar.client import KenarClient
 from kenar_tui.kenar.oauth import new_state, read_redirect, state_matches
-from kenar_tui.kenar.scopes import OFFLINE, READ_ALL, READ_POST, SEND_ALL, SEND_POST
+from kenar_tui.kenar.scopes import (
+    OFFLINE,
+    READ_ALL,
+    READ_POST,
+    REVOCATION_SCOPES,
+    SEND_ALL,
+    SEND_POST,
+    USER_ID,
+)
 
 # Divar post tokens are short base62-ish words (e.g. gZd7omnS); refuse anything else early.
 _POST_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -39,14 +47,16 @@ class CodeSource(Protocol):
 
 
 def login_scopes(posts: Iterable[str] = (), *, all_posts: bool = False) -> list[str]:
-    """The scopes to ask for: read and send per post, or for all the seller's posts; refreshable."""
+    """The scopes to ask for: read and send per post, or for all the seller's posts; refreshable;
+    and NOTIFICATION_ACCESS_REVOCATION with USER_ID, so Divar tells us when the seller
+    withdraws access and we know whose tokens to drop (docs/events/auth.md)."""
     chosen = [p.strip() for p in posts if p.strip()]
     if all_posts and chosen:
         raise LoginError(
             "ask either for some posts (--post) or for all posts (--all-posts), not both"
         )
     if all_posts:
-        return [READ_ALL, SEND_ALL, OFFLINE]
+        return [READ_ALL, SEND_ALL, *REVOCATION_SCOPES, OFFLINE]
     if not chosen:
         raise LoginError(
             "name the posts to answer in (--post TOKEN, repeatable) or use --all-posts"
@@ -56,7 +66,7 @@ def login_scopes(posts: Iterable[str] = (), *, all_posts: bool = False) -> list[
         if not _POST_TOKEN.match(post):
             raise LoginError(f"{post!r} does not look like a Divar post token (such as gZd7omnS)")
         scopes += [f"{READ_POST}.{post}", f"{SEND_POST}.{post}"]
-    return [*scopes, OFFLINE]
+    return [*scopes, *REVOCATION_SCOPES, OFFLINE]
 
 
 class LoginFlow:
@@ -106,7 +116,9 @@ class LoginFlow:
                 "open the link printed by this login and paste where it lands"
             )
         if redirect.error or not redirect.code:
-            raise LoginError(f"Divar did not grant access: {redirect.error or 'no code came back'}")
+            # "Deny" at Divar: no code, maybe no error (docs/oauth/ReadMe.md, step two).
+            why = redirect.error or "no code came back"
+            raise LoginError(f"login refused: Divar did not grant access: {why}")
         return redirect.code
 
     # The timeout is the user's time to approve, named in the error; not a call deadline.
@@ -149,9 +161,24 @@ class LoginFlow:
         if not stored.scopes:
             # The token endpoint may leave `scope` out; the grant is then what we asked for.
             stored = replace(stored, scopes=tuple(self.scopes))
+        if stored.user_id is None and USER_ID in stored.scopes:
+            stored = replace(stored, user_id=await self._user_id(stored.access_token))
         token = self._credentials.add_token(stored)
         self._log.info("logged in: token %s with %d scopes", token.id, len(token.scopes))
         return token
+
+    async def _user_id(self, access_token: str) -> str | None:
+        """The seller's user id (GET /v1/open-platform/users), so a revocation names its tokens.
+
+        None when Divar does not say: the login still works, and a revocation then drops
+        every token whose user is unknown, as before.
+        """
+        try:
+            user = await self._kenar.get_user(access_token=access_token)
+        except KenarError as exc:
+            self._log.warning("could not learn the user id of the login: %s", exc)
+            return None
+        return user.user_id or None
 
 
 @dataclass(slots=True)

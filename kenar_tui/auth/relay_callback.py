@@ -122,5 +122,6 @@ def _code(frame: dict[str, Any]) -> str:
     code = frame.get("code")
     if isinstance(code, str) and code:
         return code
+    # "Deny" at Divar: no code, maybe no error (docs/oauth/ReadMe.md, step two).
     error = frame.get("error") or "no code came back"
-    raise LoginError(f"Divar did not grant access: {error}")
+    raise LoginError(f"login refused: Divar did not grant access: {error}")

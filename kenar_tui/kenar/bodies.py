@@ -101,11 +101,47 @@ class ChatbotMessageResponse(BaseModel):
 
 
 class ConversationResponse(BaseModel):
-    """`GET /v1/open-platform/chat/conversations/{id}`: the conversation and its text messages."""
+    """`GET /v1/open-platform/chat/conversations/{id}`: the conversation and its text messages.
+
+    A message may carry no `conversation` of its own (protobuf JSON leaves it out, or `null`):
+    it belongs to the answer's conversation, and is given it.
+    """
 
     model_config = ConfigDict(extra="allow")
-    conversation: Conversation
+    conversation: Conversation  # "required" in the OpenAPI: an answer without it is not one
     messages: list[Message] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _messages_in_their_conversation(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        head = data.get("conversation")
+        messages = data.get("messages")
+        if not isinstance(messages, list) or not isinstance(head, dict):
+            return data if messages is not None else {**data, "messages": []}
+        filled = [
+            {**m, "conversation": head}
+            if isinstance(m, dict) and not (m.get("conversation") or {}).get("id")
+            else m
+            for m in messages
+        ]
+        return {**data, "messages": filled}
+
+
+class UserResponse(BaseModel):
+    """`GET /v1/open-platform/users` (docs/oauth/get_user.md): each field only with its scope,
+    `user_id` with USER_ID and `phone_number` with USER_PHONE (left out otherwise)."""
+
+    model_config = ConfigDict(extra="allow")
+    user_id: str | None = None
+    phone_number: str | None = None
+
+    def __repr__(self) -> str:
+        # A phone number is personal: never printed.
+        return f"UserResponse(user_id={self.user_id!r})"
+
+    __str__ = __repr__
 
 
 class KenarErrorBody(BaseModel):

@@ -47,6 +47,7 @@ from kenar_tui.kenar.bodies import (
     SendMessageResponse,
     SubscriptionRequest,
     TokenResponse,
+    UserResponse,
 )
 from kenar_tui.kenar.headers import auth_headers
 from kenar_tui.kenar.retry import RetryPolicy, parse_retry_after
@@ -59,6 +60,7 @@ SEND_MESSAGE_PATH = "/v2/open-platform/conversations/{id}/messages"
 CHATBOT_MESSAGE_PATH = "/v1/open-platform/chat/bot/conversations/{id}/messages"
 CONVERSATION_PATH = "/v1/open-platform/chat/conversations/{id}"
 SUBSCRIPTIONS_PATH = "/v1/open-platform/events/subscriptions"
+USERS_PATH = "/v1/open-platform/users"
 
 # Methods Kenar carries out at most once however often they are called: safe to repeat.
 SAFE_METHODS = frozenset({"GET", "HEAD"})
@@ -200,6 +202,14 @@ class KenarClient(AsyncResource):
             headers=auth_headers(self._api_key, token),
             json_body=request.wire(),
         )
+
+    async def get_user(self, *, access_token: str) -> UserResponse:
+        """Who the token's user is: `user_id` with the USER_ID scope (docs/oauth/get_user.md)."""
+        token = self._need_token(access_token)
+        response = await self._call(
+            "GET", self.api_base, USERS_PATH, None, headers=auth_headers(self._api_key, token)
+        )
+        return self._parse(response, UserResponse, "user")
 
     # --- OAuth ---------------------------------------------------------------------------
 

@@ -3,6 +3,11 @@
 `parse_event` turns any JSON object into one of the event models. Types we do not know
 become `UnknownEvent` with the body kept whole (Divar adds types over time); a known type
 whose payload is malformed raises ProtocolError, so the caller can keep it raw.
+
+Every event of docs/events/ (and docs/chat/chatbot_conversations.md) is read in every
+spelling the docs use: the payment event's object as `transaction` (the field table of
+docs/events/payment.md) or `payment_transaction` (its example), `meta_data` for `metadata`.
+Protobuf JSON rules apply (kenar_tui.kenar.messages): zero values left out, `null` for absent.
 """
 
 from __future__ import annotations
@@ -12,10 +17,25 @@ import json
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    model_validator,
+)
 
 from kenar_tui.errors import ProtocolError
-from kenar_tui.kenar.messages import Conversation, ConversationType, Message, Sender, parse_sent_at
+from kenar_tui.kenar.messages import (
+    Conversation,
+    ConversationType,
+    Message,
+    Sender,
+    parse_sent_at,
+    without_nulls,
+)
 from kenar_tui.kenar.spellings import current_spelling
 
 
@@ -26,12 +46,34 @@ class _Event(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _meta_data(cls, data: Any) -> Any:
-        return current_spelling(data, "meta_data", "metadata")
+        return current_spelling(without_nulls(data), "meta_data", "metadata")
+
+
+class _Payload(BaseModel):
+    """A part of an event: unknown fields kept, `null` members absent."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _nulls_are_absent(cls, data: Any) -> Any:
+        return without_nulls(data)
+
+
+def _placed(message: Message) -> None:
+    # Every other field may be left out; a message that names no conversation cannot be shown.
+    if not message.conversation.id:
+        raise ValueError("the message names no conversation (conversation.id)")
 
 
 class NewMessageEvent(_Event):
     type: Literal["NEW_MESSAGE"] = "NEW_MESSAGE"
     new_message: Message
+
+    @model_validator(mode="after")
+    def _has_conversation(self) -> NewMessageEvent:
+        _placed(self.new_message)
+        return self
 
     @property
     def message(self) -> Message:
@@ -42,27 +84,36 @@ class NewChatbotMessageEvent(_Event):
     type: Literal["NEW_CHATBOT_MESSAGE"] = "NEW_CHATBOT_MESSAGE"
     new_chatbot_message: Message
 
+    @model_validator(mode="after")
+    def _has_conversation(self) -> NewChatbotMessageEvent:
+        _placed(self.new_chatbot_message)
+        return self
+
     @property
     def message(self) -> Message:
         return self.new_chatbot_message
 
 
-class UserAccessRevocation(BaseModel):
-    model_config = ConfigDict(extra="allow")
+class UserAccessRevocation(_Payload):
     user_id: str = ""
 
 
 class UserAccessRevocationEvent(_Event):
     type: Literal["USER_ACCESS_REVOCATION"] = "USER_ACCESS_REVOCATION"
-    user_access_revocation: UserAccessRevocation
+    user_access_revocation: UserAccessRevocation = Field(default_factory=UserAccessRevocation)
 
 
-class Post(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    token: str
+class Post(_Payload):
+    """docs/events/post.md: RETIRE and ARCHIVE carry the token alone; booleans may be left out."""
+
+    token: str = ""
     category: str | None = None
     city: str | None = None
     district: str | None = None
+    is_phone_hidden: bool = False
+    supplier_chat_assistant_enabled: bool = False
+    chat_enabled: bool = False
+    first_published_at: str | None = None
     data: dict[str, Any] = Field(default_factory=dict)
 
     @property
@@ -71,20 +122,24 @@ class Post(BaseModel):
         return title if isinstance(title, str) else None
 
 
-class PostUpdate(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    type: str
-    post: Post
+class PostUpdate(_Payload):
+    type: str = ""
+    post: Post = Field(default_factory=Post)
 
 
 class PostUpdateEvent(_Event):
     type: Literal["POST_UPDATE"] = "POST_UPDATE"
-    post_update: PostUpdate
+    post_update: PostUpdate = Field(default_factory=PostUpdate)
 
 
 class PaymentTransactionEvent(_Event):
+    """docs/events/payment.md names the object `transaction` in its table and
+    `payment_transaction` in its example; either is read, `transaction` is what we keep."""
+
     type: Literal["PAYMENT_TRANSACTION"] = "PAYMENT_TRANSACTION"
-    transaction: dict[str, Any]
+    transaction: dict[str, Any] = Field(
+        default_factory=dict, validation_alias=AliasChoices("transaction", "payment_transaction")
+    )
 
 
 class UnknownEvent(BaseModel):

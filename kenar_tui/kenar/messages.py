@@ -3,7 +3,9 @@
 Liberal in what we accept: unknown message types and unknown fields are kept whole
 (`extra="allow"`), `sent_at` may be microseconds since the epoch (number or digit string)
 or an RFC 3339 string, and the migration guide's `sender: {"type": "SELLER"}` means the
-seller's side.
+seller's side. Divar writes protobuf JSON (docs/events/chat.md, the SDK's models, where every
+field is optional): a field at its zero value is left out, a 64-bit integer may come as a
+string, an absent message may be `null`. So every field has a default and `null` means absent.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class MessageType(StrEnum):
@@ -35,12 +37,24 @@ class Side(StrEnum):
     SELLER = "SELLER"
 
 
+def without_nulls(data: Any) -> Any:
+    """A JSON object with its `null` members left out: protobuf JSON's "absent"."""
+    if isinstance(data, dict) and any(v is None for v in data.values()):
+        return {k: v for k, v in data.items() if v is not None}
+    return data
+
+
 class _Open(BaseModel):
     model_config = ConfigDict(extra="allow")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _nulls_are_absent(cls, data: Any) -> Any:
+        return without_nulls(data)
+
 
 class Conversation(_Open):
-    id: str
+    id: str = ""
     type: str = ConversationType.POST
     post_token: str | None = None
 
@@ -57,6 +71,7 @@ class Sender(_Open):
     @classmethod
     def _side_in_type(cls, data: Any) -> Any:
         # The migration guide puts the side in `type`: {"type": "SELLER"}.
+        data = without_nulls(data)
         if (
             isinstance(data, dict)
             and not data.get("side")
@@ -103,8 +118,8 @@ class VideoData(_Open):
 
 
 class LocationData(_Open):
-    latitude: float
-    longitude: float
+    latitude: float = 0.0  # 0.0 is left out of protobuf JSON, like every zero value
+    longitude: float = 0.0
 
 
 class ContactData(_Open):
@@ -158,12 +173,17 @@ def _from_epoch(number: float) -> datetime:
         raise ValueError(f"sent_at {number!r} is not a representable time") from None
 
 
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
 class Message(_Open):
-    id: str
-    conversation: Conversation
-    sender: Sender = Sender()
+    id: str = ""
+    conversation: Conversation = Field(default_factory=Conversation)
+    sender: Sender = Field(default_factory=Sender)
     type: str = MessageType.TEXT
-    sent_at: AwareDatetime
+    # Never left out in Divar's examples; if it were, the moment we read it is the best guess.
+    sent_at: AwareDatetime = Field(default_factory=_now)
     text: str | None = None
     image_data: ImageData | None = None
     file_data: FileData | None = None

@@ -18,6 +18,11 @@ READ_ALL = "CHAT_SUPPLIER_ALL_CONVERSATIONS_READ"
 BOT_SEND = "CHAT_BOT_USER_MESSAGE_SEND"
 POSTS_GET = "USER_POSTS_GET"
 OFFLINE = "offline_access"
+# docs/events/auth.md: a token holding both is told (USER_ACCESS_REVOCATION) when its user
+# withdraws the app's access; USER_ID also lets GET /v1/open-platform/users name the user.
+REVOCATION_NOTICE = "NOTIFICATION_ACCESS_REVOCATION"
+USER_ID = "USER_ID"
+REVOCATION_SCOPES = (REVOCATION_NOTICE, USER_ID)
 
 
 @dataclass(frozen=True, slots=True)

@@ -359,8 +359,10 @@ class RelayLink(AsyncResource):
                 if frame.get("code"):
                     waiting.set_result(str(frame["code"]))
                 else:
-                    error = frame.get("error") or "no code"
-                    waiting.set_exception(LoginError(f"the login was not completed: {error}"))
+                    error = frame.get("error") or "no code came back"
+                    waiting.set_exception(
+                        LoginError(f"login refused: Divar did not grant access ({error})")
+                    )
         elif kind == "presence":
             operator, cid = frame.get("operator"), frame.get("conversation_id")
             expires = frame.get("expires_in")

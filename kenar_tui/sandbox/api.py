@@ -2,6 +2,11 @@
 
 Each call checks, in order: the API key (either header style) and its permission, the user's
 token (either header style) and its expiry, the body, the conversation, the token's scopes.
+A send to a conversation id Divar has not seen creates it (OpenAPI,
+ChatAPI_ConversationSendMessage: "If the conversation doesn't exist, it is created
+automatically"). Answers alternate between the docs' printed form and protobuf JSON's terse
+one (kenar_tui.sandbox.protojson): every other conversation read leaves out each message's
+`conversation` and its zero values, and writes `sent_at` as a string.
 """
 
 from __future__ import annotations
@@ -16,11 +21,13 @@ from kenar_tui.kenar.headers import read_access_token, read_api_key
 from kenar_tui.kenar.messages import ConversationType, MessageType
 from kenar_tui.sandbox import validation
 from kenar_tui.sandbox.core import SandboxCore
+from kenar_tui.sandbox.protojson import protobuf_json
 from kenar_tui.sandbox.registration import (
     BOT_PERMISSION,
     READ_PERMISSION,
     SEND_PERMISSION,
     SUBSCRIBE_PERMISSION,
+    USER_PERMISSION,
 )
 from kenar_tui.sandbox.rejection import denied, invalid, not_found, restricted, unauthenticated
 from kenar_tui.sandbox.tokens import TokenPair, TokenProblem
@@ -72,7 +79,19 @@ async def send_message(request: Request) -> JSONResponse:
     pair = check_token(request)
     raw = validation.json_object(await request.body())
     body = validation.send_message_body(raw)
-    conversation = find_conversation(request)
+    conversation_id = request.path_params["conversation_id"]
+    known = core.world.conversations.get(conversation_id)
+    if known is None:
+        # Not seen yet: Divar creates it. Only a scope naming this conversation (or all of
+        # the seller's) can cover it, since no post is known for it.
+        if scope_rules.send_breadth(pair.scopes, conversation_id, None) is None:
+            raise denied(
+                "the access token lacks a scope to send in this conversation; it needs "
+                f"{scope_rules.SEND_ONE}.{conversation_id} or {scope_rules.SEND_ALL}"
+            )
+        known = core.world.open_conversation(post_token=None, conversation_id=conversation_id)
+        core.log.info("sandbox send: created a conversation on first send")
+    conversation = known
     if conversation.type == ConversationType.BOT:
         raise invalid(
             "this is a chatbot conversation; answer it with "
@@ -135,16 +154,39 @@ async def get_conversation(request: Request) -> JSONResponse:
             "the access token lacks the scope to read this conversation; it needs "
             f"{scope_rules.READ_ONE}.{conversation.id}"
         )
+    core = core_of(request)
+    core.reads += 1
+    terse = core.reads % 2 == 0
     messages = []
     for message in conversation.messages:
         if message.type == MessageType.TEXT:
             data = message.model_dump(mode="json", exclude_none=True)
             data["sent_at"] = message.sent_at.isoformat().replace("+00:00", "Z")
+            if terse:
+                data.pop("conversation", None)  # it is the answer's conversation
             messages.append(data)
     head = {"id": conversation.id, "type": conversation.type}
     if conversation.post_token:
         head["post_token"] = conversation.post_token
-    return JSONResponse({"conversation": head, "messages": messages})
+    answer = {"conversation": head, "messages": messages}
+    return JSONResponse(protobuf_json(answer) if terse else answer)
+
+
+async def get_user(request: Request) -> JSONResponse:
+    """`GET /v1/open-platform/users` (docs/oauth/get_user.md): `user_id` with the scope
+    USER_ID, `phone_number` with USER_PHONE; a token with neither is refused."""
+    core = core_of(request)
+    check_api_key(request, USER_PERMISSION)
+    pair = check_token(request)
+    names = {s.name for s in scope_rules.parse_scopes(pair.scopes)}
+    if not names & {"USER_ID", "USER_PHONE"}:
+        raise denied("reading the user needs the scope USER_ID or USER_PHONE")
+    answer: dict[str, str] = {}
+    if "USER_PHONE" in names:
+        answer["phone_number"] = core.seller_phone
+    if "USER_ID" in names:
+        answer["user_id"] = pair.user_id
+    return JSONResponse(answer)
 
 
 async def subscribe(request: Request) -> JSONResponse:
@@ -191,4 +233,5 @@ ROUTES = [
         methods=["GET"],
     ),
     Route("/v1/open-platform/events/subscriptions", subscribe, methods=["POST"]),
+    Route("/v1/open-platform/users", get_user, methods=["GET"]),
 ]

@@ -163,10 +163,11 @@ class SandboxControl(AsyncResource):
         delivery: int | None = result["delivery"]
         return delivery
 
-    async def revoke_access(self, user_id: str | None = None) -> int:
-        """The user (the seller by default) revokes the app: tokens die, the event goes out."""
+    async def revoke_access(self, user_id: str | None = None) -> int | None:
+        """The user (the seller by default) revokes the app: tokens die, and the event goes
+        out (its delivery id) if a token held NOTIFICATION_ACCESS_REVOCATION and USER_ID."""
         result = await self._call("POST", "revocations", {"user_id": user_id})
-        delivery: int = result["delivery"]
+        delivery: int | None = result["delivery"]
         return delivery
 
     async def payment(self, cost_rials: int = 1_000_000, extra_details: str = "") -> dict[str, Any]:

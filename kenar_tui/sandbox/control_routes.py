@@ -243,14 +243,16 @@ async def revocations(request: Request) -> JSONResponse:
     core = _core(request)
     order = await _read(request, RevocationOrder)
     delivery = core.revoke_access(order.user_id or core.seller_id)
-    return JSONResponse({"delivery": delivery.id})
+    return JSONResponse({"delivery": delivery.id if delivery is not None else None})
 
 
 async def payments(request: Request) -> JSONResponse:
     core = _core(request)
     order = await _read(request, PaymentOrder)
     delivery = core.payment(order.cost_rials, order.extra_details, order.state, order.type)
-    return JSONResponse({"delivery": delivery.id, "transaction": delivery.body["transaction"]})
+    body = delivery.body
+    transaction = body.get("transaction") or body.get("payment_transaction")
+    return JSONResponse({"delivery": delivery.id, "transaction": transaction})
 
 
 async def faults(request: Request) -> JSONResponse:

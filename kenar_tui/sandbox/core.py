@@ -14,6 +14,7 @@ from kenar_tui.kenar.messages import ConversationType, Message, Side
 from kenar_tui.sandbox.clock import Clock
 from kenar_tui.sandbox.delivery import Delivery, DeliveryQueue, Target
 from kenar_tui.sandbox.faults import FaultPlan
+from kenar_tui.sandbox.protojson import protobuf_json
 from kenar_tui.sandbox.recorder import RequestLog
 from kenar_tui.sandbox.registration import Registration
 from kenar_tui.sandbox.tokens import TokenStore
@@ -25,6 +26,8 @@ from kenar_tui.sandbox.world import (
     random_uuid,
 )
 
+# docs/events/auth.md: the revocation event goes only to apps whose token holds both.
+REVOCATION_SCOPES = ("NOTIFICATION_ACCESS_REVOCATION", "USER_ID")
 NEW_MESSAGE_ON_POST = "NEW_MESSAGE_ON_POST"
 POST_UPDATE = "POST_UPDATE"
 POST_UPDATE_TYPES = ("PUBLISH", "RETIRE", "ONGOING", "ARCHIVE")
@@ -42,9 +45,16 @@ class SandboxCore:
         self.requests = RequestLog()
         self.delivery = DeliveryQueue(self._target, self.faults, self.clock, logger)
         self.seller_id = SELLER_ID
+        self.seller_phone = "09120000000"  # shown only with the USER_PHONE scope
+        self.reads = 0  # conversation reads answered, to alternate their JSON form
+        self.refusals = 0  # OAuth refusals, to alternate between a bare one and one with error
         # Called with (conversation, message, sent body) after every send the app makes;
         # the buyer simulator hooks in here to answer.
         self.on_seller_message: list[Any] = []
+        # Every other event body goes out in protobuf JSON's terse form (sandbox/protojson.py),
+        # and payments alternate the two spellings of docs/events/payment.md.
+        self._events_shaped = 0
+        self._payments = 0
 
     def _target(self) -> Target:
         return Target(self.registration.events_url, self.registration.identification_key)
@@ -82,7 +92,9 @@ class SandboxCore:
         self.world.sent.append(record)
         conversation.server_links.extend(server_links)
         data = {"text": text} if text else {}
-        message = self.world.add_message(conversation, side=Side.SELLER, kind="TEXT", data=data)
+        message = self.world.add_message(
+            conversation, side=Side.SELLER, kind="TEXT", data=data, sender_type="BOT"
+        )
         if kind == "v2":
             # Divar also tells the app about its own message, sender side SELLER.
             self.message_event(message)
@@ -97,14 +109,19 @@ class SandboxCore:
                 "type": "NEW_CHATBOT_MESSAGE",
                 "new_chatbot_message": message.wire(),
             }
-            return self.delivery.enqueue("NEW_CHATBOT_MESSAGE", body)
+            return self.delivery.enqueue("NEW_CHATBOT_MESSAGE", self.shaped(body))
         subscription = self._subscription(NEW_MESSAGE_ON_POST, message.conversation.post_token)
         if subscription is None:
             return None
         body = {"type": "NEW_MESSAGE", "new_message": message.wire()}
         if subscription.metadata is not None:
             body["metadata"] = subscription.metadata
-        return self.delivery.enqueue("NEW_MESSAGE", body)
+        return self.delivery.enqueue("NEW_MESSAGE", self.shaped(body))
+
+    def shaped(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Every other body in protobuf JSON's terse form: zero values out, int64 as strings."""
+        self._events_shaped += 1
+        return protobuf_json(body) if self._events_shaped % 2 == 0 else body
 
     def _subscription(self, event_type: str, resource: str | None) -> Subscription | None:
         # A subscription lives as long as its token: end the ones whose token is dead.
@@ -126,12 +143,23 @@ class SandboxCore:
         }
         if subscription.metadata is not None:
             body["metadata"] = subscription.metadata
-        return self.delivery.enqueue("POST_UPDATE", body)
+        return self.delivery.enqueue("POST_UPDATE", self.shaped(body))
 
-    def revoke_access(self, user_id: str) -> Delivery:
-        """The user took the app's access away: tokens die, subscriptions with them."""
+    def revoke_access(self, user_id: str) -> Delivery | None:
+        """The user took the app's access away: tokens die, subscriptions with them.
+
+        The event goes out only when one of the user's live tokens held both
+        NOTIFICATION_ACCESS_REVOCATION and USER_ID (docs/events/auth.md); None otherwise.
+        """
+        told = any(
+            all(scope in pair.scopes for scope in REVOCATION_SCOPES)
+            for pair in self.tokens.live_pairs_of(user_id)
+        )
         for token in self.tokens.revoke_user(user_id):
             self.world.end_subscriptions_of(token, "the user revoked the app's access")
+        if not told:
+            self.log.info("sandbox revocation: no token asked to be told")
+            return None
         body = {"type": "USER_ACCESS_REVOCATION", "user_access_revocation": {"user_id": user_id}}
         return self.delivery.enqueue("USER_ACCESS_REVOCATION", body)
 
@@ -145,7 +173,10 @@ class SandboxCore:
             "state": state,
             "type": kind,
         }
-        body = {"type": "PAYMENT_TRANSACTION", "transaction": transaction}
+        # docs/events/payment.md's table says `transaction`, its example `payment_transaction`.
+        self._payments += 1
+        key = "transaction" if self._payments % 2 else "payment_transaction"
+        body = {"type": "PAYMENT_TRANSACTION", key: transaction}
         return self.delivery.enqueue("PAYMENT_TRANSACTION", body)
 
     def state(self) -> dict[str, Any]:

@@ -76,7 +76,12 @@ async def authorize(request: Request) -> RedirectResponse:
             redirect_uri, {"error": "invalid_scope", "error_description": described, **base}
         )
     if not app.oauth_approve:
+        # "Deny": the redirect has no `code` (docs/oauth/ReadMe.md, step two: "treat its
+        # absence as refusal"); every other refusal also has no `error`, only the state.
+        core.refusals += 1
         core.log.info("sandbox oauth: refused, as configured")
+        if core.refusals % 2:
+            return _redirect(redirect_uri, base)
         return _redirect(
             redirect_uri,
             {"error": "access_denied", "error_description": "the user refused", **base},

@@ -148,6 +148,10 @@ class TokenStore:
             pair.superseded_at = now
         return new
 
+    def live_pairs_of(self, user_id: str) -> list[TokenPair]:
+        """The user's tokens that still work."""
+        return [p for p in self._by_access.values() if p.user_id == user_id and not p.revoked]
+
     def revoke_user(self, user_id: str) -> list[str]:
         """Revoke every token of a user; the access tokens revoked are returned."""
         revoked = []

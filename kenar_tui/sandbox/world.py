@@ -115,13 +115,23 @@ class World:
         return state
 
     def add_message(
-        self, conversation: ConversationState, *, side: str, kind: str, data: dict[str, Any]
+        self,
+        conversation: ConversationState,
+        *,
+        side: str,
+        kind: str,
+        data: dict[str, Any],
+        sender_type: str = "HUMAN",
     ) -> Message:
-        """Append a message (of any type) to a conversation and return it."""
+        """Append a message (of any type) to a conversation and return it.
+
+        `sender_type` is BOT for what the app sent through the API: Divar's echo of it says
+        `{"side": "SELLER", "type": "BOT"}` (docs/events/ReadMe.md's example event).
+        """
         sender = (
-            Sender(type="HUMAN")
+            Sender(type=sender_type)
             if conversation.type == ConversationType.BOT and side == Side.BUYER
-            else Sender(side=side, type="HUMAN")
+            else Sender(side=side, type=sender_type)
         )
         message = Message(
             id=random_uuid(self.rng),

@@ -27,12 +27,15 @@ def flow(kenar: KenarClient, creds: CredentialStore, **kwargs: object) -> LoginF
 
 
 def test_per_post_scopes_read_and_send_each_post_plus_offline() -> None:
-    """Each post gets its read and send scopes, duplicates once, and offline_access is added."""
+    """Each post gets its read and send scopes, duplicates once; the revocation scopes
+    (docs/events/auth.md) and offline_access are added."""
     assert login_scopes(["gZd7omnS", "QYx2Fm1a", "gZd7omnS"]) == [
         "CHAT_POST_CONVERSATIONS_READ.gZd7omnS",
         "CHAT_POST_CONVERSATIONS_MESSAGE_SEND.gZd7omnS",
         "CHAT_POST_CONVERSATIONS_READ.QYx2Fm1a",
         "CHAT_POST_CONVERSATIONS_MESSAGE_SEND.QYx2Fm1a",
+        "NOTIFICATION_ACCESS_REVOCATION",
+        "USER_ID",
         "offline_access",
     ]
 
@@ -42,6 +45,8 @@ def test_all_posts_scopes() -> None:
     assert login_scopes(all_posts=True) == [
         "CHAT_SUPPLIER_ALL_CONVERSATIONS_READ",
         "CHAT_SUPPLIER_ALL_CONVERSATIONS_MESSAGE_SEND",
+        "NOTIFICATION_ACCESS_REVOCATION",
+        "USER_ID",
         "offline_access",
     ]
 

@@ -41,9 +41,13 @@ async def test_login_through_the_relay_stores_tokens_and_subscribes(
     assert set(token.scopes) == {
         f"CHAT_POST_CONVERSATIONS_READ.{POST}",
         f"CHAT_POST_CONVERSATIONS_MESSAGE_SEND.{POST}",
+        "NOTIFICATION_ACCESS_REVOCATION",
+        "USER_ID",
         "offline_access",
     }
     assert token.refresh_token is not None
+    # The user id, from GET /v1/open-platform/users, names whose tokens a revocation drops.
+    assert token.user_id == (await sandbox.control.state())["seller_id"]
     assert creds.token_for_send("any-conversation", POST) == token
     state = await sandbox.control.state()
     assert [(s["event_resource_id"], s["active"]) for s in state["subscriptions"]] == [(POST, True)]

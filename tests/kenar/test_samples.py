@@ -119,7 +119,7 @@ def test_post_update(samples: Path) -> None:
     post = event.post_update.post
     assert (post.token, post.category, post.city) == ("gZd7omnS", "light", "tehran")
     assert post.title == "پژو ۲۰۶ تیپ ۵ مدل ۱۳۹۸"
-    assert post.model_extra is not None and post.model_extra["chat_enabled"] is True
+    assert post.chat_enabled is True
     assert event_message(event) is None
 
 

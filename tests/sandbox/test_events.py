@@ -27,7 +27,10 @@ MEDIA_TYPES = ["IMAGE", "FILE", "VOICE", "VIDEO", "LOCATION", "CONTACT"]
 
 
 async def _subscribe_all(sandbox: Sandbox, kenar: KenarClient) -> dict[str, Any]:
-    token = await sandbox.control.issue_token([ALL_READ, ALL_SEND, "USER_POSTS_GET"])
+    # The revocation event needs NOTIFICATION_ACCESS_REVOCATION and USER_ID (docs/events/auth.md).
+    token = await sandbox.control.issue_token(
+        [ALL_READ, ALL_SEND, "USER_POSTS_GET", "NOTIFICATION_ACCESS_REVOCATION", "USER_ID"]
+    )
     for request in (
         SubscriptionRequest(event_type="NEW_MESSAGE_ON_POST", metadata={"subscription": "all"}),
         SubscriptionRequest(event_type="POST_UPDATE"),
@@ -59,7 +62,11 @@ async def test_receiver_gets_every_event_type_with_divars_headers(
     messages = [e for e in events if isinstance(e, NewMessageEvent)]
     assert [m.message.type for m in messages] == ["TEXT", *MEDIA_TYPES, "TEXT"]
     assert [m.message.sender.side for m in messages] == ["BUYER"] * 7 + ["SELLER"]
+    # The echo of the app's own send, as docs/events/ReadMe.md's example shows it.
+    assert messages[-1].message.sender.type == "BOT" and not messages[-1].message.sender.is_buyer
     assert messages[-1].message.text == "بله، هست"
+    # Every other body is protobuf JSON's terse form: sent_at as a string (int64).
+    assert {type(b.get("new_message", {}).get("sent_at")) for b in bodies} >= {int, str}
     assert all(m.metadata == {"subscription": "all"} for m in messages)
     assert {type(e) for e in events} == {
         NewMessageEvent,

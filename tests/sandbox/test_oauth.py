@@ -89,12 +89,15 @@ async def test_refresh_ends_the_old_tokens_subscriptions(
     assert [s["active"] for s in state["subscriptions"]] == [False, True]
 
 
-async def test_refused_consent_redirects_with_an_error(
+async def test_refused_consent_redirects_with_no_code_and_maybe_no_error(
     sandbox: Sandbox, kenar: KenarClient
 ) -> None:
-    """Told to refuse, authorize redirects back with error=access_denied, the state and no code."""
+    """Told to refuse, authorize redirects back with the state and no code; the first time with
+    nothing else (docs/oauth/ReadMe.md: "treat its absence as refusal"), then with an error."""
     await sandbox.control.configure(oauth_approve=False)
     state = new_state()
+    bare = read_redirect(await _authorize(sandbox, kenar, [ALL_SEND], state))
+    assert (bare.code, bare.state, bare.error) == (None, state, None)
     redirect = read_redirect(await _authorize(sandbox, kenar, [ALL_SEND], state))
     assert redirect.code is None
     assert redirect.state == state

@@ -10,6 +10,7 @@ import pytest
 from kenar_tui.errors import AuthError, KenarAPIError, RecipientRestricted
 from kenar_tui.kenar import ButtonGrid, ButtonRow, SendMessageBody, SubscriptionRequest
 from kenar_tui.kenar.client import KenarClient
+from kenar_tui.kenar.scopes import SEND_POST
 from kenar_tui.sandbox import Sandbox
 from tests.sandbox.conftest import ALL_SEND, CAR, FLAT
 
@@ -304,16 +305,31 @@ async def test_restricted_recipient_is_412_code_9(sandbox: Sandbox, kenar: Kenar
     assert caught.value.message == "message delivery failed due to recipient's restriction"
 
 
-async def test_unknown_conversation_and_wrong_kind_are_refused(
+async def test_a_send_to_an_unseen_conversation_creates_it(
     sandbox: Sandbox, kenar: KenarClient
 ) -> None:
-    """An unknown chat is 404; a chatbot chat sent to with v2 is 400 naming the right path."""
-    token = (await sandbox.control.issue_token([ALL_SEND]))["access_token"]
-    with pytest.raises(KenarAPIError) as missing:
+    """OpenAPI ChatAPI_ConversationSendMessage: "If the conversation doesn't exist, it is
+    created automatically" — with a scope that covers it; a post scope cannot (no post known)."""
+    post_only = (await sandbox.control.issue_token([f"{SEND_POST}.{CAR}"]))["access_token"]
+    with pytest.raises(KenarAPIError) as refused:
         await kenar.send_message(
-            "no-such-chat", SendMessageBody(message="سلام"), access_token=token
+            "new-chat-1", SendMessageBody(message="سلام"), access_token=post_only
         )
-    assert (missing.value.status, missing.value.code) == (404, 5)
+    assert refused.value.status == 403
+    one = await sandbox.control.issue_token(["CONVERSATION_SEND_MESSAGE.new-chat-1"])
+    await kenar.send_message(
+        "new-chat-1", SendMessageBody(message="سلام"), access_token=one["access_token"]
+    )
+    state = await sandbox.control.state()
+    assert [c["id"] for c in state["conversations"]] == ["new-chat-1"]
+    assert [s["conversation_id"] for s in await sandbox.control.sent()] == ["new-chat-1"]
+
+
+async def test_a_chatbot_conversation_is_refused_on_the_v2_path(
+    sandbox: Sandbox, kenar: KenarClient
+) -> None:
+    """A chatbot chat sent to with v2 is 400 naming the right path."""
+    token = (await sandbox.control.issue_token([ALL_SEND]))["access_token"]
     bot = await sandbox.control.inject_message(chatbot=True, text="/start")
     with pytest.raises(KenarAPIError) as wrong:
         await kenar.send_message(
