@@ -126,9 +126,10 @@ class Settings(BaseSettings):
         if value is None or not value.strip():
             return None
         parts = urlsplit(value.strip())
-        if parts.scheme not in ("ws", "wss") or not parts.hostname:
+        # The bare address (wss://relay.example.com) is fine: the link adds the relay's /ws.
+        if parts.scheme not in ("ws", "wss", "http", "https") or not parts.hostname:
             raise ValueError(
-                "the relay URL must be a ws:// or wss:// URL, like wss://relay.example/ws"
+                "the relay URL must look like wss://relay.example.com (ws:// on loopback)"
             )
         return value.strip()
 

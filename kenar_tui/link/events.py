@@ -10,7 +10,8 @@ from typing import Any, Literal
 class LinkState:
     """The connection changed: `detail` is a sentence for the status bar."""
 
-    state: Literal["connecting", "online", "offline"]
+    # "refused": the relay turned the token down; the link stops until it is fixed.
+    state: Literal["connecting", "online", "offline", "refused"]
     detail: str
     retry_in: float | None = None  # seconds until the next attempt, when offline
 

@@ -21,8 +21,9 @@ from urllib.parse import urlsplit, urlunsplit
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI, WebSocketException
 
+from kenar_tui.auth.relay_callback import relay_ws_url
 from kenar_tui.backoff import retry_delay
-from kenar_tui.errors import ConfigError, LoginError, RelayUnavailable
+from kenar_tui.errors import LoginError, RelayUnavailable
 from kenar_tui.lifecycle import AsyncResource
 from kenar_tui.link.events import (
     LinkEntry,
@@ -53,15 +54,24 @@ def public_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
-def describe_failure(exc: BaseException) -> str:
+TOKEN_REFUSED = "the relay refused the token (HTTP 401): check the relay token"
+
+
+def describe_failure(exc: BaseException, url: str = "") -> str:
     """Why a connection attempt failed, in words for the status bar."""
     if isinstance(exc, InvalidStatus):
         status = exc.response.status_code
         if status == 401:
-            return "the relay refused the token (HTTP 401); check the relay token"
-        if status == 403:
-            return "the relay refused this console (HTTP 403)"
-        return f"the relay answered HTTP {status} instead of opening a websocket"
+            return TOKEN_REFUSED
+        path = urlsplit(url).path or "/"
+        if status in (403, 404):
+            # What a server (or a proxy in front of the relay) answers when nothing at this
+            # path takes websockets: the usual cause is a URL whose path is not the relay's.
+            return (
+                f"HTTP {status} at {path}: nothing there accepts the console; the relay's "
+                "websocket is at /ws (is a proxy forwarding it?)"
+            )
+        return f"the relay answered HTTP {status} at {path} instead of opening a websocket"
     if isinstance(exc, ConnectionRefusedError):
         return "connection refused"
     if isinstance(exc, TimeoutError):
@@ -104,11 +114,9 @@ class RelayLink(AsyncResource):
         ping_interval: float = 20.0,
         rand: Callable[[], float] = random.random,
     ) -> None:
+        # wss://relay.example.com (as docs/deploy.md writes it) means its /ws endpoint.
+        url = relay_ws_url(url)
         parts = urlsplit(url)
-        if parts.scheme not in ("ws", "wss") or not parts.hostname:
-            raise ConfigError(
-                "the relay URL must be a ws:// or wss:// URL, like wss://relay.example/ws"
-            )
         self.url = url
         self.public_url = public_url(url)
         self._token = token
@@ -178,6 +186,12 @@ class RelayLink(AsyncResource):
     async def wait_online(self) -> None:
         """Return once connected and welcomed (wrap in `asyncio.timeout` to bound it)."""
         await self._online.wait()
+
+    async def stopped(self) -> None:
+        """Returns once the link has stopped trying: its token was refused, or it was closed."""
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.shield(self._task)
 
     async def events(self) -> AsyncIterator[LinkEvent]:
         """Connection changes and timeline entries, in order, until the link is closed."""
@@ -258,10 +272,15 @@ class RelayLink(AsyncResource):
                 if welcomed[0]:
                     attempt = 0
             except (OSError, TimeoutError, WebSocketException) as exc:
+                if isinstance(exc, InvalidStatus) and exc.response.status_code == 401:
+                    # Retrying a wrong token only fills the relay's log: stop and say so.
+                    self.log.warning("relay refused the console token (HTTP 401)")
+                    self._set_state(LinkState("refused", TOKEN_REFUSED))
+                    return
                 if isinstance(exc, InvalidURI):
                     reason = "the relay URL is invalid"
                 else:
-                    reason = describe_failure(exc)
+                    reason = describe_failure(exc, self.url)
             except Exception as exc:  # never let the link die silently: say so and retry
                 self.log.exception("relay link failed unexpectedly")
                 reason = f"unexpected error ({type(exc).__name__})"

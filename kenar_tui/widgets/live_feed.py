@@ -23,6 +23,7 @@ RELAY_WORDS = {
     "connecting": "relay: connecting…",
     "online": "relay: catching up…",
     "offline": "relay: offline, retrying",
+    "refused": "relay: refused the token",
 }
 
 
@@ -33,6 +34,7 @@ class LiveFeed:
         self.app = app
         self.outbox_states: dict[str, str] = {}
         self.live = False
+        self.was_online = False  # "lost" only for a relay that was reached once
         self._unacked = 0
         self._last_toast = -TOAST_GAP_S
         self._skipped = 0
@@ -120,15 +122,21 @@ class LiveFeed:
             words = RELAY_WORDS.get(event.state, f"relay: {event.state}")
             if event.state != "online" and event.detail:
                 words = f"relay: {event.detail}"
+            if event.state == "offline" and self.was_online:
+                words = f"relay: lost, {event.detail}"
+            # The status bar carries the connection; it reconnects by itself, so no toast
+            # covers the text the user is reading. Only a refused token needs the user.
             main.relay_state(words, False)
-            if event.state == "offline":
+            if event.state == "refused":
                 self.app.notify(
-                    f"Lost the relay ({event.detail or 'no answer'}); reconnecting by itself.",
-                    severity="warning",
+                    f"{event.detail}: Ctrl+P → Connection fixes it.",
+                    title="Relay refused",
+                    severity="error",
+                    timeout=20,
                     markup=False,
                 )
         elif isinstance(event, LinkLive):
-            self.live = True
+            self.live = self.was_online = True
             main.relay_state("relay: live", True)
             main.schedule_refresh()
             self.app.team.on_live()

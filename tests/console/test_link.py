@@ -115,13 +115,36 @@ async def test_an_unreachable_relay_is_reported_plainly(unused_tcp_port: int) ->
             await link.post({"kind": "note", "data": {"text": "x"}})
 
 
-async def test_a_wrong_token_is_reported_without_showing_it(relay: RunningRelay) -> None:
-    """A refused token reads "the relay refused the token (HTTP 401)"; the token is never shown."""
+async def test_a_wrong_token_stops_and_asks_to_check_it(relay: RunningRelay) -> None:
+    """A 401 is not retried: the link says "check the relay token" once and stops trying."""
     secret = "kr_wrong_" + "z" * 20
     async with make_link(relay.ws_url, secret) as link:
+        events = Events(link)
+        refused = await events.state("refused")
+        async with asyncio.timeout(WAIT):
+            await link.stopped()  # no further attempt: the run loop has ended
+        assert link.state.state == "refused"
+    assert refused.detail == "the relay refused the token (HTTP 401): check the relay token"
+    assert [e.state for e in events.seen if isinstance(e, LinkState)] == ["connecting", "refused"]
+    assert secret not in refused.detail and secret not in repr(link)
+
+
+async def test_the_bare_relay_url_from_the_deploy_doc_works(relay: RunningRelay) -> None:
+    """docs/deploy.md writes wss://relay.example.com (no path): the link adds the relay's /ws."""
+    bare = relay.ws_url.removesuffix("/ws")
+    async with make_link(bare, relay.token) as link:
+        online = await Events(link).state("online")
+    assert online.detail == f"connected to {relay.ws_url}"
+    async with make_link(relay.url + "/", relay.token) as link:  # http://host:port/ too
+        await Events(link).state("online")
+
+
+async def test_a_wrong_path_names_the_cause(relay: RunningRelay) -> None:
+    """A path the relay does not serve: the error names the path and where the relay listens."""
+    async with make_link(relay.ws_url.removesuffix("/ws") + "/chat", relay.token) as link:
         offline = await Events(link).state("offline")
-    assert "the relay refused the token (HTTP 401)" in offline.detail
-    assert secret not in offline.detail and secret not in repr(link)
+    assert "HTTP 403 at /chat/ws: nothing there accepts the console" in offline.detail
+    assert "the relay's websocket is at /ws" in offline.detail
 
 
 async def test_reconnects_after_the_relay_restarts_without_repeats(
