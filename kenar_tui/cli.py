@@ -35,11 +35,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def with_default_command(argv: Sequence[str]) -> list[str]:
+    """`kenar-tui --relay-url X` means `kenar-tui console --relay-url X`: the default command's
+    options work without naming it. --help and --version stay the program's own."""
+    words = list(argv)
+    first = words[0] if words else None
+    if first in COMMANDS or first in ("-h", "--help", "--version"):
+        return words
+    return ["console", *words]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        args = parser.parse_args(["console", *(argv if argv is not None else sys.argv[1:])])
+    args = parser.parse_args(with_default_command(sys.argv[1:] if argv is None else argv))
     run = getattr(args, "run", None)
     if run is None:
         parser.print_help()
