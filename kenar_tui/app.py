@@ -261,7 +261,9 @@ class KenarApp(App[str | None]):
         )
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):
+            if command.title != "Keys":  # ours below lists every binding; one "Keys" entry
+                yield command
         if not isinstance(screen, MainScreen):
             return
         for title, help_text, action in (

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 # Live entries arrive in bursts; the list is rebuilt at most this often (about two frames).
 REFRESH_S = 1 / 30
+# Passing over a conversation with the cursor does not read it; staying on it this long does.
+READ_DWELL_S = 2.0
 
 
 class MainScreen(Screen[None]):
@@ -55,6 +57,7 @@ class MainScreen(Screen[None]):
         self.cid: str | None = None
         self._refresh_timer: Timer | None = None
         self._open_changed = False
+        self._read_timer: Timer | None = None
         self._relay = ("relay: connecting…", False)
         self._outbox = ""
 
@@ -107,7 +110,7 @@ class MainScreen(Screen[None]):
             iter(self.conversations.conversation_ids), None
         )
         if first is not None:
-            self.show_conversation(first)
+            self.show_conversation(first, read=False)
         self.conversations.focus()
 
     # --- model → view ----------------------------------------------------------------------
@@ -121,7 +124,7 @@ class MainScreen(Screen[None]):
         if self.cid is None:  # the first conversation arrived: show it
             first = next(iter(self.conversations.conversation_ids), None)
             if first is not None:
-                self.show_conversation(first)
+                self.show_conversation(first, read=False)
 
     def schedule_refresh(self) -> None:
         """Coalesce a burst of live entries into one rebuild of the list."""
@@ -132,7 +135,8 @@ class MainScreen(Screen[None]):
         self._refresh_timer = None
         if self._open_changed and self.cid is not None:
             self._open_changed = False
-            self.kapp.inbox.mark_read(self.cid)
+            if self._read_timer is None:  # opened, not just passed over: new messages are read
+                self.kapp.inbox.mark_read(self.cid)
             self.history.reload()
             self._update_header()
         self.refresh_posts()
@@ -150,14 +154,25 @@ class MainScreen(Screen[None]):
             self._open_changed = True
         self.schedule_refresh()
 
-    def show_conversation(self, cid: str, *, position: int | None = None) -> None:
+    def show_conversation(
+        self, cid: str, *, position: int | None = None, read: bool = True
+    ) -> None:
+        """Show `cid`; read=False (the list's cursor passing over it) marks it read only after
+        READ_DWELL_S on it, or when it is opened (Enter, the reply box)."""
         inbox = self.kapp.inbox
         if self.cid is not None and self.cid != cid:
             inbox.set_draft(self.cid, self.composer.text or None)
         if self.cid != cid:
             self.composer.load_text(inbox.draft(cid) or "")
+            self.composer.move_cursor(self.composer.document.end)
         self.cid = cid
-        inbox.mark_read(cid)
+        if self._read_timer is not None:
+            self._read_timer.stop()
+            self._read_timer = None
+        if read:
+            inbox.mark_read(cid)
+        else:
+            self._read_timer = self.set_timer(READ_DWELL_S, lambda: self._dwelt(cid))
         self.conversations.select(cid)
         self.history.show(cid)
         if position is not None:
@@ -166,6 +181,12 @@ class MainScreen(Screen[None]):
         self._update_header()
         self.schedule_refresh()
         self.kapp.team.announce(cid, "viewing")
+
+    def _dwelt(self, cid: str) -> None:
+        self._read_timer = None
+        if self.cid == cid:
+            self.kapp.inbox.mark_read(cid)
+            self.schedule_refresh()
 
     def save_draft(self) -> None:
         """Keep the half-written reply (called when switching and when quitting)."""
@@ -191,7 +212,7 @@ class MainScreen(Screen[None]):
     @on(ConversationList.Highlighted)
     def _highlighted(self, event: ConversationList.Highlighted) -> None:
         if event.cid != self.cid:
-            self.show_conversation(event.cid)
+            self.show_conversation(event.cid, read=False)
 
     @on(ConversationList.Chosen)
     def _chosen(self, event: ConversationList.Chosen) -> None:
@@ -205,6 +226,8 @@ class MainScreen(Screen[None]):
             return
         text = event.text.strip()
         if not text:
+            # Said on the box itself: a toast would cover the conversation at 80 columns.
+            event.composer.border_subtitle = "empty: nothing to send"
             return
         cid, composer = self.cid, event.composer
         if event.note or text.startswith(NOTE_PREFIX.strip()):
@@ -228,6 +251,7 @@ class MainScreen(Screen[None]):
     @on(TextArea.Changed, "#composer")
     def _typing(self, event: TextArea.Changed) -> None:
         """Typing a reply tells teammates "replying"; an empty box (or a note) is viewing."""
+        event.text_area.border_subtitle = ""
         text = event.text_area.text.strip()
         replying = bool(text) and event.text_area.has_focus and not text.startswith("/note")
         if self.cid is not None:
@@ -238,6 +262,7 @@ class MainScreen(Screen[None]):
         edited = self.kapp.edit_in_editor(event.composer.text)
         if edited is not None:
             event.composer.load_text(edited.rstrip("\n"))
+            event.composer.move_cursor(event.composer.document.end)  # go on writing
             event.composer.focus()
 
     @on(Composer.ButtonsRequested)
@@ -325,7 +350,7 @@ class MainScreen(Screen[None]):
     def action_step(self, delta: int) -> None:
         cid = self.conversations.step(delta)
         if cid is not None:
-            self.show_conversation(cid)
+            self.show_conversation(cid, read=False)
 
     def action_next_unanswered(self) -> None:
         cid = self.kapp.inbox.next_unanswered(after=self.cid)
@@ -378,6 +403,8 @@ class MainScreen(Screen[None]):
         self.app.push_screen(NoticesScreen(self.kapp.inbox.notices(), self.kapp.format_time))
 
     def action_focus_reply(self) -> None:
+        if self.cid is not None:  # replying is reading: the conversation counts as opened
+            self.show_conversation(self.cid)
         self.composer.focus()
 
     def action_focus_history(self) -> None:

@@ -147,9 +147,10 @@ class ConversationList(ScrollView, can_focus=True):
             row = self.rows[index]
             text = self._row_line(row, line - self.starts[index], width)
             selected = row.conversation is not None and row.conversation.id == self.selected
-            style = Style(
-                bgcolor=self.palette.get("boost" if not self.has_focus else "primary-muted")
-            )
+            # Textual's own cursor colours: a solid bar while the list has the focus, a muted
+            # one otherwise ("boost" was all but invisible in the default theme).
+            cursor = "block-cursor-background" if self.has_focus else "primary-muted"
+            style = Style(bgcolor=self.palette.get(cursor), bold=self.has_focus)
             segments = list(text.render(self.app.console))
             strip = Strip(segments).crop_extend(0, width, None)
             if selected:

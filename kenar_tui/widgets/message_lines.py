@@ -193,7 +193,7 @@ def _media(label: str, parts: list[str]) -> Text:
     return Text.assemble((f"[{label}] ", "bold"), detail or "", style="")
 
 
-def item_hint(item: Any) -> str:
+def item_hint(item: Any, *, revealed: bool = False) -> str:
     """The keys that act on this item, shown under it while it is selected."""
     hints = []
     if item_link(item):
@@ -202,7 +202,7 @@ def item_hint(item: Any) -> str:
         hints.append("y copy")
     message = item_message(item)
     if message is not None and message.contact_data is not None:
-        hints.append("p show phone")
+        hints.append("p hide phone" if revealed else "p show phone")
     hints.append("v raw JSON")
     if getattr(item, "status", None) in ("failed", "unknown"):
         hints.append("r send again")
@@ -247,7 +247,7 @@ def item_lines(
         for wrapped in Text(f"⚠ {error}", style="$error").wrap(console, width - indent):
             lines.append(Text(" " * indent) + wrapped)
     if selected:
-        lines.append(Text(" " * indent + item_hint(item), style="dim italic"))
+        lines.append(Text(" " * indent + item_hint(item, revealed=revealed), style="dim italic"))
     lines.append(Text(""))
     return [_resolve(line, options.palette) for line in lines]
 

@@ -92,9 +92,9 @@ async def test_unanswered_first_with_unread_counts(console_inbox: Any, tmp_path:
     # The car post has two waiting buyers (12 and 5 minutes); the flat was answered.
     assert ids[:2] == [CID_CAR_1, CID_CAR_2] and ids[2] == CID_FLAT
     assert "2 waiting · 40m" in lines[0]
-    # Opening the first conversation marked it read; the second keeps its unread count.
+    # Showing the first conversation at start is not reading it (Enter or a dwell is).
     assert any("waits 5m" in line and "1 new" in line for line in lines)
-    assert console_inbox.conversation(CID_CAR_1).unread == 0
+    assert console_inbox.conversation(CID_CAR_1).unread == 8
     assert console_inbox.conversation(CID_CAR_2).unread == 1
 
 
