@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from keyring.backend import KeyringBackend
-from keyring.errors import KeyringError, PasswordDeleteError
+from keyring.errors import KeyringError, KeyringLocked, PasswordDeleteError
 
 from kenar_tui.errors import CredentialError
 from kenar_tui.kenar.bodies import TokenResponse
@@ -177,13 +177,13 @@ class CredentialStore:
     def _get(self, name: str) -> str | None:
         try:
             return self._backend.get_password(SERVICE, name)
-        except KeyringError as exc:
+        except (KeyringError, EOFError) as exc:
             raise CredentialError(_failure("read", name, exc)) from None
 
     def _set(self, name: str, value: str) -> None:
         try:
             self._backend.set_password(SERVICE, name, value)
-        except KeyringError as exc:
+        except (KeyringError, EOFError) as exc:
             raise CredentialError(_failure("write", name, exc)) from None
 
     def _delete(self, name: str) -> bool:
@@ -191,7 +191,7 @@ class CredentialStore:
             self._backend.delete_password(SERVICE, name)
         except PasswordDeleteError:
             return False
-        except KeyringError as exc:
+        except (KeyringError, EOFError) as exc:
             raise CredentialError(_failure("delete", name, exc)) from None
         return True
 
@@ -408,8 +408,18 @@ def _check_name(name: str) -> None:
         raise CredentialError(f"unknown secret {name!r}; one of: {', '.join(SECRET_NAMES)}")
 
 
-def _failure(action: str, name: str, exc: KeyringError) -> str:
+def _failure(action: str, name: str, exc: KeyringError | EOFError) -> str:
     # The keyring's own message is not shown: a backend might quote what it was given.
+    if isinstance(exc, EOFError):
+        # A password-protected keyring (keyrings.alt's encrypted file) asked for its password
+        # and there was no terminal to type it on (a pipe, a script, cron).
+        return (
+            f"the keyring is locked: it asked for its password to {action} {name} and there is "
+            "no terminal to type it on; run the command in a terminal once to unlock it, or "
+            "unlock the keyring first"
+        )
+    if isinstance(exc, KeyringLocked):
+        return f"the keyring is locked: unlock it and try again (it could not {action} {name})"
     return (
         f"the keyring could not {action} {name} ({type(exc).__name__}); it may be locked: "
         f"unlock it and try again. If it keeps failing: {NO_BACKEND_HELP}"
