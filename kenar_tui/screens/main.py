@@ -465,9 +465,8 @@ class MainScreen(Screen[None]):
         )
 
     def action_cycle_filter(self) -> None:
-        mode = self.kapp.team.cycle_filter()
-        self.refresh_posts()
-        self.notify(f"The list shows {'every' if mode == 'everyone' else mode} conversation(s).")
+        self.kapp.team.cycle_filter()
+        self.refresh_posts()  # the status bar says "showing: mine": no toast over the text
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Letter keys belong to the reply box while it has the focus.
