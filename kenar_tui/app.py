@@ -31,10 +31,12 @@ from kenar_tui.screens.confirm import ConfirmScreen
 from kenar_tui.screens.help import HelpScreen, binding_rows
 from kenar_tui.screens.main import MainScreen
 from kenar_tui.text import format_time
+from kenar_tui.text.links import judge_link
+from kenar_tui.text.sanitize import clean_text
 from kenar_tui.widgets.button_grid import ButtonGridEditor
 from kenar_tui.widgets.composer import Composer
 from kenar_tui.widgets.conversation_list import ConversationList
-from kenar_tui.widgets.export import export_path, write_export
+from kenar_tui.widgets.export import export_note, export_path, write_export
 from kenar_tui.widgets.history_view import HistoryView
 from kenar_tui.widgets.live_feed import LiveFeed
 from kenar_tui.widgets.message_lines import RenderOptions, item_copy_text, item_link, item_raw_json
@@ -351,12 +353,20 @@ class KenarApp(App[str | None]):
     def act_on_item(self, action: str, item: Any) -> None:
         if action == "open":
             link = item_link(item)
-            if link is None:
+            verdict = judge_link(link) if link is not None else None
+            if verdict is None:
                 self.notify("This message has no link to open.", severity="warning")
-            else:
-                self._open_link(link)
+            elif verdict.openable:
+                if verdict.warning:
+                    self.notify(f"Opening it, but {verdict.warning}.", severity="warning")
+                self._open_link(verdict.url)
+            else:  # shown and copied, never handed to a browser command
+                self.copy_to_clipboard(clean_text(verdict.url))
+                self.notify(
+                    f"{clean_text(verdict.url)}\n{verdict.reason}", severity="warning", markup=False
+                )
         elif action == "copy":
-            copied = item_copy_text(item)
+            copied = clean_text(item_copy_text(item))
             if copied:
                 self.copy_to_clipboard(copied)
                 self.notify("Copied to the clipboard.")
@@ -401,13 +411,18 @@ class KenarApp(App[str | None]):
         summary = self.inbox.conversation(cid)
         path = export_path(self.settings.data_dir, summary, cid, self.clock())
         try:
-            count = await write_export(self.inbox, cid, path, self.format_time, summary)
+            count = await write_export(
+                self.inbox,
+                cid,
+                path,
+                self.format_time,
+                summary,
+                mask_phones=self.settings.mask_phones,
+            )
         except OSError as exc:
             self.notify(f"Export failed: {exc.strerror or exc}", severity="error", markup=False)
             return
-        self.notify(
-            f"{count} messages written to {path}", title="Exported", timeout=10, markup=False
-        )
+        self.notify(export_note(path, count), title="Exported", timeout=10, markup=False)
 
     def notify_new_message(self, title: str, preview: str) -> None:
         """Toast, bell and desktop notification, each as the settings say."""

@@ -101,6 +101,7 @@ def entry_item(
             status=outbox.state,
             error=outbox.reason,
             ref=row.ref,
+            raw=outbox.body,  # the body as sent: `v` and the grid under it show it
             position=position,
         )
     entry = entry or {}
@@ -145,6 +146,7 @@ def entry_item(
             text=reply_text(body),
             status=outbox.state if outbox is not None else "sent",
             error=outbox.reason if outbox is not None else None,
+            raw=body or None,
         )
     if kind == "button_pressed":
         return HistoryItem(

@@ -27,6 +27,7 @@ from kenar_tui.history import (
 from kenar_tui.inbox.models import InboxChange
 from kenar_tui.kenar.messages import parse_sent_at
 from kenar_tui.store import ButtonCaptions, Cache, ItemRow, Notices, OutboxRows, Timeline, micros
+from kenar_tui.text.sanitize import clean_tree
 
 ECHO_WINDOW = timedelta(minutes=10)
 NOTICE_KINDS = {"access_revocation", "payment"}
@@ -52,6 +53,7 @@ class EntryApplier:
         kind = str(entry.get("kind") or "unknown")
         if seq <= self.cache.last_seq:
             return InboxChange(seq=seq, kind=kind, ignored=True)
+        entry = clean_tree(entry)  # untrusted text: no control codes or bidi overrides kept
         with self.cache.transaction():
             at = self._received_at(entry)
             self.cache.put_entry(seq, entry, at)
@@ -76,6 +78,7 @@ class EntryApplier:
                     if seq <= last:
                         changes.append(InboxChange(seq=seq, kind=kind, ignored=True))
                         continue
+                    entry = clean_tree(entry)  # as in `apply`
                     at = self._received_at(entry)
                     self.cache.put_entry(seq, entry, at)
                     changes.append(self._apply(seq, kind, entry, micros(at)))

@@ -1,4 +1,4 @@
-"""A yes/no question."""
+"""A yes/no question (often naming a teammate, so drawn as plain text, never as markup)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
+
+from kenar_tui.widgets.rtl import bidi_of, shown
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -35,7 +37,8 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(self.question)
+            # An operator named `[/]` or `[@click=app.quit]` must read as those characters.
+            yield Static(shown(self.question, bidi=bidi_of(self)), markup=False, id="question")
             with Horizontal():
                 yield Button("No", id="no")
                 yield Button("Yes", id="yes", variant="warning")

@@ -16,6 +16,7 @@ from kenar_tui.widgets.composer import Composer
 from kenar_tui.widgets.conversation_header import ConversationHeader
 from kenar_tui.widgets.conversation_list import ConversationList
 from kenar_tui.widgets.history_view import HistoryView
+from kenar_tui.widgets.input_preview import InputPreview
 from kenar_tui.widgets.status_bar import StatusBar
 from kenar_tui.widgets.team_desk import NOTE_PREFIX
 
@@ -83,6 +84,7 @@ class MainScreen(Screen[None]):
                 )
                 yield HistoryView(app.inbox, app.render_options, id="history")
                 yield Composer(id="composer")
+                yield InputPreview(id="composer-preview")  # Persian as it will read, and its length
         yield StatusBar(id="status")
 
     @property
@@ -251,6 +253,7 @@ class MainScreen(Screen[None]):
     @on(TextArea.Changed, "#composer")
     def _typing(self, event: TextArea.Changed) -> None:
         """Typing a reply tells teammates "replying"; an empty box (or a note) is viewing."""
+        self.query_one("#composer-preview", InputPreview).show_text(event.text_area.text)
         event.text_area.border_subtitle = ""
         text = event.text_area.text.strip()
         replying = bool(text) and event.text_area.has_focus and not text.startswith("/note")

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Static
+
+from kenar_tui.widgets.input_preview import InputPreview
 
 
 class NamePromptScreen(ModalScreen[str | None]):
@@ -34,11 +37,19 @@ class NamePromptScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="name-prompt"):
-            yield Static(f"[b]{self._question}[/b]")
+            yield Static(Text(self._question, style="bold"))
             yield Input(self._value, id="name")
+            yield InputPreview(limit=None, id="name-preview")
             yield Static(self._note, classes="note", markup=False)
             yield Static(classes="problem", id="name-problem")
         yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(InputPreview).show_text(self._value)
+
+    @on(Input.Changed, "#name")
+    def _typed(self, event: Input.Changed) -> None:
+        self.query_one(InputPreview).show_text(event.value)
 
     @on(Input.Submitted, "#name")
     def _answer(self, event: Input.Submitted) -> None:

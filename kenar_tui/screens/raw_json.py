@@ -10,6 +10,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static, TextArea
 
+from kenar_tui.text.sanitize import clean_text
+
 
 class RawJsonScreen(ModalScreen[None]):
     """Read-only, scrollable, copyable JSON."""
@@ -31,7 +33,7 @@ class RawJsonScreen(ModalScreen[None]):
 
     def __init__(self, text: str) -> None:
         super().__init__()
-        self.text = text
+        self.text = clean_text(text)  # entries are cleaned on arrival; this view never trusts it
 
     def compose(self) -> ComposeResult:
         with Vertical():

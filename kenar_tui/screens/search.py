@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from rich.markup import escape
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from kenar_tui.text import display
+from kenar_tui.widgets.input_preview import InputPreview
 
 DEBOUNCE_S = 0.2
 
@@ -51,6 +52,7 @@ class SearchScreen(ModalScreen[tuple[str, int] | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Input(self.query_text, placeholder="search every message (فارسی، English, ۱۲۳)")
+            yield InputPreview(limit=None, id="search-preview")
             yield Static("", id="search-count")
             yield OptionList()
 
@@ -60,7 +62,8 @@ class SearchScreen(ModalScreen[tuple[str, int] | None]):
             self.run_search()
 
     @on(Input.Changed)
-    def _changed(self) -> None:
+    def _changed(self, event: Input.Changed) -> None:
+        self.query_one(InputPreview).show_text(event.value)
         if self._timer is not None:
             self._timer.stop()
         self._timer = self.set_timer(DEBOUNCE_S, self.run_search)
@@ -80,12 +83,15 @@ class SearchScreen(ModalScreen[tuple[str, int] | None]):
         for i, hit in enumerate(self.hits):
             conv = self.inbox.conversation(hit.cid)
             where = (conv.post_title or conv.post_token or "") if conv else ""
-            snippet = escape(display(hit.snippet.replace("\n", " "), bidi=self.bidi))
-            place = escape(display(where, bidi=self.bidi))
-            options.append(Option(f"{snippet}\n[dim]{place} · {hit.cid[:12]}[/]", id=str(i)))
+            snippet = display(hit.snippet.replace("\n", " "), bidi=self.bidi)
+            place = display(where, bidi=self.bidi)
+            # Content, not markup: snippets and titles are other people's text.
+            prompt = Content.assemble(snippet, "\n", (f"{place} · {hit.cid[:12]}", "dim"))
+            options.append(Option(prompt, id=str(i)))
         results.add_options(options)
         count = self.query_one("#search-count", Static)
-        count.update(f"{len(self.hits)} matches" if query else "")
+        found = len(self.hits)
+        count.update(f"{found} match{'' if found == 1 else 'es'}" if query else "")
 
     @on(OptionList.OptionSelected)
     def _chosen(self, event: OptionList.OptionSelected) -> None:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.text import Text
+from textual.content import Content
 from textual.widget import Widget
 
 from kenar_tui.text import display
+from kenar_tui.text.fit import fit_title
+from kenar_tui.text.sanitize import clean_text
 
 
 class ConversationHeader(Widget):
@@ -47,30 +49,39 @@ class ConversationHeader(Widget):
         self.assignee = assignee
         self.refresh()
 
-    def _team(self) -> str:
+    def _team(self) -> list[tuple[str, str] | str]:
         # Teammates come first: "Sara is replying" is what must not be missed.
-        parts = []
-        if self.presence:
-            shown = self.presence.replace("[", "\\[")  # names already prepared for display
-            parts.append(f"[b $warning]◉ {shown}[/]")
+        parts: list[tuple[str, str] | str] = []
+        if self.presence:  # names already prepared for display
+            parts.append((f"◉ {clean_text(self.presence)}", "bold $warning"))
         if self.assignee:
-            shown = display(self.assignee, bidi=self.bidi).replace("[", "\\[")
-            parts.append(f"[$secondary]→ {shown}[/]")
-        return " · ".join(parts) + (" · " if parts else "")
+            parts += [" · "] if parts else []
+            parts.append((f"→ {display(self.assignee, bidi=self.bidi)}", "$secondary"))
+        return [*parts, " · "] if parts else []
 
-    def render(self) -> str:
+    def render(self) -> Content:
+        # Built from parts, never from markup: titles and names are other people's text.
         conv = self.summary
         if conv is None:
-            return "[dim]No conversation selected · Ctrl+O opens one by its id[/]"
-        clipped = Text(conv.post_title or conv.post_token or "(no post)", no_wrap=True)
-        clipped.truncate(32, overflow="ellipsis")  # keep room for the type and "can send"
-        title = display(clipped.plain, bidi=self.bidi)
+            return Content.styled("No conversation selected · Ctrl+O opens one by its id", "dim")
+        title = display(
+            fit_title(conv.post_title or conv.post_token or "(no post)", 32), bidi=self.bidi
+        )  # 32 cells keep room for the type and "can send"
         send = (
-            "[$success]✓ can send[/]"
+            ("✓ can send", "$success")
             if self.can_send
-            else f"[$error]✗ read only ({self.login_hint.replace('[', '')})[/]"
+            else (f"✗ read only ({self.login_hint})", "$error")
         )
-        title = title.replace("[", "\\[")
-        token = f" [dim]{conv.post_token}[/]" if conv.post_token else ""
+        token: list[tuple[str, str] | str] = (
+            [" ", (clean_text(conv.post_token), "dim")] if conv.post_token else []
+        )
         # What matters most first: narrow terminals cut the end of the line.
-        return f"{self._team()}{send} · {conv.type} · [b]{title}[/]{token} [dim]{conv.id[:8]}[/]"
+        return Content.assemble(
+            *self._team(),
+            send,
+            f" · {clean_text(str(conv.type))} · ",
+            (title, "bold"),
+            *token,
+            " ",
+            (clean_text(conv.id[:8]), "dim"),
+        )

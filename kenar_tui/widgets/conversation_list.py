@@ -23,6 +23,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from kenar_tui.text import display, format_wait
+from kenar_tui.text.fit import fit_title
 
 
 @dataclass(frozen=True)
@@ -215,9 +216,7 @@ class ConversationList(ScrollView, can_focus=True):
 
     def _clip(self, text: str, width: int) -> str:
         """Shorten in logical order first, so an RTL text keeps its beginning, then reorder."""
-        clipped = Text(text, no_wrap=True)
-        clipped.truncate(max(width, 1), overflow="ellipsis")
-        return display(clipped.plain, bidi=self.bidi)
+        return display(fit_title(text, max(width, 1)), bidi=self.bidi)  # no half Latin words
 
     def on_focus(self) -> None:
         self._cache.clear()

@@ -18,6 +18,8 @@ from rich.text import Text
 from kenar_tui.kenar.messages import Message, MessageType
 from kenar_tui.privacy.masking import mask_phone  # one masker for logs and screens
 from kenar_tui.text import display, format_size
+from kenar_tui.text.bidi import has_rtl, is_rtl
+from kenar_tui.widgets.button_boxes import DIRECT_MARKER, SERVER_MARKER
 
 SIDE_STYLE = {"buyer": "bold $accent", "seller": "bold $success", "system": "bold $warning"}
 TEAMMATE_STYLE = "bold $secondary"  # a reply a teammate sent: not ours, still the seller's
@@ -144,9 +146,49 @@ def body_text(item: Any, *, options: RenderOptions, revealed: bool) -> list[Text
         return [Text(text, style="italic")]
     if kind == "unknown":
         return [Text(f"{text or 'unsupported message'} · v shows the raw JSON", style="dim")]
+    if kind == "reply":
+        sent = getattr(item, "raw", None)
+        lines = [Text(line) for line in text.split("\n")] if text else []
+        return lines + sent_grid_lines(sent if isinstance(sent, dict) else {})
     if message is None:
         return [Text(text)] if text else []
     return _message_lines(message, options=options, revealed=revealed)
+
+
+GRID_STYLE = "dim"
+_GRIDS = (  # body key, whose screen shows it (send-message and chatbot bodies)
+    ("receiver_buttons", "buyer's buttons"),
+    ("sender_buttons", "your buttons"),
+    ("buttons", "buttons"),
+)
+
+
+def sent_grid_lines(body: dict[str, Any]) -> list[Text]:
+    """The button grids a reply carried, one compact line per row: `↗ call · ⇄ price`.
+
+    ↗ opens a link, ⇄ asks the relay where to go (the markers of the button composer).
+    """
+    lines: list[Text] = []
+    for key, label in _GRIDS:
+        grid = body.get(key)
+        rows = grid.get("rows") if isinstance(grid, dict) else None
+        for number, row in enumerate(rows if isinstance(rows, list) else []):
+            buttons = row.get("buttons") if isinstance(row, dict) else None
+            shown = [
+                f"{SERVER_MARKER if 'open_server_link' in _action(b) else DIRECT_MARKER} "
+                f"{b.get('caption') or '?'!s}"
+                for b in (buttons if isinstance(buttons, list) else [])
+                if isinstance(b, dict)
+            ]
+            if shown:
+                lead = f"{label}: " if number == 0 else " " * (len(label) + 2)
+                lines.append(Text(lead + "  ·  ".join(shown), style=GRID_STYLE))
+    return lines
+
+
+def _action(button: dict[str, Any]) -> dict[str, Any]:
+    action = button.get("action")
+    return action if isinstance(action, dict) else {}
 
 
 def _message_lines(message: Message, *, options: RenderOptions, revealed: bool) -> list[Text]:
@@ -234,10 +276,14 @@ def item_lines(
         if not paragraph.plain:
             lines.append(Text(""))
             continue
-        rtl = _is_rtl(paragraph.plain)
+        rtl = is_rtl(paragraph.plain)  # python-bidi's paragraph direction (rule P2)
         for wrapped in paragraph.wrap(console, width - indent):
             wrapped.rstrip()
-            shown = Text(display(wrapped.plain, bidi=options.bidi), style=paragraph.style)
+            # Each wrapped piece keeps its paragraph's direction, whatever its first letter.
+            plain = display(
+                wrapped.plain, bidi=options.bidi, rtl=rtl if has_rtl(wrapped.plain) else None
+            )
+            shown = Text(plain, style=paragraph.style)
             if wrapped.spans and shown.plain == wrapped.plain:
                 shown = wrapped
             pad = width - indent - shown.cell_len if rtl and options.bidi else 0
@@ -264,13 +310,3 @@ def _resolve(line: Text, palette: dict[str, str]) -> Text:
     line.style = fix(line.style)
     line.spans = [span._replace(style=fix(span.style)) for span in line.spans]
     return line
-
-
-def _is_rtl(text: str) -> bool:
-    """True when the first strongly directional character is Arabic-script."""
-    for ch in text:
-        if "\u0590" <= ch <= "\u08ff" or "\ufb1d" <= ch <= "\ufefc":
-            return True
-        if ch.isalpha():
-            return False
-    return False

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from kenar_tui.text.sanitize import one_line
+
 # Terminals known to understand OSC 9 (iTerm2's form) rather than OSC 777 (urxvt, foot,
 # WezTerm, Ghostty, VTE-based terminals with the notify patch).
 _OSC9 = ("iTerm.app", "WarpTerminal", "ghostty")
 
 
 def _clean(text: str, limit: int) -> str:
-    # An escape sequence ends at BEL or ESC, and 777 separates fields with ';'.
-    kept = "".join(ch for ch in text if ch.isprintable() and ch not in "\x07\x1b;")
+    # The shared cleaner turns BEL, ESC and C1 (which would end or start a sequence) into
+    # visible symbols; 777 separates fields with ';'; what is left must be printable.
+    kept = "".join(ch for ch in one_line(text) if ch.isprintable() and ch != ";")
     return kept[:limit]
 
 

@@ -162,7 +162,7 @@ async def test_help_lists_every_binding_with_keymap(console_inbox: Any, tmp_path
 
 
 async def test_export_writes_the_conversation(console_inbox: Any, tmp_path: Path) -> None:
-    """e exports the open conversation to a text file and says where."""
+    """e exports the open conversation to a private (0600) text file, phones masked."""
     app = build(console_inbox, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
@@ -172,7 +172,9 @@ async def test_export_writes_the_conversation(console_inbox: Any, tmp_path: Path
     files = list((tmp_path / "data" / "exports").glob("kenar-*.txt"))
     assert len(files) == 1
     text = files[0].read_text(encoding="utf-8")
-    assert "سلام، ماشین هنوز موجوده؟" in text and "+989123456789" in text
+    assert "سلام، ماشین هنوز موجوده؟" in text and "+98912•••6789" in text
+    assert "+989123456789" not in text  # mask_phones = false would write it in full
+    assert files[0].stat().st_mode & 0o777 == 0o600
     assert CAR in files[0].name
 
 
@@ -255,7 +257,7 @@ def test_desktop_notification_escape() -> None:
 
     assert desktop_notification("پژو", "سلام", {}) == "\x1b]777;notify;پژو;سلام\x07"
     osc9 = desktop_notification("a", "b\x07\x1b;c", {"TERM_PROGRAM": "iTerm.app"})
-    assert osc9 == "\x1b]9;a: bc\x07"
+    assert osc9 == "\x1b]9;a: b␇␛c\x07"  # shown as symbols, never as the bytes
 
 
 async def test_quit_asks_while_replies_are_on_their_way(console_inbox: Any, tmp_path: Path) -> None:
