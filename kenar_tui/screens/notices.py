@@ -6,11 +6,14 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
+
+from kenar_tui.text import display
 
 
 class NoticesScreen(ModalScreen[None]):
@@ -42,10 +45,11 @@ class NoticesScreen(ModalScreen[None]):
                 if self.notices
                 else "No notices: no access revocation, gap or payment has arrived."
             )
-            table: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=True)
+            table: DataTable[str | Text] = DataTable(cursor_type="row", zebra_stripes=True)
             table.add_columns("When", "Kind", "What happened")
             for notice in self.notices:
-                table.add_row(self.format_time(notice.at), notice.kind, notice.text)
+                # Text, not str: a DataTable reads str cells as markup, and these are Divar's.
+                table.add_row(self.format_time(notice.at), notice.kind, Text(display(notice.text)))
             yield table
 
     def on_mount(self) -> None:

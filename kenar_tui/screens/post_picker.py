@@ -8,11 +8,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
 from kenar_tui.text import display, fold, format_wait
+from kenar_tui.text.sanitize import clean_text
 
 
 class PostPickerScreen(ModalScreen[tuple[str | None] | None]):
@@ -56,18 +58,16 @@ class PostPickerScreen(ModalScreen[tuple[str | None] | None]):
         ]
         options = []
         for i, post in enumerate(self.shown):
-            title = display(post.title or post.token or "(no post)", bidi=self.bidi).replace(
-                "[", "\\["
-            )
+            title = display(post.title or post.token or "(no post)", bidi=self.bidi)
             waiting = (
                 f" · {post.unanswered} waiting, longest {format_wait(post.longest_wait_s or 0)}"
                 if post.unanswered
                 else ""
             )
             count = len(post.conversations)
-            options.append(
-                Option(f"{title} [dim]{post.token or ''} · {count} chats{waiting}[/]", id=str(i))
-            )
+            # Content from parts, not markup: titles and tokens come from Divar.
+            detail = f"{clean_text(post.token or '')} · {count} chats{waiting}"
+            options.append(Option(Content.assemble(title, " ", (detail, "dim")), id=str(i)))
         listing = self.query_one(OptionList)
         listing.clear_options()
         listing.add_options(options)
