@@ -26,6 +26,9 @@ DEMO_SCOPES = [
     "CHAT_SUPPLIER_ALL_CONVERSATIONS_READ",
     "CHAT_SUPPLIER_ALL_CONVERSATIONS_MESSAGE_SEND",
     "USER_POSTS_GET",
+    # As a real login asks (kenar_tui.auth.login.login_scopes): told of revocations.
+    "NOTIFICATION_ACCESS_REVOCATION",
+    "USER_ID",
     "offline_access",
 ]
 DEFAULT_RATE = 0.5  # buyer steps a second: lively, still readable

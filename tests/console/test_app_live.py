@@ -188,9 +188,12 @@ async def test_failed_send_says_why(world: Any) -> None:
 
 
 async def test_outbox_survives_a_restart(world: Any) -> None:
-    """A reply stuck behind Kenar errors is kept; a new console on the same data sends it."""
+    """A reply stuck behind Kenar's rate limit is kept; a new console on the same data sends it.
+
+    (A 429 says Kenar did nothing, so it is retried; a 5xx may come after delivery and is
+    "unknown" instead, never retried by itself: tests/console/test_outbox_unknown.py.)"""
     control = world.sandbox.control
-    await control.set_faults(error_rate=1.0)
+    await control.set_faults(rate_limit_rate=1.0)
     async with running(world.settings, world.credentials, size=SIZE) as (app, pilot):
         await until(pilot, lambda: relay_live(app), "the relay link")
         cid = (await control.inject_message(post_token=CAR, text="هست؟"))["conversation_id"]

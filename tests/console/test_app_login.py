@@ -143,15 +143,18 @@ async def test_login_screen_logs_in_through_the_relay(
         await pilot.press("escape")
         await until(pilot, lambda: header(app).can_send, "the header to say we can send")
     assert page.status_code == 200
-    assert "Logged in: 3 scope(s)" in report and f"CHAT_POST_CONVERSATIONS_READ.{CAR}" in report
+    assert "Logged in: 5 scope(s)" in report and f"CHAT_POST_CONVERSATIONS_READ.{CAR}" in report
     assert f"Subscribed to new messages on post {CAR}" in report
     [token] = world.credentials.tokens()
     assert set(token.scopes) == {
         f"CHAT_POST_CONVERSATIONS_READ.{CAR}",
         f"CHAT_POST_CONVERSATIONS_MESSAGE_SEND.{CAR}",
+        "NOTIFICATION_ACCESS_REVOCATION",
+        "USER_ID",
         "offline_access",
     }
     state = await world.sandbox.control.state()
+    assert token.user_id == state["seller_id"]  # learned from GET /v1/open-platform/users
     assert any(s["event_resource_id"] == CAR and s["active"] for s in state["subscriptions"])
     # No secret on the screen, in a toast or in the logs (which did record the login).
     assert f"logged in: token {token.id}" in caplog.text
