@@ -20,7 +20,7 @@ from typing import Any
 
 import arabic_reshaper
 from bidi import algorithm as uba
-from bidi import get_base_level
+from bidi import get_base_level, get_display
 
 from kenar_tui.text.sanitize import clean_text
 
@@ -51,14 +51,22 @@ def _marks_after_letters(chars: list[dict[str, Any]]) -> None:
         i += 1
 
 
+def _needs_l3_l4(line: str) -> bool:
+    """Whether a line has a mirrored character (brackets, quotes, <>) or a combining mark."""
+    return any(unicodedata.mirrored(ch) or unicodedata.combining(ch) for ch in line)
+
+
 def visual(line: str, *, rtl: bool | None = None) -> str:
     """One line (no newline) in visual order with brackets mirrored and marks on their letters.
 
     `rtl` forces the paragraph direction (a wrapped piece of a right-to-left paragraph is
     still right to left); None takes it from the line's first strong letter.
     """
-    storage = uba.get_empty_storage()
     level = get_base_level(line) if rtl is None else int(rtl)
+    if not _needs_l3_l4(line):
+        # Nothing to mirror or re-attach: the Rust implementation, a hundred times faster.
+        return str(get_display(line, base_dir=("L", "R")[level]))
+    storage = uba.get_empty_storage()
     storage["base_level"] = level
     storage["base_dir"] = ("L", "R")[level]
     uba.get_embedding_levels(line, storage)
