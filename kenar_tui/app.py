@@ -7,6 +7,7 @@ sent. Everything that can fail runs in a worker that tells the user in words.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shlex
@@ -22,10 +23,12 @@ from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.color import Color
+from textual.css.query import NoMatches
 from textual.screen import Screen
 
-from kenar_tui.errors import ProtocolError
+from kenar_tui.errors import CredentialError, ProtocolError
 from kenar_tui.kenar.bodies import ChatbotMessageBody, SendMessageBody
+from kenar_tui.keyring_thread import KEYRING_HEALTH, keyring_call
 from kenar_tui.screens.compose import ButtonComposerScreen
 from kenar_tui.screens.confirm import ConfirmScreen
 from kenar_tui.screens.help import HelpScreen, binding_rows
@@ -129,6 +132,8 @@ class KenarApp(App[str | None]):
         return colours
 
     def on_mount(self) -> None:
+        self._keyring_unlisten = KEYRING_HEALTH.listen(self._keyring_changed)
+        self.run_worker(self._read_tokens(), name="tokens", group="keyring")
         self.tokens.start()
         if self.outbox is not None:
             self.outbox.on_change = self.feed.outbox_changed
@@ -144,6 +149,25 @@ class KenarApp(App[str | None]):
             self.push_screen(
                 WelcomeScreen(self.settings.config_file, self.credentials), self._welcome_done
             )
+
+    async def _read_tokens(self) -> None:
+        """Read the stored tokens off the loop, so "can send" is known without a keyring call."""
+        with contextlib.suppress(CredentialError):  # said in the status bar (keyring_thread)
+            await keyring_call(self.credentials.tokens)
+            self.tokens.credentials_changed()
+
+    def _keyring_changed(self, problem: str | None) -> None:
+        short = ""
+        if problem is not None:
+            locked = problem.startswith("the keyring is locked")
+            short = "keyring locked: unlock it" if locked else "keyring not answering"
+        with contextlib.suppress(LookupError, NoMatches):
+            self.main.status.keyring = short
+        if problem is None:  # it answers again: the replies waiting for it go now
+            self.tokens.credentials_changed()
+
+    def on_unmount(self) -> None:
+        self._keyring_unlisten()
 
     def _welcome_done(self, answer: tuple[str, ...] | None) -> None:
         if answer is None:
@@ -173,7 +197,8 @@ class KenarApp(App[str | None]):
 
     def can_send(self, summary: Any) -> bool:
         try:
-            return bool(self.credentials.can_send(summary.id, summary.post_token))
+            # From the tokens last read: the screen never waits on the keyring.
+            return bool(self.credentials.known_can_send(summary.id, summary.post_token))
         except Exception as exc:  # the keyring may be unusable; say so once
             self.logger.warning("credential check failed: %s", type(exc).__name__)
             return False
@@ -243,8 +268,11 @@ class KenarApp(App[str | None]):
             self.main.save_draft()
         except Exception as exc:  # the cache may be gone already; quitting must still work
             self.logger.info("draft not saved: %s", type(exc).__name__)
+        # A reply waiting for the keyring has not left: quitting loses nothing, so no question.
         pending = sum(
-            1 for state in self.feed.outbox_states.values() if state in ("sending", "retrying")
+            1
+            for item in (self.outbox.items("sending", "retrying") if self.outbox else ())
+            if not (item.state == "retrying" and (item.reason or "").startswith("waiting:"))
         )
         if not pending or isinstance(self.screen, ConfirmScreen):
             self.exit()

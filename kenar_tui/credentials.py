@@ -29,7 +29,7 @@ from typing import Any
 from keyring.backend import KeyringBackend
 from keyring.errors import KeyringError, KeyringLocked, PasswordDeleteError
 
-from kenar_tui.errors import CredentialError
+from kenar_tui.errors import CredentialError, KeyringUnavailable
 from kenar_tui.kenar.bodies import TokenResponse
 from kenar_tui.kenar.scopes import read_breadth, send_breadth
 from kenar_tui.keyring_choice import NO_BACKEND_HELP, backend_name, check_backend, system_backend
@@ -178,13 +178,13 @@ class CredentialStore:
         try:
             return self._backend.get_password(SERVICE, name)
         except (KeyringError, EOFError) as exc:
-            raise CredentialError(_failure("read", name, exc)) from None
+            raise _error("read", name, exc) from None
 
     def _set(self, name: str, value: str) -> None:
         try:
             self._backend.set_password(SERVICE, name, value)
         except (KeyringError, EOFError) as exc:
-            raise CredentialError(_failure("write", name, exc)) from None
+            raise _error("write", name, exc) from None
 
     def _delete(self, name: str) -> bool:
         try:
@@ -192,7 +192,7 @@ class CredentialStore:
         except PasswordDeleteError:
             return False
         except (KeyringError, EOFError) as exc:
-            raise CredentialError(_failure("delete", name, exc)) from None
+            raise _error("delete", name, exc) from None
         return True
 
     # -- the three plain secrets -------------------------------------------------------------
@@ -395,6 +395,14 @@ class CredentialStore:
     def can_send(self, cid: str, post_token: str | None) -> bool:
         return self.token_for_send(cid, post_token) is not None
 
+    def known_can_send(self, cid: str, post_token: str | None) -> bool:
+        """`can_send` from the tokens last read, without a keyring call: for the screen, which
+        must never wait on the keyring (kenar_tui/keyring_thread.py). False before any read."""
+        cached = self._cache
+        if cached is None:
+            return False
+        return any(send_breadth(t.scopes, cid, post_token) is not None for t in cached[1])
+
     def tokens_for_read(self, cid: str, post_token: str | None) -> list[StoredToken]:
         """Tokens that may read conversation `cid`, the best first."""
         return [r[3] for r in self._ranked(lambda t: read_breadth(t.scopes, cid, post_token))]
@@ -406,6 +414,14 @@ class CredentialStore:
 def _check_name(name: str) -> None:
     if name not in SECRET_NAMES:
         raise CredentialError(f"unknown secret {name!r}; one of: {', '.join(SECRET_NAMES)}")
+
+
+def _error(action: str, name: str, exc: KeyringError | EOFError) -> CredentialError:
+    """Locked (or asking for a password nobody can type) is a wait; anything else a failure."""
+    words = _failure(action, name, exc)
+    if isinstance(exc, EOFError | KeyringLocked):
+        return KeyringUnavailable(words)
+    return CredentialError(words)
 
 
 def _failure(action: str, name: str, exc: KeyringError | EOFError) -> str:

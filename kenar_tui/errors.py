@@ -12,6 +12,7 @@
     │       ├── RateLimited        429 after the retries ran out
     │       └── ServerError        5xx after the retries ran out
     ├── CredentialError            the keyring is unusable, or a needed secret is not stored
+    │   └── KeyringUnavailable     the keyring is locked or does not answer: wait, then retry
     ├── SealingError               stored data cannot be sealed or opened: a key missing or wrong,
     │                              a key file unsafe, or an entry damaged
     ├── LoginError                 an OAuth login did not complete (refused, wrong state, no code)
@@ -128,6 +129,14 @@ class ServerError(KenarAPIError):
 
 class CredentialError(KenarTuiError):
     """The keyring cannot be used, or a secret we need is not in it."""
+
+
+class KeyringUnavailable(CredentialError):
+    """The keyring is locked or does not answer; nothing was done, so trying later is safe."""
+
+
+class MediaError(KenarTuiError):
+    """A photo or file Divar's chat would not take (type, size, unreadable): nothing was sent."""
 
 
 class LoginError(KenarTuiError):

@@ -36,6 +36,7 @@ from kenar_tui.errors import (
     KenarError,
     KenarTimeout,
     KenarTuiError,
+    KeyringUnavailable,
     ProtocolError,
     RateLimited,
     RecipientRestricted,
@@ -45,6 +46,7 @@ from kenar_tui.errors import (
 )
 from kenar_tui.history import reply_text
 from kenar_tui.kenar.bodies import ChatbotMessageBody, SendMessageBody
+from kenar_tui.keyring_thread import keyring_call
 from kenar_tui.lifecycle import AsyncResource
 from kenar_tui.store import (
     ButtonCaptions,
@@ -59,6 +61,7 @@ from kenar_tui.store import (
 FINAL = ("sent", "failed", "unknown")
 STATES = ("sending", "retrying", "sent", "failed", "unknown")
 UNKNOWN = "unknown — may have been delivered"
+KEYRING_RETRY_S = 5.0  # a locked keyring is asked again this often (no attempt is used)
 RELAY_POST_ATTEMPTS = 10  # confirmations missed while connected before giving up
 INTERRUPTED = (
     f"{UNKNOWN}: the console stopped while this was being sent; it turns to sent when Divar's "
@@ -389,6 +392,16 @@ class Outbox(AsyncResource):
                     next_attempt_at=micros(self.now()) + int(delay * 1e6),
                 )
                 continue
+            except KeyringUnavailable as exc:
+                # Nothing reached Divar yet: waiting for the keyring costs no attempt.
+                self._update(
+                    ref,
+                    state="retrying",
+                    attempts=attempts - 1,
+                    reason=f"waiting: {exc}",
+                    next_attempt_at=micros(self.now()) + int(KEYRING_RETRY_S * 1e6),
+                )
+                continue
             except (KenarError, ProtocolError, CredentialError) as exc:
                 self._update(ref, state="failed", reason=failure_words(exc, row.post_token))
                 self.log.info("outbox %s failed", ref[:8])
@@ -403,7 +416,7 @@ class Outbox(AsyncResource):
         cid = row.conversation_id
         try:
             if row.conversation_type == "BOT":
-                if not self.credentials.api_key:
+                if not await keyring_call(lambda: self.credentials.api_key):
                     raise CredentialError(
                         "no API key is stored, and chatbot replies need one: "
                         "run `kenar-tui auth set api-key`"
@@ -412,7 +425,7 @@ class Outbox(AsyncResource):
                     cid, ChatbotMessageBody.model_validate(row.body)
                 )
                 return
-            token = self.credentials.token_for_send(cid, row.post_token)
+            token = await keyring_call(self.credentials.token_for_send, cid, row.post_token)
             if token is None:
                 where = f"post {row.post_token}" if row.post_token else "this conversation"
                 login = (

@@ -24,9 +24,10 @@ from typing import Any, Self
 
 from kenar_tui.auth.subscriptions import subscribe_token
 from kenar_tui.credentials import CredentialStore, StoredToken
-from kenar_tui.errors import AuthError, CredentialError, KenarError
+from kenar_tui.errors import AuthError, CredentialError, KenarError, KeyringUnavailable
 from kenar_tui.kenar.client import KenarClient
 from kenar_tui.kenar.events import UserAccessRevocationEvent
+from kenar_tui.keyring_thread import keyring_call
 from kenar_tui.lifecycle import AsyncResource
 
 REFRESH_FRACTION = 0.8
@@ -198,7 +199,7 @@ class TokenKeeper(AsyncResource):
         async with self._lock:
             refreshed: list[StoredToken] = []
             now = self._now()
-            for token in self._credentials.tokens():
+            for token in await keyring_call(self._credentials.tokens):
                 trouble = self._trouble.get(token.id)
                 if trouble is not None and (
                     trouble.fatal or (trouble.retry_at is not None and now < trouble.retry_at)
@@ -228,7 +229,7 @@ class TokenKeeper(AsyncResource):
     async def _refresh(self, token: StoredToken) -> StoredToken | None:
         assert token.refresh_token is not None
         try:
-            client_secret = self._credentials.require("client-secret")
+            client_secret = await keyring_call(self._credentials.require, "client-secret")
             response = await self._kenar.refresh_token(
                 token.refresh_token,
                 access_token=token.access_token,
@@ -236,6 +237,9 @@ class TokenKeeper(AsyncResource):
                 client_secret=client_secret,
                 redirect_uri=self._redirect_uri,
             )
+        except KeyringUnavailable as exc:
+            self._retry_later(token, f"waits for the keyring: {exc}")
+            return None
         except (AuthError, CredentialError) as exc:
             self._fatal(token, f"could not be refreshed: {exc}")
             return None
@@ -254,7 +258,7 @@ class TokenKeeper(AsyncResource):
             # Divar rotates both; if one ever comes back alone, keep the refresh token we hold.
             fresh = replace(fresh, refresh_token=token.refresh_token)
         try:
-            new = self._credentials.replace_token(token.id, fresh)
+            new = await keyring_call(self._credentials.replace_token, token.id, fresh)
         except CredentialError as exc:
             self._retry_later(token, f"was refreshed but could not be saved: {exc}")
             return None
@@ -302,7 +306,7 @@ class TokenKeeper(AsyncResource):
             self._wake.clear()
             try:
                 await self.refresh_due()
-                due = self.next_due()
+                due = await keyring_call(self.next_due)
             except CredentialError as exc:
                 self._log.warning("token keeper cannot read the keyring")
                 self._report(TokenProblem("", str(exc), fatal=False))
@@ -327,11 +331,11 @@ class TokenKeeper(AsyncResource):
         async with self._lock:
             affected = [
                 t
-                for t in self._credentials.tokens()
+                for t in await keyring_call(self._credentials.tokens)
                 if (t.user_id is None or t.user_id == user_id)
                 and (before is None or t.obtained_at <= before + REVOCATION_SLACK)
             ]
-            dropped = self._credentials.drop_tokens(affected)
+            dropped = await keyring_call(self._credentials.drop_tokens, affected)
             for token in dropped:
                 self._trouble.pop(token.id, None)
                 self._unsubscribed.discard(token.id)

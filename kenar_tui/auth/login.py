@@ -34,6 +34,7 @@ from kenar_tui.kenar.scopes import (
     SEND_POST,
     USER_ID,
 )
+from kenar_tui.keyring_thread import keyring_call
 
 # Divar post tokens are short base62-ish words (e.g. gZd7omnS); refuse anything else early.
 _POST_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -146,7 +147,8 @@ class LoginFlow:
 
     async def finish(self, code: str) -> StoredToken:
         """Exchange the code for tokens and store them; returns the stored set."""
-        client_secret = self._credentials.require("client-secret")
+        # Off the loop with a deadline (keyring_thread.py): a locked keyring never freezes it.
+        client_secret = await keyring_call(self._credentials.require, "client-secret")
         response = await self._kenar.exchange_code(
             code,
             client_id=self.client_id,
@@ -163,7 +165,7 @@ class LoginFlow:
             stored = replace(stored, scopes=tuple(self.scopes))
         if stored.user_id is None and USER_ID in stored.scopes:
             stored = replace(stored, user_id=await self._user_id(stored.access_token))
-        token = self._credentials.add_token(stored)
+        token = await keyring_call(self._credentials.add_token, stored)
         self._log.info("logged in: token %s with %d scopes", token.id, len(token.scopes))
         return token
 

@@ -27,7 +27,8 @@ from kenar_tui.auth.cli_support import redirect_uri_of
 from kenar_tui.auth.login import LoginFlow, LoginOutcome, finish_login
 from kenar_tui.auth.presenting import has_display, open_in_browser, qr_text, text_size
 from kenar_tui.auth.requirements import login_problems
-from kenar_tui.errors import KenarTuiError
+from kenar_tui.errors import CredentialError, KenarTuiError
+from kenar_tui.keyring_thread import keyring_call
 
 _log = logging.getLogger("kenar_tui.screens.login")
 
@@ -94,7 +95,7 @@ class LoginScreen(ModalScreen[LoginOutcome | None]):
     # --- layout ----------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        problems = login_problems(self.settings, self.credentials)
+        problems: list[str] = []  # read off the loop once mounted (_check_problems)
         with VerticalScroll():
             yield Static("Log in to Divar", classes="title")
             yield Static(
@@ -130,6 +131,21 @@ class LoginScreen(ModalScreen[LoginOutcome | None]):
             yield Static("", id="login-status")
             yield Static("", id="login-qr", classes="-hidden")
 
+    @work(group="login-problems")
+    async def _check_problems(self) -> None:
+        # The keyring is read off the loop (keyring_thread.py): a locked one never freezes it.
+        try:
+            problems = await keyring_call(login_problems, self.settings, self.credentials)
+        except CredentialError as exc:
+            problems = [str(exc)]
+        shown = self.query_one("#login-problems", Static)
+        shown.update("\n".join(f"✗ {escape(p)}" for p in problems))
+        shown.set_class(not problems, "-hidden")
+        start = self.query_one("#login-start", Button)
+        start.disabled = bool(problems)
+        if problems and start.has_focus:
+            self.query_one("#login-close").focus()
+
     def on_mount(self) -> None:
         focus = (
             "#login-posts"
@@ -137,6 +153,7 @@ class LoginScreen(ModalScreen[LoginOutcome | None]):
             else "#login-close"
         )
         self.query_one(focus).focus()
+        self._check_problems()
 
     async def on_unmount(self) -> None:
         if self._own_kenar is not None:
@@ -246,7 +263,7 @@ class LoginScreen(ModalScreen[LoginOutcome | None]):
 
         if self._own_kenar is None:
             self._own_kenar = KenarClient(
-                self.credentials.require("api-key"),
+                await keyring_call(self.credentials.require, "api-key"),
                 api_base=self.settings.api_base,
                 oauth_base=self.settings.oauth_base,
             )

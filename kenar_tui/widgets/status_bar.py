@@ -23,10 +23,13 @@ class StatusBar(Widget):
     outbox: reactive[str] = reactive("")
     hints: reactive[str] = reactive("")
     team_filter: reactive[str] = reactive("")  # "showing: mine" while the list is filtered
+    keyring: reactive[str] = reactive("")  # "keyring locked: unlock it" (keyring_thread.py)
 
     def render(self) -> str:
         colour = "$success" if self.relay_ok else "$warning"
         parts = [f"[{colour}]●[/] {self._escape(self.relay)}"]
+        if self.keyring:
+            parts.append(f"[b $warning]{self._escape(self.keyring)}[/]")
         if self.outbox:
             parts.append(self._escape(self.outbox))
         if self.team_filter:

@@ -7,10 +7,13 @@ needs a new login once, plainly, and the open conversation's "can send" state fo
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from kenar_tui.auth.requirements import refreshable_tokens
+from kenar_tui.errors import CredentialError
+from kenar_tui.keyring_thread import keyring_call
 
 if TYPE_CHECKING:
     from kenar_tui.app import KenarApp
@@ -28,19 +31,25 @@ class TokenWatch:
     def start(self) -> None:
         app, keeper = self.app, self.app.keeper
         if keeper is None:
-            if app.keeper_note and refreshable_tokens(app.credentials):
-                app.notify(
-                    f"Stored tokens will not be refreshed before they expire: {app.keeper_note}.",
-                    title="Login",
-                    severity="warning",
-                    timeout=15,
-                    markup=False,
-                )
+            if app.keeper_note:
+                app.run_worker(self._tell_unrefreshed(app.keeper_note), group="keyring")
             return
         keeper.listen(
             on_refreshed=self._refreshed, on_revoked=self._revoked, on_problem=self._problem
         )
         keeper.start()
+
+    async def _tell_unrefreshed(self, note: str) -> None:
+        # Counted off the loop (keyring_thread.py); a keyring that does not answer tells itself.
+        with contextlib.suppress(CredentialError):
+            if await keyring_call(refreshable_tokens, self.app.credentials):
+                self.app.notify(
+                    f"Stored tokens will not be refreshed before they expire: {note}.",
+                    title="Login",
+                    severity="warning",
+                    timeout=15,
+                    markup=False,
+                )
 
     def logged_in(self) -> None:
         """A login stored a new token: the keeper schedules it, the header may now send."""
