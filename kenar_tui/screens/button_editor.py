@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -18,6 +19,7 @@ from kenar_tui.button_drafts import ButtonDraft
 from kenar_tui.kenar.buttons import MAX_CAPTION_LENGTH, check_url
 from kenar_tui.kenar.icons import icon_hint, is_icon
 from kenar_tui.screens.icon_picker import IconPickerScreen
+from kenar_tui.widgets.input_preview import InputPreview
 
 _PROBLEM_FIELDS = {
     "caption": "#caption-problem",
@@ -84,9 +86,10 @@ class ButtonEditorScreen(ModalScreen[ButtonDraft | None]):
     def compose(self) -> ComposeResult:
         b = self._button
         with VerticalScroll(id="button-editor"):
-            yield Static(f"[b]{self._title}[/b]")
+            yield Static(Text(self._title, style="bold"))
             yield Label(f"caption (at most {MAX_CAPTION_LENGTH} characters)")
             yield Input(b.caption, placeholder="e.g. رزرو بازدید", id="caption")
+            yield InputPreview(limit=MAX_CAPTION_LENGTH, id="caption-preview")  # as it will read
             yield Static(classes="problem", id="caption-problem")
             yield Label("icon")
             yield Button(self._icon_label(), id="icon")
@@ -111,6 +114,7 @@ class ButtonEditorScreen(ModalScreen[ButtonDraft | None]):
     def on_mount(self) -> None:
         self._show_kind()
         self.query_one("#caption", Input).focus()
+        self.query_one("#caption-preview", InputPreview).show_text(self._button.caption)
 
     # -- state ------------------------------------------------------------------------
 
@@ -159,8 +163,9 @@ class ButtonEditorScreen(ModalScreen[ButtonDraft | None]):
         self._say("#url-problem", check_url(event.value) or "")
 
     @on(Input.Changed, "#caption")
-    def _caption_typed(self) -> None:
+    def _caption_typed(self, event: Input.Changed) -> None:
         self._say("#caption-problem", "")
+        self.query_one("#caption-preview", InputPreview).show_text(event.value)
 
     @on(Input.Submitted)
     def _next_field(self) -> None:

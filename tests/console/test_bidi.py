@@ -7,6 +7,7 @@ presentation forms; `_plain` folds those back to base letters so the tests read 
 from __future__ import annotations
 
 import unicodedata
+from pathlib import Path
 
 import pytest
 
@@ -85,3 +86,27 @@ def test_the_reply_preview_is_shaped_ordered_and_counted() -> None:
     assert _plain(preview.plain) == "reads: (25,000) تمیق ⏎ ok  16/4,096"
     over = preview_content("a" * 4097, bidi=True, limit=4096)
     assert over.plain.endswith("4,097/4,096 too long")
+
+
+async def test_the_reply_box_shows_its_preview_while_typing(tmp_path: Path) -> None:
+    """Typing Persian in the reply box shows it joined and ordered under the box, with n/4,096;
+    an empty box shows no preview line."""
+    from kenar_tui.inbox import Inbox
+    from kenar_tui.store.cache import Cache
+    from kenar_tui.widgets.input_preview import InputPreview
+    from tests.console.conftest import FIXED_NOW
+    from tests.console.test_app_display import build
+
+    with Cache(tmp_path / "c.sqlite3") as cache:
+        app = build(Inbox(cache, now=lambda: FIXED_NOW), tmp_path)
+        async with app.run_test(size=(100, 30)) as pilot:
+            preview = app.main.query_one("#composer-preview", InputPreview)
+            assert not preview.display
+            app.main.composer.focus()
+            app.main.composer.insert("قیمت «نهایی»")
+            await pilot.pause()
+            assert preview.display
+            assert _plain(str(preview.render())) == "reads: «ییاهن» تمیق  12/4,096"
+            app.main.composer.clear()
+            await pilot.pause()
+            assert not preview.display
