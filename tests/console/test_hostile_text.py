@@ -17,7 +17,7 @@ from kenar_tui.store.cache import Cache
 from kenar_tui.text.links import judge_link
 from kenar_tui.text.sanitize import clean_text, clean_tree, one_line
 from kenar_tui.widgets.export import export_note, write_export
-from kenar_tui.widgets.message_lines import RenderOptions, item_lines
+from kenar_tui.widgets.message_lines import RenderOptions, item_lines, item_raw_json
 from kenar_tui.widgets.notifier import desktop_notification
 from tests.console.conftest import CAR, FIXED_NOW, message_entry, post_update_entry
 from tests.console.test_inbox import reply_entry
@@ -94,7 +94,7 @@ def test_entries_are_cleaned_as_they_enter_the_inbox(inbox: Inbox) -> None:
 
 
 def test_own_reply_shows_the_grid_it_carried(inbox: Inbox) -> None:
-    """A reply sent with buttons shows them under its text, with ↗ link / ⇄ server markers."""
+    """A reply sent with buttons shows them under its text (↗ link, ⇄ server); v shows them too."""
     grid = {
         "rows": [
             {
@@ -118,6 +118,7 @@ def test_own_reply_shows_the_grid_it_carried(inbox: Inbox) -> None:
     options = RenderOptions(bidi=False, mask_phones=True, format_time=lambda at: "10:00")
     lines = [line.plain for line in item_lines(item, width=80, console=Console(), options=options)]
     assert "  buyer's buttons: ↗ تماس  ·  ⇄ [b]" in lines
+    assert '"receiver_buttons"' in item_raw_json(item)  # v shows the whole body, not only text
 
 
 # --- leaving the console ---------------------------------------------------------------
