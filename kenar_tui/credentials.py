@@ -33,6 +33,7 @@ from kenar_tui.errors import CredentialError, KeyringUnavailable
 from kenar_tui.kenar.bodies import TokenResponse
 from kenar_tui.kenar.scopes import read_breadth, send_breadth
 from kenar_tui.keyring_choice import NO_BACKEND_HELP, backend_name, check_backend, system_backend
+from kenar_tui.keyring_file import LOCKED_WORDS
 
 __all__ = [
     "INDEX",
@@ -434,6 +435,8 @@ def _failure(action: str, name: str, exc: KeyringError | EOFError) -> str:
             "no terminal to type it on; run the command in a terminal once to unlock it, or "
             "unlock the keyring first"
         )
+    if isinstance(exc, KeyringLocked) and str(exc) == LOCKED_WORDS:
+        return f"{LOCKED_WORDS} (it could not {action} {name})"  # ours: names no secret
     if isinstance(exc, KeyringLocked):
         return f"the keyring is locked: unlock it and try again (it could not {action} {name})"
     return (

@@ -12,11 +12,12 @@ import os
 
 import keyring
 import keyring.core
-from keyring.backend import KeyringBackend
+from keyring.backend import KeyringBackend, get_all_keyring
 from keyring.backends import chainer, fail, null
 from keyring.errors import KeyringError
 
 from kenar_tui.errors import CredentialError
+from kenar_tui.keyring_file import Ask, SessionFileKeyring, ask_on_tty
 
 _NOWHERE = (
     "so kenar-tui has nowhere safe to keep its secrets "
@@ -30,8 +31,26 @@ _NOWHERE = (
 NO_BACKEND_HELP = f"no usable system keyring was found, {_NOWHERE}"
 
 
-def system_backend() -> KeyringBackend:
-    """The backend the environment selects now: PYTHON_KEYRING_BACKEND, config, detection."""
+def system_backend(ask: Ask | None = ask_on_tty) -> KeyringBackend:
+    """The backend the environment names (PYTHON_KEYRING_BACKEND, keyring's config), else the
+    desktop's (Secret Service, KWallet, macOS, Windows), else kenar-tui's encrypted file.
+
+    keyring's own detection would chain keyrings.alt's encrypted and plain-text files (both
+    installed with us) and could write a secret in plain text: unnamed, those are never used;
+    the encrypted file is `SessionFileKeyring`, which asks through `ask` (the terminal by
+    default; the console asks in a dialog), never through a hidden prompt.
+    """
+    if not os.environ.get("PYTHON_KEYRING_BACKEND") and keyring.core.load_config() is None:
+        desktop = [
+            b
+            for b in get_all_keyring()
+            if not type(b).__module__.startswith(("keyrings.alt", "keyring.backends.chainer"))
+            and not isinstance(b, fail.Keyring | null.Keyring)
+            and b.priority >= 1
+        ]
+        if desktop:
+            return max(desktop, key=lambda b: b.priority)
+        return SessionFileKeyring(ask)
     chosen = os.environ.get("PYTHON_KEYRING_BACKEND")
     try:
         keyring.core.init_backend()

@@ -35,13 +35,26 @@ def quiet_logging(log_file: Path | None) -> logging.Logger:
 def run(args: argparse.Namespace) -> int:
     from kenar_tui.config import Settings
     from kenar_tui.credentials import CredentialStore
+    from kenar_tui.keyring_choice import system_backend
+    from kenar_tui.keyring_file import SessionFileKeyring
+    from kenar_tui.screens.passphrase import UnlockApp
 
     overrides = {k: v for k, v in (("relay_url", args.relay_url), ("operator", args.operator)) if v}
     log = quiet_logging(args.log_file)
+    try:
+        # Never a terminal prompt under the screen: the file keyring asks in a dialog instead.
+        backend = system_backend(ask=None)
+    except CredentialError as exc:
+        print(f"kenar-tui: {exc}", file=sys.stderr)
+        return 1
+    locked = isinstance(backend, SessionFileKeyring) and not backend.unlocked
+    if locked and not UnlockApp(backend).run():  # type: ignore[arg-type]
+        print("kenar-tui: the keyring stayed locked; nothing was opened.", file=sys.stderr)
+        return 1
     while True:
         try:
             settings = Settings.load(args.config, **overrides)
-            credentials = CredentialStore()
+            credentials = CredentialStore(backend)
             result = asyncio.run(_run(settings, credentials, log))
         except CredentialError as exc:
             print(f"kenar-tui: {exc}", file=sys.stderr)
