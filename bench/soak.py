@@ -412,6 +412,7 @@ async def soak(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
         "rss_start_mib": round(lifetimes[0][0] / 1024, 1) if lifetimes else 0,
         "rss_end_mib": round(lifetimes[-1][1] / 1024, 1) if lifetimes else 0,
         "rss_growth_max_mib": round(growth / 1024, 1),
+        "rss_lifetimes_mib": [[round(b / 1024, 1), round(e / 1024, 1)] for b, e in lifetimes],
         "error_lines": errors[:5],
         "memory_lifetimes_measured": len(lifetimes),
         "ok": losses == 0

@@ -45,8 +45,11 @@ RAW_SEND_SCOPE_KEY = "kenar_relay.raw_send"
 _FIN_TEXT = 0x81
 # Bytes the transport may hold for one console before writes wait (asyncio's default mark).
 HIGH_WATER = 64 * 1024
-# How often a waiting write looks at the buffer again (no public event says it drained).
-DRAIN_POLL_SECONDS = 0.005
+# How often a waiting write looks at the buffer again (no public event says it drained):
+# first soon (a reading console drains in well under a millisecond on a LAN), then less and
+# less often, so a console that stopped reading costs ~50 wake-ups a second.
+DRAIN_POLL_FIRST = 0.0005
+DRAIN_POLL_MAX = 0.02
 # What attach needs of uvicorn's protocol object; any of them gone means: ASGI sends only.
 _PROTOCOL_ATTRIBUTES = ("transport", "conn", "disconnected", "close_sent")
 
@@ -148,6 +151,8 @@ class FrameWriter:
         """
         data = b"".join(frames)  # made now: a generator must not see a later batch's state
         # No public event says the transport drained (uvicorn's own flag is private state).
-        while self.open and self.buffered >= self._high_water:  # noqa: ASYNC110
-            await asyncio.sleep(DRAIN_POLL_SECONDS)
+        pause = DRAIN_POLL_FIRST
+        while self.open and self.buffered >= self._high_water:
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, DRAIN_POLL_MAX)
         self.write_now((data,))
