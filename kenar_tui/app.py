@@ -147,7 +147,7 @@ class KenarApp(App[str | None]):
             from kenar_tui.screens.welcome import WelcomeScreen
 
             self.push_screen(
-                WelcomeScreen(self.settings.config_file, self.credentials), self._welcome_done
+                WelcomeScreen(self.settings, self.credentials), self._welcome_done
             )
 
     async def _read_tokens(self) -> None:
@@ -175,6 +175,20 @@ class KenarApp(App[str | None]):
         if answer[0] == "demo":
             self.exit("demo")
         elif answer[0] == "connect":
+            self.exit("restart")
+
+    def action_connection(self) -> None:
+        """The relay URL and token, tested before they are saved (screens/connection.py)."""
+        from kenar_tui.screens.connection import ConnectionScreen
+
+        if not isinstance(self.screen, ConnectionScreen):
+            self.push_screen(ConnectionScreen(self.settings, self.credentials), self._reconnect)
+
+    def _reconnect(self, answer: str | None) -> None:
+        """Saved: start again with the new settings (cli restarts; the outbox resumes)."""
+        if answer == "saved":
+            with contextlib.suppress(Exception):  # the draft is a nicety; reconnecting is not
+                self.main.save_draft()
             self.exit("restart")
 
     @property
@@ -294,6 +308,7 @@ class KenarApp(App[str | None]):
         for command in super().get_system_commands(screen):
             if command.title != "Keys":  # ours below lists every binding; one "Keys" entry
                 yield command
+        yield SystemCommand("Connection", "Relay URL and token: test, save", self.action_connection)
         if not isinstance(screen, MainScreen):
             return
         for title, help_text, action in (

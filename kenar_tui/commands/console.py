@@ -72,6 +72,8 @@ def run(args: argparse.Namespace) -> int:
             return demo.run(argparse.Namespace(seed=None, rate=None, log_file=args.log_file))
         if result != "restart":  # the welcome screen stored a relay: start again with it
             return 0
+        # What the connection screen saved in the file now wins over --relay-url.
+        overrides.pop("relay_url", None)
 
 
 async def _run(settings: Any, credentials: Any, log: logging.Logger) -> str | None:

@@ -223,34 +223,6 @@ async def test_command_palette_runs_console_commands(console_inbox: Any, tmp_pat
         assert app.main.cid == CID_CAR_1
 
 
-async def test_welcome_stores_relay_and_restarts(tmp_path: Path) -> None:
-    """First run: the welcome screen keeps the token in the keyring, the URL in the config file."""
-    from kenar_tui.inbox import Inbox
-    from kenar_tui.screens.welcome import WelcomeScreen
-    from kenar_tui.store.cache import Cache
-
-    config_file = tmp_path / "config" / "config.toml"
-    settings = Settings.load(config_file, data_dir=tmp_path / "data")
-    credentials = CredentialStore(MemoryKeyring())
-    with Cache(tmp_path / "cache.sqlite3") as cache:
-        app = make_app(settings, inbox=Inbox(cache), credentials=credentials)
-        async with app.run_test(size=(80, 24)) as pilot:
-            await pilot.pause()
-            assert isinstance(app.screen, WelcomeScreen)
-            await pilot.click("#relay-url")
-            await pilot.press(*"https://bad")
-            await pilot.press("enter")
-            assert "wss://" in str(app.screen.query_one("#welcome-error").render())
-            app.screen.query_one("#relay-url").value = "wss://relay.example.com/ws"
-            await pilot.click("#relay-token")
-            await pilot.press(*"s3cret-token", "enter")
-            await pilot.pause()
-        assert app.return_value == "restart"
-    assert credentials.relay_token == "s3cret-token"
-    assert Settings.load(config_file).relay_url == "wss://relay.example.com/ws"
-    assert "s3cret" not in config_file.read_text(encoding="utf-8")
-
-
 def test_desktop_notification_escape() -> None:
     """Desktop notifications use OSC 777 (OSC 9 on iTerm2) and cannot break out of the sequence."""
     from kenar_tui.widgets.notifier import desktop_notification
