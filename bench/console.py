@@ -134,7 +134,7 @@ async def measure_one(size: int, root: Path) -> dict[str, Any]:
         async with app.run_test(size=SIZE) as pilot:
             await pilot.pause()
             first_screen = time.perf_counter() - t0
-            main = app.main
+            main = app.main_screen
             switches = []
             for _ in range(5):
                 main.show_conversation(_cid(1))

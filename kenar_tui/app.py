@@ -3,6 +3,11 @@
 The app owns no I/O of its own: it drives the Inbox (the model), consumes the RelayLink's
 events in a worker, submits replies to the Outbox and asks the CredentialStore what may be
 sent. Everything that can fail runs in a worker that tells the user in words.
+
+Its controllers (kenar_tui/controllers/) post messages; the app keeps the relay's, the
+outbox's and the keyring's state in reactives the status bar watches, and passes what a
+screen draws on `screen_news`, a signal the main screen subscribes to. The services are
+typed by the Protocols of kenar_tui/services.py.
 """
 
 from __future__ import annotations
@@ -17,17 +22,29 @@ import webbrowser
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.color import Color
-from textual.css.query import NoMatches
+from textual.message import Message
+from textual.reactive import var
 from textual.screen import Screen
+from textual.signal import Signal
 
-from kenar_tui.errors import CredentialError, ProtocolError
-from kenar_tui.kenar.bodies import ChatbotMessageBody, SendMessageBody
+from kenar_api.bodies import ChatbotMessageBody, SendMessageBody
+from kenar_core.errors import CredentialError, ProtocolError
+from kenar_tui.config import Settings
+from kenar_tui.controllers.live_feed import LiveFeed
+from kenar_tui.controllers.messages import (
+    ConversationChanged,
+    KeyringStateChanged,
+    OutboxChanged,
+    RelayStateChanged,
+)
+from kenar_tui.controllers.team_desk import TeamDesk
+from kenar_tui.controllers.token_watch import TokenWatch
 from kenar_tui.keyring_thread import KEYRING_HEALTH, keyring_call
 from kenar_tui.screens.compose import ButtonComposerScreen
 from kenar_tui.screens.confirm import ConfirmScreen
@@ -41,11 +58,21 @@ from kenar_tui.widgets.composer import Composer
 from kenar_tui.widgets.conversation_list import ConversationList
 from kenar_tui.widgets.export import export_note, export_path, write_export
 from kenar_tui.widgets.history_view import HistoryView
-from kenar_tui.widgets.live_feed import LiveFeed
 from kenar_tui.widgets.message_lines import RenderOptions, item_copy_text, item_link, item_raw_json
 from kenar_tui.widgets.notifier import desktop_notification
-from kenar_tui.widgets.team_desk import TeamDesk
-from kenar_tui.widgets.token_watch import TokenWatch
+
+if TYPE_CHECKING:
+    from kenar_api.client import KenarClient
+    from kenar_tui.history import HistoryItem
+    from kenar_tui.inbox.models import ConversationSummary
+    from kenar_tui.posts import PostCatalogue
+    from kenar_tui.services import (
+        CredentialService,
+        InboxService,
+        KeeperService,
+        LinkService,
+        OutboxService,
+    )
 
 
 def short_key(key: str) -> str:
@@ -68,28 +95,36 @@ class KenarApp(App[str | None]):
         Binding("alt+k", "login", "Log in to Divar for a post or all posts", id="auth.login"),
     ]
 
+    # What the status bar shows, kept here so it is right whichever screen is on top.
+    relay_status: var[tuple[str, bool]] = var(("relay: connecting…", False))
+    outbox_status: var[str] = var("")  # "outbox: 1 retrying", or "" with nothing pending
+    keyring_status: var[str] = var("")  # "keyring locked: unlock it" (keyring_thread.py)
+
     def __init__(
         self,
-        settings: Any,
+        settings: Settings,
         *,
-        inbox: Any,
-        credentials: Any,
-        link: Any | None = None,
-        outbox: Any | None = None,
+        inbox: InboxService,
+        credentials: CredentialService,
+        link: LinkService | None = None,
+        outbox: OutboxService | None = None,
         clock: Callable[[], datetime] | None = None,
         logger: logging.Logger | None = None,
         welcome: bool = False,
-        kenar: Any | None = None,
-        keeper: Any | None = None,
+        kenar: KenarClient | None = None,
+        keeper: KeeperService | None = None,
         keeper_note: str | None = None,
+        posts: PostCatalogue | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
         self.inbox = inbox
         self.credentials = credentials
-        # Any: a RelayLink and an Outbox, or None when no relay is configured.
-        self.link: Any = link
-        self.outbox: Any = outbox
+        # None when no relay is configured: the console shows the local cache only.
+        self.link = link
+        self.outbox = outbox
+        # What the controllers tell the screens (controllers/messages.py).
+        self.screen_news: Signal[Message] = Signal(self, "screen-news")
         self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
         self.logger = logger or logging.getLogger("kenar_tui.app")
         self.welcome = welcome
@@ -103,12 +138,16 @@ class KenarApp(App[str | None]):
             me=lambda: self.team.me,
         )
         self.feed = LiveFeed(self)
-        # Any: a KenarClient and a TokenKeeper (kenar_tui.auth), or None without a relay;
-        # keeper_note says why tokens are not refreshed when there is no keeper.
-        self.kenar: Any = kenar
-        self.keeper: Any = keeper
+        # None without a relay; keeper_note says why tokens are not refreshed without a keeper.
+        self.kenar = kenar
+        self.keeper = keeper
         self.keeper_note = keeper_note
+        # Post titles and prices from Divar's finder, fetched in the background (posts/).
+        self.posts = posts
         self.tokens = TokenWatch(self)
+        # The app's own screen, kept (as Posting does) for what the app itself asks of it:
+        # the draft on quitting, the open conversation for a login. Controllers never use it.
+        self.main_screen = MainScreen()
         if settings.keymap:
             self.set_keymap(dict(settings.keymap))
 
@@ -116,7 +155,7 @@ class KenarApp(App[str | None]):
 
     def get_default_screen(self) -> Screen[Any]:
         self.palette.update(self._theme_colours())
-        return MainScreen()
+        return self.main_screen
 
     def _theme_colours(self) -> dict[str, str]:
         # Rich styles need opaque colours: translucent ones are laid over the background.
@@ -137,18 +176,20 @@ class KenarApp(App[str | None]):
         self.tokens.start()
         if self.outbox is not None:
             self.outbox.on_change = self.feed.outbox_changed
-            self.feed.count_outbox()
+            self.feed.count_outbox(self.outbox)
+        if self.posts is not None:
+            self.posts.on_known = self._post_known
+            self.posts.start()
+            self.posts.want_all(post.token for post in self.inbox.posts())
         if self.link is not None:
             self.feed.start()
             self.team.start()
             return
-        self.main.relay_state("no relay configured: showing the local cache", False)
+        self.relay_status = ("no relay configured: showing the local cache", False)
         if self.welcome:
             from kenar_tui.screens.welcome import WelcomeScreen
 
-            self.push_screen(
-                WelcomeScreen(self.settings, self.credentials), self._welcome_done
-            )
+            self.push_screen(WelcomeScreen(self.settings, self.credentials), self._welcome_done)
 
     async def _read_tokens(self) -> None:
         """Read the stored tokens off the loop, so "can send" is known without a keyring call."""
@@ -161,10 +202,15 @@ class KenarApp(App[str | None]):
         if problem is not None:
             locked = problem.startswith("the keyring is locked")
             short = "keyring locked: unlock it" if locked else "keyring not answering"
-        with contextlib.suppress(LookupError, NoMatches):
-            self.main.status.keyring = short
+        self.post_message(KeyringStateChanged(short))
         if problem is None:  # it answers again: the replies waiting for it go now
             self.tokens.credentials_changed()
+
+    def _post_known(self, post_token: str) -> None:
+        """A post's title arrived from the finder: redraw the list and its conversations."""
+        posts = [post for post in self.inbox.posts() if post.token == post_token]
+        cids = [c.id for post in posts for c in post.conversations]
+        self.screen_news.publish(ConversationChanged(cids))
 
     def on_unmount(self) -> None:
         self._keyring_unlisten()
@@ -188,15 +234,19 @@ class KenarApp(App[str | None]):
         """Saved: start again with the new settings (cli restarts; the outbox resumes)."""
         if answer == "saved":
             with contextlib.suppress(Exception):  # the draft is a nicety; reconnecting is not
-                self.main.save_draft()
+                self.main_screen.save_draft()
             self.exit("restart")
 
-    @property
-    def main(self) -> MainScreen:
-        for screen in self.screen_stack:
-            if isinstance(screen, MainScreen):
-                return screen
-        raise LookupError("the main screen is not mounted")
+    # --- what the controllers say -------------------------------------------------------
+
+    def on_relay_state_changed(self, message: RelayStateChanged) -> None:
+        self.relay_status = (message.text, message.ok)
+
+    def on_outbox_changed(self, message: OutboxChanged) -> None:
+        self.outbox_status = message.summary
+
+    def on_keyring_state_changed(self, message: KeyringStateChanged) -> None:
+        self.keyring_status = message.problem
 
     # --- helpers the screens use -----------------------------------------------------------
 
@@ -209,12 +259,12 @@ class KenarApp(App[str | None]):
             now=self.clock(),
         )
 
-    def can_send(self, summary: Any) -> bool:
+    def can_send(self, summary: ConversationSummary) -> bool:
         try:
             # From the tokens last read: the screen never waits on the keyring.
             return bool(self.credentials.known_can_send(summary.id, summary.post_token))
         except Exception as exc:  # the keyring may be unusable; say so once
-            self.logger.warning("credential check failed: %s", type(exc).__name__)
+            self.logger.warning("credential check failed: %s", type(exc).__name__, exc_info=exc)
             return False
 
     @classmethod
@@ -255,10 +305,7 @@ class KenarApp(App[str | None]):
 
         if isinstance(self.screen, LoginScreen):
             return
-        try:
-            cid = self.main.cid
-        except LookupError:
-            cid = None
+        cid = self.main_screen.cid
         summary = self.inbox.conversation(cid) if cid else None
         self.push_screen(
             LoginScreen(
@@ -279,7 +326,7 @@ class KenarApp(App[str | None]):
     async def action_quit(self) -> None:
         """Quit, keeping the half-written reply; ask first while replies are still on their way."""
         try:
-            self.main.save_draft()
+            self.main_screen.save_draft()
         except Exception as exc:  # the cache may be gone already; quitting must still work
             self.logger.info("draft not saved: %s", type(exc).__name__)
         # A reply waiting for the keyring has not left: quitting loses nothing, so no question.
@@ -358,22 +405,29 @@ class KenarApp(App[str | None]):
         summary = self.inbox.conversation(cid)
         kind = "BOT" if isinstance(body, ChatbotMessageBody) else "POST"
         post = summary.post_token if summary is not None else None
-        self._submit(cid, post, kind, body)
+        self._submit(self.outbox, cid, post, kind, body)
         return True
 
     @work(group="send")
-    async def _submit(self, cid: str, post: str | None, kind: str, body: Any) -> None:
+    async def _submit(
+        self,
+        outbox: OutboxService,
+        cid: str,
+        post: str | None,
+        kind: str,
+        body: SendMessageBody | ChatbotMessageBody,
+    ) -> None:
         try:
-            await self.outbox.submit(cid, post, kind, body)
+            await outbox.submit(cid, post, kind, body)
         except Exception as exc:
-            self.logger.warning("submit failed: %s", type(exc).__name__)
+            self.logger.warning("submit failed: %s", type(exc).__name__, exc_info=exc)
             self.notify(
                 f"The reply could not be queued: {exc}",
                 title="Not sent",
                 severity="error",
                 markup=False,
             )
-        self.main.conversation_changed(cid)
+        self.screen_news.publish(ConversationChanged([cid]))
 
     def edit_in_editor(self, text: str) -> str | None:
         """Open $VISUAL/$EDITOR on `text` with the app suspended; the edited text, or None."""
@@ -393,7 +447,7 @@ class KenarApp(App[str | None]):
 
     # --- acting on messages ----------------------------------------------------------------
 
-    def act_on_item(self, action: str, item: Any) -> None:
+    def act_on_item(self, action: str, item: HistoryItem) -> None:
         if action == "open":
             link = item_link(item)
             verdict = judge_link(link) if link is not None else None
@@ -419,16 +473,16 @@ class KenarApp(App[str | None]):
             if status not in ("failed", "unknown") or ref is None or self.outbox is None:
                 self.notify("Only a failed or unknown reply can be sent again.", severity="warning")
             else:
-                self._retry(ref)
+                self._retry(self.outbox, ref)
         elif action == "raw":
             from kenar_tui.screens.raw_json import RawJsonScreen
 
             self.push_screen(RawJsonScreen(item_raw_json(item)))
 
     @work(group="send")
-    async def _retry(self, ref: str) -> None:
+    async def _retry(self, outbox: OutboxService, ref: str) -> None:
         try:
-            await self.outbox.retry(ref)
+            await outbox.retry(ref)
         except Exception as exc:
             self.notify(f"Could not send it again: {exc}", severity="error", markup=False)
 
@@ -438,7 +492,7 @@ class KenarApp(App[str | None]):
             opened = webbrowser.open(link)
         except Exception as exc:
             opened = False
-            self.logger.warning("browser failed: %s", type(exc).__name__)
+            self.logger.warning("browser failed: %s", type(exc).__name__, exc_info=exc)
         if opened:
             self.call_from_thread(self.notify, "Opened in the browser.")
         else:

@@ -11,12 +11,27 @@ import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from kenar_tui.app import KenarApp
+from kenar_tui.config import Settings
+
+if TYPE_CHECKING:
+    from kenar_api.client import KenarClient
+    from kenar_tui.auth.keeper import TokenKeeper
+    from kenar_tui.credentials import CredentialStore
+    from kenar_tui.posts import PostCatalogue
+    from kenar_tui.services import (
+        CredentialService,
+        InboxService,
+        KeeperService,
+        LinkService,
+        OutboxService,
+    )
+    from kenar_tui.store.cache import Cache
 
 
-def needs_welcome(settings: Any, credentials: Any) -> bool:
+def needs_welcome(settings: Settings, credentials: CredentialService) -> bool:
     """True on a first run: no relay URL, or no token to reach it with."""
     if settings.relay_url is None:
         return True
@@ -27,18 +42,19 @@ def needs_welcome(settings: Any, credentials: Any) -> bool:
 
 
 def make_app(
-    settings: Any,
+    settings: Settings,
     *,
-    inbox: Any,
-    credentials: Any,
-    link: Any | None = None,
-    outbox: Any | None = None,
+    inbox: InboxService,
+    credentials: CredentialService,
+    link: LinkService | None = None,
+    outbox: OutboxService | None = None,
     clock: Callable[[], datetime] | None = None,
     logger: logging.Logger | None = None,
     welcome: bool | None = None,
-    kenar: Any | None = None,
-    keeper: Any | None = None,
+    kenar: KenarClient | None = None,
+    keeper: KeeperService | None = None,
     keeper_note: str | None = None,
+    posts: PostCatalogue | None = None,
 ) -> KenarApp:
     """The app wired to these objects; `welcome` defaults to "nothing is configured"."""
     if welcome is None:
@@ -55,13 +71,14 @@ def make_app(
         kenar=kenar,
         keeper=keeper,
         keeper_note=keeper_note,
+        posts=posts,
     )
 
 
 @asynccontextmanager
 async def open_console(
-    settings: Any,
-    credentials: Any,
+    settings: Settings,
+    credentials: CredentialStore,
     *,
     clock: Callable[[], datetime] | None = None,
     logger: logging.Logger | None = None,
@@ -72,10 +89,11 @@ async def open_console(
     client id and secret allow it); the app starts it once it runs. Everything is closed when
     the block ends, in reverse order.
     """
+    from kenar_api.client import KenarClient
     from kenar_tui.inbox import Inbox
-    from kenar_tui.kenar.client import KenarClient
     from kenar_tui.link import RelayLink
     from kenar_tui.outbox import Outbox
+    from kenar_tui.posts import PostCatalogue
     from kenar_tui.store.opening import open_cache
     from kenar_tui.store.retention import start_retention
 
@@ -89,12 +107,13 @@ async def open_console(
         purger = await start_retention(cache, settings, logger=log.getChild("retention"), now=now)
         stack.push_async_callback(purger.aclose)
         inbox = Inbox(cache, operator=settings.operator, now=now)
-        link = outbox = kenar = keeper = None
+        link = outbox = kenar = keeper = posts = None
         keeper_note: str | None = None
         relay_token = None if needs_welcome(settings, credentials) else credentials.relay_token
-        if relay_token is not None:
+        relay_url = settings.relay_url
+        if relay_token is not None and relay_url is not None:
             link = RelayLink(
-                settings.relay_url,
+                relay_url,
                 relay_token,
                 since=lambda: inbox.last_seq,
                 operator=settings.operator,
@@ -106,9 +125,13 @@ async def open_console(
                     _api_key(credentials),
                     api_base=settings.api_base,
                     oauth_base=settings.oauth_base,
+                    upload_base=settings.upload_base,
                     logger=log.getChild("kenar"),
                 )
             )
+            # Titles and prices of the posts conversations name (kenar_tui/posts).
+            posts = PostCatalogue(cache, kenar, logger=log.getChild("posts"), now=now)
+            stack.push_async_callback(posts.aclose)
             outbox = await stack.enter_async_context(
                 Outbox(
                     cache,
@@ -134,21 +157,27 @@ async def open_console(
             kenar=kenar,
             keeper=keeper,
             keeper_note=keeper_note,
+            posts=posts,
         )
 
 
 def _token_keeper(
-    settings: Any, credentials: Any, kenar: Any, now: Callable[[], datetime], log: logging.Logger
-) -> tuple[Any | None, str | None]:
+    settings: Settings,
+    credentials: CredentialStore,
+    kenar: KenarClient,
+    now: Callable[[], datetime],
+    log: logging.Logger,
+) -> tuple[TokenKeeper | None, str | None]:
     """A TokenKeeper (not started yet), or None and why tokens cannot be refreshed."""
+    from kenar_core.errors import KenarTuiError
     from kenar_tui.auth.cli_support import redirect_uri_of
     from kenar_tui.auth.keeper import TokenKeeper
     from kenar_tui.auth.requirements import refresh_problem
-    from kenar_tui.errors import KenarTuiError
 
     problem = refresh_problem(settings, credentials)
-    if problem is not None:
-        return None, problem
+    client_id = settings.client_id
+    if problem is not None or client_id is None:  # refresh_problem names a missing client_id
+        return None, problem or "no client_id is set"
     try:
         redirect_uri = redirect_uri_of(settings, relay_url=settings.relay_url)
     except KenarTuiError as exc:
@@ -156,7 +185,7 @@ def _token_keeper(
     keeper = TokenKeeper(
         kenar,
         credentials,
-        client_id=settings.client_id,
+        client_id=client_id,
         redirect_uri=redirect_uri,
         now=now,
         logger=log.getChild("keeper"),
@@ -164,7 +193,7 @@ def _token_keeper(
     return keeper, None
 
 
-def _api_key(credentials: Any) -> str:
+def _api_key(credentials: CredentialService) -> str:
     # Without an API key the console still reads; sends fail with a sentence saying why.
     try:
         return str(credentials.api_key or "")
@@ -172,7 +201,7 @@ def _api_key(credentials: Any) -> str:
         return ""
 
 
-def _console_instance(cache: Any) -> str:
+def _console_instance(cache: Cache) -> str:
     """This cache's id for the relay: its acknowledgements are counted apart (docs/protocol.md)."""
     instance = cache.meta("relay_instance")
     if not instance:

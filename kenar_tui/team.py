@@ -15,9 +15,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kenar_tui.text import format_wait
+
+if TYPE_CHECKING:
+    from kenar_tui.inbox.models import PostSummary
+    from kenar_tui.services import InboxService
 
 STATES = ("viewing", "replying", "idle")
 REFRESH_S = 10.0  # the relay's TTL is 30 s: three chances before a presence lapses
@@ -144,7 +148,7 @@ class PresenceSender:
 
 
 def collision(
-    inbox: Any, presence: TeamPresence, cid: str, *, me: str | None, now: datetime
+    inbox: InboxService, presence: TeamPresence, cid: str, *, me: str | None, now: datetime
 ) -> str | None:
     """Why sending into `cid` needs a confirmation now, as a question; None when it does not."""
     replying = [m.operator for m in presence.in_conversation(cid, me=me) if m.state == "replying"]
@@ -163,13 +167,13 @@ def collision(
 
 
 def filter_posts(
-    posts: list[Any],
+    posts: list[PostSummary],
     assignees: dict[str, str | None],
     *,
     me: str | None,
     mode: str,
     now: datetime,
-) -> list[Any]:
+) -> list[PostSummary]:
     """The posts with only the conversations the filter keeps (posts left empty are dropped)."""
     if mode == "everyone":
         return posts

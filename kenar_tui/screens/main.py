@@ -1,4 +1,9 @@
-"""The main screen: posts and conversations, the open conversation, the reply box."""
+"""The main screen: posts and conversations, the open conversation, the reply box.
+
+It learns what changed from the controllers' messages (controllers/messages.py), which it
+receives on the app's `screen_news` signal and handles in `on_…` handlers; its status bar
+watches the app's reactive relay, outbox and keyring state.
+"""
 
 from __future__ import annotations
 
@@ -12,13 +17,19 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import TextArea
 
+from kenar_tui.controllers.messages import (
+    ConversationChanged,
+    NoteNotSaved,
+    PresenceChanged,
+    TokenStateChanged,
+)
+from kenar_tui.controllers.team_desk import NOTE_PREFIX
 from kenar_tui.widgets.composer import Composer
 from kenar_tui.widgets.conversation_header import ConversationHeader
 from kenar_tui.widgets.conversation_list import ConversationList
 from kenar_tui.widgets.history_view import HistoryView
 from kenar_tui.widgets.input_preview import InputPreview
 from kenar_tui.widgets.status_bar import StatusBar
-from kenar_tui.widgets.team_desk import NOTE_PREFIX
 
 if TYPE_CHECKING:
     from kenar_tui.app import KenarApp
@@ -59,8 +70,6 @@ class MainScreen(Screen[None]):
         self._refresh_timer: Timer | None = None
         self._open_changed = False
         self._read_timer: Timer | None = None
-        self._relay = ("relay: connecting…", False)
-        self._outbox = ""
 
     @property
     def kapp(self) -> KenarApp:
@@ -104,10 +113,14 @@ class MainScreen(Screen[None]):
         return self.query_one(StatusBar)
 
     def on_mount(self) -> None:
+        app = self.kapp
+        app.screen_news.subscribe(self, self.post_message, immediate=True)
+        status = self.status
+        self.watch(app, "relay_status", status.show_relay)
+        self.watch(app, "outbox_status", status.show_outbox)
+        self.watch(app, "keyring_status", status.show_keyring)
         self.refresh_posts()
-        self.status.hints = self.kapp.hints()
-        self.status.relay, self.status.relay_ok = self._relay
-        self.status.outbox = self._outbox
+        status.hints = app.hints()
         first = self.kapp.inbox.next_unanswered() or next(
             iter(self.conversations.conversation_ids), None
         )
@@ -143,18 +156,29 @@ class MainScreen(Screen[None]):
             self._update_header()
         self.refresh_posts()
 
-    def team_changed(self) -> None:
-        """A teammate's presence changed: the header and the list markers follow."""
-        # Presence may arrive before the widgets are composed; on_mount then shows it.
-        if self.is_mounted and self.query(ConversationHeader):
-            self._update_header()
-            self.conversations.set_team(*self.kapp.team.list_marks())
+    # --- what the controllers say (controllers/messages.py) -------------------------------
 
-    def conversation_changed(self, cid: str | None) -> None:
-        """An entry (or an outbox state) touched `cid`: refresh what shows it, once a burst."""
-        if cid is not None and cid == self.cid:
+    def on_presence_changed(self, _: PresenceChanged) -> None:
+        """A teammate's presence changed: the header and the list markers follow."""
+        self._update_header()
+        self.conversations.set_team(*self.kapp.team.list_marks())
+
+    def on_conversation_changed(self, message: ConversationChanged) -> None:
+        """Entries (or outbox states) touched these: refresh what shows them, once a burst."""
+        if self.cid is not None and self.cid in message.cids:
             self._open_changed = True
         self.schedule_refresh()
+
+    def on_token_state_changed(self, _: TokenStateChanged) -> None:
+        """Tokens came or went: the header says again whether the open conversation can send."""
+        if self.cid is not None:
+            self._open_changed = True
+        self.schedule_refresh()
+
+    def on_note_not_saved(self, message: NoteNotSaved) -> None:
+        """The relay refused a note: back into the box, unless the seller wrote something new."""
+        if self.cid == message.cid and not self.composer.text:
+            self.composer.load_text(NOTE_PREFIX + message.text)
 
     def show_conversation(
         self, cid: str, *, position: int | None = None, read: bool = True
@@ -197,7 +221,7 @@ class MainScreen(Screen[None]):
 
     def _update_header(self) -> None:
         summary = self.kapp.inbox.conversation(self.cid) if self.cid else None
-        can_send = bool(summary) and self.kapp.can_send(summary)
+        can_send = summary is not None and self.kapp.can_send(summary)
         team = self.kapp.team
         self.query_one(ConversationHeader).show(
             summary,
@@ -474,13 +498,3 @@ class MainScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Letter keys belong to the reply box while it has the focus.
         return not (action in ("toggle_unread", "export") and isinstance(self.focused, Composer))
-
-    def relay_state(self, text: str, ok: bool) -> None:
-        self._relay = (text, ok)
-        if self.is_mounted:
-            self.status.relay, self.status.relay_ok = text, ok
-
-    def outbox_summary(self, text: str) -> None:
-        self._outbox = text
-        if self.is_mounted:
-            self.status.outbox = text

@@ -25,6 +25,17 @@ class StatusBar(Widget):
     team_filter: reactive[str] = reactive("")  # "showing: mine" while the list is filtered
     keyring: reactive[str] = reactive("")  # "keyring locked: unlock it" (keyring_thread.py)
 
+    # Watchers of the app's reactive state (KenarApp.relay_status, outbox_status, keyring_status).
+
+    def show_relay(self, status: tuple[str, bool]) -> None:
+        self.relay, self.relay_ok = status
+
+    def show_outbox(self, summary: str) -> None:
+        self.outbox = summary
+
+    def show_keyring(self, problem: str) -> None:
+        self.keyring = problem
+
     def render(self) -> str:
         colour = "$success" if self.relay_ok else "$warning"
         parts = [f"[{colour}]●[/] {self._escape(self.relay)}"]

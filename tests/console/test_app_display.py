@@ -33,14 +33,14 @@ def build(inbox: Any, tmp_path: Path, **overrides: Any) -> KenarApp:
 
 
 def screen_lines(app: KenarApp) -> str:
-    return "\n".join(app.main.history.visible_text())
+    return "\n".join(app.main_screen.history.visible_text())
 
 
 async def test_each_message_type_reads_legibly(console_inbox: Any, tmp_path: Path) -> None:
     """Text, image, location, contact, voice, file, video and unknown types each read clearly."""
     app = build(console_inbox, tmp_path, bidi=False)
     async with app.run_test(size=(120, 60)) as pilot:
-        app.main.show_conversation(CID_CAR_1)
+        app.main_screen.show_conversation(CID_CAR_1)
         await pilot.pause()
         text = screen_lines(app)
     assert "سلام، ماشین هنوز موجوده؟" in text
@@ -59,8 +59,8 @@ async def test_phone_revealed_and_raw_json_a_key_away(console_inbox: Any, tmp_pa
     """p reveals the selected contact's phone; v opens the raw JSON of an unsupported message."""
     app = build(console_inbox, tmp_path, bidi=False)
     async with app.run_test(size=(120, 60)) as pilot:
-        app.main.show_conversation(CID_CAR_1)
-        history = app.main.history
+        app.main_screen.show_conversation(CID_CAR_1)
+        history = app.main_screen.history
         history.focus()
         await pilot.pause()
         contact = next(i for i in range(history.count) if "[contact]" in str(history.item(i).text))
@@ -86,7 +86,7 @@ async def test_unanswered_first_with_unread_counts(console_inbox: Any, tmp_path:
     app = build(console_inbox, tmp_path, bidi=False)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        listing = app.main.conversations
+        listing = app.main_screen.conversations
         ids = listing.conversation_ids
         lines = listing.visible_text()
     # The car post has two waiting buyers (12 and 5 minutes); the flat was answered.
@@ -103,16 +103,16 @@ async def test_keys_move_between_conversations(console_inbox: Any, tmp_path: Pat
     app = build(console_inbox, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        assert app.main.cid == CID_CAR_1  # the longest waiting buyer opens first
+        assert app.main_screen.cid == CID_CAR_1  # the longest waiting buyer opens first
         await pilot.press("ctrl+n")
-        assert app.main.cid == CID_CAR_2
+        assert app.main_screen.cid == CID_CAR_2
         await pilot.press("ctrl+n")
-        assert app.main.cid == CID_FLAT
+        assert app.main_screen.cid == CID_FLAT
         await pilot.press("ctrl+b")
-        assert app.main.cid == CID_CAR_2
+        assert app.main_screen.cid == CID_CAR_2
         await pilot.press("ctrl+g")
-        assert app.main.cid == CID_CAR_1
-        assert app.focused is app.main.composer
+        assert app.main_screen.cid == CID_CAR_1
+        assert app.focused is app.main_screen.composer
         await pilot.press("escape", "u")
         assert console_inbox.conversation(CID_CAR_1).unread > 0
         await pilot.press("u")
@@ -131,8 +131,8 @@ async def test_search_is_persian_aware_and_opens_the_hit(
         await pilot.press(*"بازديد فردا ساعت 5")
         await pilot.press("enter")
         await pilot.pause()
-        assert app.main.cid == CID_FLAT
-        item = app.main.history.current
+        assert app.main_screen.cid == CID_FLAT
+        item = app.main_screen.history.current
         assert "بازدید" in item.text
 
 
@@ -142,7 +142,7 @@ async def test_help_lists_every_binding_with_keymap(console_inbox: Any, tmp_path
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         await pilot.press("f6")
-        assert app.main.cid == CID_CAR_2
+        assert app.main_screen.cid == CID_CAR_2
         await pilot.press("f1")
         assert isinstance(app.screen, HelpScreen)
         rows = {row[3]: row for row in app.screen.rows}
@@ -187,8 +187,8 @@ async def test_open_conversation_by_id(console_inbox: Any, tmp_path: Path) -> No
         await pilot.press(*"new-conv-1")
         await pilot.press("tab", *FLAT, "enter")
         await pilot.pause()
-        assert app.main.cid == "new-conv-1"
-        assert app.focused is app.main.composer
+        assert app.main_screen.cid == "new-conv-1"
+        assert app.focused is app.main_screen.composer
     summary = console_inbox.conversation("new-conv-1")
     assert summary is not None and summary.post_token == FLAT
 
@@ -201,7 +201,7 @@ async def test_layout_fits_small_and_large_terminals(
     app = build(console_inbox, tmp_path)
     async with app.run_test(size=size) as pilot:
         await pilot.pause()
-        main = app.main
+        main = app.main_screen
         for widget in (main.conversations, main.history, main.composer, main.status):
             region = widget.region
             assert region.width > 0 and region.height > 0
@@ -214,13 +214,13 @@ async def test_command_palette_runs_console_commands(console_inbox: Any, tmp_pat
     app = build(console_inbox, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        app.main.show_conversation(CID_FLAT)
+        app.main_screen.show_conversation(CID_FLAT)
         await pilot.press("ctrl+p")
         await pilot.press(*"Next unanswered")
         await pilot.pause(0.3)
         await pilot.press("enter")
         await pilot.pause()
-        assert app.main.cid == CID_CAR_1
+        assert app.main_screen.cid == CID_CAR_1
 
 
 def test_desktop_notification_escape() -> None:
@@ -239,7 +239,7 @@ async def test_quit_asks_while_replies_are_on_their_way(console_inbox: Any, tmp_
     app = build(console_inbox, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        app.main.composer.insert("نیمه‌کاره")
+        app.main_screen.composer.insert("نیمه‌کاره")
         app.feed.outbox_states["ref-1"] = "sending"
         await pilot.press("ctrl+q")
         assert isinstance(app.screen, ConfirmScreen)
@@ -277,7 +277,7 @@ async def test_history_reads_only_what_is_on_screen(tmp_path: Path) -> None:
         app = build(inbox, tmp_path, bidi=False)
         async with app.run_test(size=SIZE) as pilot:
             await pilot.pause()
-            view = app.main.history
+            view = app.main_screen.history
             assert view.count == 3000 and "پیام شماره 3000" in "\n".join(view.visible_text())
             assert sum(fetched) <= 2 * 48
             for _ in range(3):

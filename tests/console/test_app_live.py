@@ -69,11 +69,11 @@ def record_notifications(app: KenarApp) -> list[tuple[str, str]]:
 
 
 def history_text(app: KenarApp) -> str:
-    return "\n".join(app.main.history.visible_text())
+    return "\n".join(app.main_screen.history.visible_text())
 
 
 def relay_live(app: KenarApp) -> bool:
-    return app.main.status.relay == "relay: live"
+    return app.main_screen.status.relay == "relay: live"
 
 
 async def test_each_message_type_arrives_and_reads(world: Any) -> None:
@@ -101,7 +101,7 @@ async def test_each_message_type_arrives_and_reads(world: Any) -> None:
         for kind, data in payloads.items():
             await control.inject_message(cid, type=kind, data=data)
         await until(pilot, lambda: app.inbox.history_count(cid) >= 7, "seven messages")
-        app.main.show_conversation(cid)
+        app.main_screen.show_conversation(cid)
         await pilot.pause()
         text = history_text(app)
     assert "[image]" in text and "2.0 KB" in text
@@ -118,7 +118,7 @@ async def test_live_message_bumps_unread_and_notifies(world: Any) -> None:
         toasts = record_notifications(app)
         await until(pilot, lambda: relay_live(app), "the relay link")
         first = (await control.inject_message(post_token=CAR, text="اول"))["conversation_id"]
-        await until(pilot, lambda: app.main.cid == first, "the first conversation to open")
+        await until(pilot, lambda: app.main_screen.cid == first, "the first conversation to open")
         second = (await control.inject_message(post_token=FLAT, text="بازدید امروز؟"))[
             "conversation_id"
         ]
@@ -128,7 +128,7 @@ async def test_live_message_bumps_unread_and_notifies(world: Any) -> None:
             lambda: (c := app.inbox.conversation(second)) is not None and c.unread == 2,
             "two unread messages",
         )
-        listing = app.main.conversations
+        listing = app.main_screen.conversations
         await until(
             pilot, lambda: any("2 new" in line for line in listing.visible_text()), "the count"
         )
@@ -146,9 +146,9 @@ async def test_reply_is_recorded_exactly_and_shows_sent(world: Any) -> None:
     async with running(world.settings, world.credentials, size=SIZE) as (app, pilot):
         await until(pilot, lambda: relay_live(app), "the relay link")
         cid = (await control.inject_message(post_token=CAR, text="موجوده؟"))["conversation_id"]
-        await until(pilot, lambda: app.main.cid == cid, "the conversation")
+        await until(pilot, lambda: app.main_screen.cid == cid, "the conversation")
         await pilot.press("ctrl+r")
-        app.main.composer.insert(reply)
+        app.main_screen.composer.insert(reply)
         await pilot.press("enter")
         await until(
             pilot,
@@ -156,7 +156,7 @@ async def test_reply_is_recorded_exactly_and_shows_sent(world: Any) -> None:
             "the reply shown",
         )
         await until(pilot, lambda: "sent ✓" in history_text(app), "the reply marked sent")
-        assert app.main.composer.text == ""
+        assert app.main_screen.composer.text == ""
         sent = await control.sent()
         await until(
             pilot, lambda: app.inbox.conversation(cid).answered, "the conversation answered"
@@ -175,13 +175,13 @@ async def test_failed_send_says_why(world: Any) -> None:
         cid = opened["conversation_id"] if "conversation_id" in opened else opened["id"]
         await control.inject_message(cid, text="سلام")
         await until(pilot, lambda: app.inbox.conversation(cid) is not None, "the conversation")
-        app.main.show_conversation(cid)
+        app.main_screen.show_conversation(cid)
         await pilot.press("ctrl+r")
-        app.main.composer.insert("بله")
+        app.main_screen.composer.insert("بله")
         await pilot.press("enter")
         await until(pilot, lambda: "failed" in history_text(app), "the failure")
         text = history_text(app)
-        status = app.main.status.outbox
+        status = app.main_screen.status.outbox
     assert "the buyer restricts messages" in text
     assert "1 failed" in status
     assert await control.sent() == []
@@ -197,15 +197,15 @@ async def test_outbox_survives_a_restart(world: Any) -> None:
     async with running(world.settings, world.credentials, size=SIZE) as (app, pilot):
         await until(pilot, lambda: relay_live(app), "the relay link")
         cid = (await control.inject_message(post_token=CAR, text="هست؟"))["conversation_id"]
-        await until(pilot, lambda: app.main.cid == cid, "the conversation")
+        await until(pilot, lambda: app.main_screen.cid == cid, "the conversation")
         await pilot.press("ctrl+r")
-        app.main.composer.insert("بله هست")
+        app.main_screen.composer.insert("بله هست")
         await pilot.press("enter")
         await until(pilot, lambda: "retrying" in history_text(app), "the retry state", within=30)
     assert await control.sent() == []
     await control.reset_faults()
     async with running(world.settings, world.credentials, size=SIZE) as (app, pilot):
-        app.main.show_conversation(cid)
+        app.main_screen.show_conversation(cid)
         await until(pilot, lambda: "sent ✓" in history_text(app), "the resumed send", within=60)
     sent = await control.sent()
     assert [s["body"]["message"] for s in sent] == ["بله هست"]
@@ -219,7 +219,7 @@ async def test_reconnects_after_the_relay_restarts(world: Any) -> None:
         await until(pilot, lambda: relay_live(app), "the relay link")
         await relay.aclose()
         await until(pilot, lambda: not relay_live(app), "the offline state")
-        assert "relay" in app.main.status.relay
+        assert "relay" in app.main_screen.status.relay
         config = relay.config.model_copy(update={"port": relay.port})
         async with RelayServer(config, logger=logging.getLogger("tests.relay2")) as again:
             await until(pilot, lambda: relay_live(app), "the reconnection", within=45)
@@ -233,8 +233,8 @@ async def test_reconnects_after_the_relay_restarts(world: Any) -> None:
 async def test_button_press_and_revocation_show_where_they_belong(world: Any) -> None:
     """A pressed server-link button reads "buyer pressed «caption»" in its conversation; a
     revocation is announced and listed under Alt+N."""
-    from kenar_tui.kenar.bodies import SendMessageBody
-    from kenar_tui.kenar.buttons import parse_grid
+    from kenar_api.bodies import SendMessageBody
+    from kenar_api.buttons import parse_grid
     from kenar_tui.screens.notices import NoticesScreen
 
     control = world.sandbox.control
@@ -258,7 +258,7 @@ async def test_button_press_and_revocation_show_where_they_belong(world: Any) ->
     async with running(settings, world.credentials) as (app, pilot):
         await until(pilot, lambda: relay_live(app), "the relay link")
         cid = (await control.inject_message(post_token=CAR, text="بازدید؟"))["conversation_id"]
-        await until(pilot, lambda: app.main.cid == cid, "the conversation")
+        await until(pilot, lambda: app.main_screen.cid == cid, "the conversation")
         body = SendMessageBody(message="بفرمایید", receiver_buttons=grid)
         ref = await app.outbox.submit(cid, CAR, "POST", body)
         await app.outbox.wait(ref)

@@ -74,12 +74,12 @@ async def console(
 async def open_car_conversation(world: Any, app: KenarApp, pilot: Pilot[Any]) -> str:
     opened = await world.sandbox.control.inject_message(post_token=CAR, text="سلام، هنوز هست؟")
     cid: str = opened["conversation_id"]
-    await until(pilot, lambda: app.main.cid == cid, "the buyer's conversation to open")
+    await until(pilot, lambda: app.main_screen.cid == cid, "the buyer's conversation to open")
     return cid
 
 
 def header(app: KenarApp) -> ConversationHeader:
-    return app.main.query_one(ConversationHeader)
+    return app.main_screen.query_one(ConversationHeader)
 
 
 def status(screen: Any) -> str:

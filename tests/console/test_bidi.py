@@ -100,13 +100,13 @@ async def test_the_reply_box_shows_its_preview_while_typing(tmp_path: Path) -> N
     with Cache(tmp_path / "c.sqlite3") as cache:
         app = build(Inbox(cache, now=lambda: FIXED_NOW), tmp_path)
         async with app.run_test(size=(100, 30)) as pilot:
-            preview = app.main.query_one("#composer-preview", InputPreview)
+            preview = app.main_screen.query_one("#composer-preview", InputPreview)
             assert not preview.display
-            app.main.composer.focus()
-            app.main.composer.insert("قیمت «نهایی»")
+            app.main_screen.composer.focus()
+            app.main_screen.composer.insert("قیمت «نهایی»")
             await pilot.pause()
             assert preview.display
             assert _plain(str(preview.render())) == "reads: «ییاهن» تمیق  12/4,096"
-            app.main.composer.clear()
+            app.main_screen.composer.clear()
             await pilot.pause()
             assert not preview.display

@@ -94,14 +94,14 @@ async def test_composed_reply_reaches_the_sandbox_and_a_press_comes_back(world: 
     async with open_console(world.settings, world.credentials) as app:
         assert isinstance(app, KenarApp)
         async with app.run_test(size=SIZE) as pilot:
-            await until(pilot, lambda: app.main.status.relay == "relay: live", "the relay link")
+            await until(pilot, lambda: app.main_screen.status.relay == "relay: live", "the relay link")
             opened = await control.inject_message(post_token=CAR, text="سلام، هنوز موجوده؟")
             cid = opened["conversation_id"]
             await until(pilot, lambda: app.inbox.conversation(cid) is not None, "the conversation")
 
-            app.main.show_conversation(cid)
-            app.main.composer.focus()
-            app.main.composer.load_text("بله، موجود است.")
+            app.main_screen.show_conversation(cid)
+            app.main_screen.composer.focus()
+            app.main_screen.composer.load_text("بله، موجود است.")
             await pilot.press("f2")  # the reply box opens the button composer on its text
             await until(pilot, lambda: isinstance(app.screen, ButtonComposerScreen), "the composer")
             await pilot.press("tab")  # the seller's grid
@@ -110,7 +110,7 @@ async def test_composed_reply_reaches_the_sandbox_and_a_press_comes_back(world: 
             await _button(pilot, "رزرو بازدید", "calendar", slot="sat-10")
             await pilot.press("ctrl+s")  # send: the body goes to the outbox
             await until(pilot, lambda: not isinstance(app.screen, ButtonComposerScreen), "send")
-            assert app.main.composer.text == "", "the reply box is cleared once sent"
+            assert app.main_screen.composer.text == "", "the reply box is cleared once sent"
 
             loop = asyncio.get_running_loop()
             deadline = loop.time() + 20
@@ -153,12 +153,12 @@ async def test_composed_reply_reaches_the_sandbox_and_a_press_comes_back(world: 
             assert pressed["url"] == (
                 f"https://seller.example/book?post={CAR}&conv={cid}&slot=sat-10"
             )
-            app.main.show_conversation(cid)
+            app.main_screen.show_conversation(cid)
             await until(
                 pilot,
                 lambda: any(
                     "buyer pressed «رزرو بازدید»" in line
-                    for line in app.main.history.visible_text()
+                    for line in app.main_screen.history.visible_text()
                 ),
                 "the press in the conversation",
             )

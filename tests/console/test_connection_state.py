@@ -34,8 +34,8 @@ async def test_a_relay_never_reached_is_in_the_status_bar_only(
 ) -> None:
     settings = world.settings.model_copy(update={"relay_url": f"ws://127.0.0.1:{unused_tcp_port}"})
     async with running(settings, world.credentials, size=(80, 24)) as (app, pilot):
-        await until(pilot, lambda: "retrying in" in app.main.status.relay, "the offline state")
-        status = app.main.status.relay
+        await until(pilot, lambda: "retrying in" in app.main_screen.status.relay, "the offline state")
+        status = app.main_screen.status.relay
         shown = toasts(app)
     assert status.startswith(f"relay: relay unreachable at ws://127.0.0.1:{unused_tcp_port}/ws")
     assert "connection refused" in status
@@ -46,10 +46,10 @@ async def test_a_relay_never_reached_is_in_the_status_bar_only(
 async def test_a_wrong_relay_token_stops_and_asks_for_a_check(world: Any) -> None:
     world.credentials.relay_token = "kr_not_the_token_" + "x" * 16
     async with running(world.settings, world.credentials, size=(80, 24)) as (app, pilot):
-        await until(pilot, lambda: "refused" in app.main.status.relay, "the refusal")
+        await until(pilot, lambda: "refused" in app.main_screen.status.relay, "the refusal")
         async with asyncio.timeout(15):
             await app.link.stopped()  # not retried
-        status = app.main.status.relay
+        status = app.main_screen.status.relay
         shown = toasts(app)
     assert status == "relay: the relay refused the token (HTTP 401): check the relay token"
     assert len(shown) == 1 and "check the relay token" in shown[0]

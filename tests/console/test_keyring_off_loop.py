@@ -17,13 +17,13 @@ from pathlib import Path
 import pytest
 from keyring.errors import KeyringLocked
 
+from kenar_api import SendMessageBody
+from kenar_api.client import KenarClient
 from kenar_tui import outbox as outbox_module
 from kenar_tui.config import Settings
 from kenar_tui.credentials import CredentialStore, StoredToken
 from kenar_tui.factory import make_app
 from kenar_tui.inbox import Inbox
-from kenar_tui.kenar import SendMessageBody
-from kenar_tui.kenar.client import KenarClient
 from kenar_tui.keyring_memory import MemoryKeyring
 from kenar_tui.keyring_thread import KEYRING_HEALTH
 from kenar_tui.outbox import Outbox, OutboxItem
@@ -115,12 +115,12 @@ async def test_a_locked_keyring_holds_the_reply_in_words_then_it_goes_once(
                 assert item.state == "retrying"
                 assert "the keyring is locked: unlock it" in (item.reason or "")
                 await pilot.pause()
-                assert app.main.status.keyring == "keyring locked: unlock it"
+                assert app.main_screen.status.keyring == "keyring locked: unlock it"
                 assert await sandbox.control.sent() == []
                 keyring.locked = False
                 item = await until_item(outbox, ref, lambda i: i.state == "sent")
                 await pilot.pause()
-                assert app.main.status.keyring == ""
+                assert app.main_screen.status.keyring == ""
     assert len(await sandbox.control.sent()) == 1
 
 
@@ -150,7 +150,7 @@ async def test_a_hanging_keyring_never_freezes_the_screen_and_ctrl_q_quits_at_on
                     )
                     assert "the keyring has not answered" in (item.reason or "")
                     await pilot.pause()
-                    assert app.main.status.keyring == "keyring not answering"
+                    assert app.main_screen.status.keyring == "keyring not answering"
                     # The screen still answers keys while the keyring hangs.
                     await pilot.press("f1")
                     assert type(app.screen).__name__ == "HelpScreen"

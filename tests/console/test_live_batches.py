@@ -157,7 +157,7 @@ async def test_a_live_burst_is_stored_together_and_announced_once(
             entry = message_entry(CID_FLAT, FLAT, minutes_ago=1 - n / 100, text=f"زنده {n}")
             app.feed.handle(LinkEntry(seq=start + 2 + n, entry=entry))
         assert console_inbox.last_seq == start + 1
-        while app.feed.pending or app.main._refresh_timer is not None:
+        while app.feed.pending or app.main_screen._refresh_timer is not None:
             await pilot.pause(0.01)
         await pilot.pause()
     assert batches == [1, 20]

@@ -135,7 +135,7 @@ async def back_to(app: KenarApp, pilot: Pilot[Any], top: type[Screen[Any]]) -> N
         app.pop_screen()
         await pilot.pause()
     if top is ButtonComposerScreen and isinstance(app.screen, MainScreen):
-        app.main.composer.focus()
+        app.main_screen.composer.focus()
         await Terminal(app, pilot).send(terminal_bytes("f2"))
         assert isinstance(app.screen, ButtonComposerScreen)
 
@@ -190,29 +190,29 @@ async def test_every_key_works_from_the_reply_box(console_inbox: Any, tmp_path: 
     """Alt+T, Alt+K, F-keys, Ctrl keys… pressed while typing a reply run their action."""
     app = build(console_inbox, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
-        app.main.show_conversation(CID_CAR_1)
+        app.main_screen.show_conversation(CID_CAR_1)
         missed = await check_from(
             app,
             pilot,
             "reply box",
-            lambda: app.main.composer,
+            lambda: app.main_screen.composer,
             MainScreen,
             (*MAIN_PLACES, "reply box"),
         )
         # Only the two newline keys (Ctrl+J, Shift+Enter) put anything in the box.
-        assert app.main.composer.text == "\n\n", "no key was typed into the reply box as text"
+        assert app.main_screen.composer.text == "\n\n", "no key was typed into the reply box as text"
     assert missed == []
 
 
 async def test_every_key_works_from_the_list(console_inbox: Any, tmp_path: Path) -> None:
     app = build(console_inbox, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
-        app.main.show_conversation(CID_CAR_1)
+        app.main_screen.show_conversation(CID_CAR_1)
         missed = await check_from(
             app,
             pilot,
             "list",
-            lambda: app.main.conversations,
+            lambda: app.main_screen.conversations,
             MainScreen,
             (*MAIN_PLACES, "conversation list"),
         )
@@ -222,9 +222,9 @@ async def test_every_key_works_from_the_list(console_inbox: Any, tmp_path: Path)
 async def test_every_key_works_from_the_history(console_inbox: Any, tmp_path: Path) -> None:
     app = build(console_inbox, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
-        app.main.show_conversation(CID_CAR_1)
+        app.main_screen.show_conversation(CID_CAR_1)
         missed = await check_from(
-            app, pilot, "history", lambda: app.main.history, MainScreen, (*MAIN_PLACES, "history")
+            app, pilot, "history", lambda: app.main_screen.history, MainScreen, (*MAIN_PLACES, "history")
         )
     assert missed == []
 
@@ -232,8 +232,8 @@ async def test_every_key_works_from_the_history(console_inbox: Any, tmp_path: Pa
 async def test_every_key_works_in_the_button_composer(console_inbox: Any, tmp_path: Path) -> None:
     app = build(console_inbox, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:  # narrow: F4 shows the other grid
-        app.main.show_conversation(CID_CAR_1)
-        app.main.composer.focus()
+        app.main_screen.show_conversation(CID_CAR_1)
+        app.main_screen.composer.focus()
         await Terminal(app, pilot).send(terminal_bytes("f2"))
         assert isinstance(app.screen, ButtonComposerScreen)
         missed = await check_from(

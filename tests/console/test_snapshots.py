@@ -45,8 +45,8 @@ def test_persian_conversation(snap_compare: Any, console_inbox: Any, tmp_path: P
 
     async def open_flat(pilot: Any) -> None:
         await pilot.pause()
-        app.main.show_conversation(CID_FLAT)
-        app.main.history.focus()
+        app.main_screen.show_conversation(CID_FLAT)
+        app.main_screen.history.focus()
         await pilot.pause()
 
     assert snap_compare(app, run_before=open_flat, terminal_size=SIZE)

@@ -17,7 +17,7 @@ from kenar_tui.commands.demo import demo_environment
 from kenar_tui.factory import open_console
 from kenar_tui.screens.confirm import ConfirmScreen
 from kenar_tui.screens.name_prompt import NamePromptScreen
-from kenar_tui.widgets import live_feed
+from kenar_tui.controllers import live_feed
 from relay.tokens import TokenBook
 from tests.console.test_app_live import history_text, record_notifications, relay_live, until
 
@@ -36,11 +36,11 @@ class Seat:
     pilot: Pilot[Any]
 
     def header(self) -> str:
-        header = self.app.main.query_one("#conversation-header")
+        header = self.app.main_screen.query_one("#conversation-header")
         return str(header.render())
 
     def listing(self) -> str:
-        return "\n".join(self.app.main.conversations.visible_text())
+        return "\n".join(self.app.main_screen.conversations.visible_text())
 
     def history(self) -> str:
         return history_text(self.app)
@@ -92,12 +92,12 @@ async def team(
 async def open_on_all(seats: list[Seat], cid: str) -> None:
     for seat in seats:
         await until(seat.pilot, lambda s=seat: s.app.inbox.conversation(cid) is not None, "entry")
-        seat.app.main.show_conversation(cid)
+        seat.app.main_screen.show_conversation(cid)
 
 
 async def reply(seat: Seat, text: str) -> None:
     await seat.pilot.press("ctrl+r")
-    seat.app.main.composer.insert(text)
+    seat.app.main_screen.composer.insert(text)
     await seat.pilot.press("enter")
 
 
@@ -129,7 +129,7 @@ async def test_presence_shows_live_and_clears_when_a_console_quits(
             await open_on_all([sara], cid)
             await until(reza.pilot, lambda: f"{SARA} is viewing" in reza.header(), "viewing")
             await sara.pilot.press("ctrl+r")
-            sara.app.main.composer.insert("قیمت نهایی")
+            sara.app.main_screen.composer.insert("قیمت نهایی")
             await until(reza.pilot, lambda: f"{SARA} is replying" in reza.header(), "replying")
             await until(reza.pilot, lambda: f"✎ {SARA}" in reza.listing(), "the list marker")
         await until(reza.pilot, lambda: SARA not in reza.header(), "the presence cleared")
@@ -149,7 +149,7 @@ async def test_sending_after_a_teammates_reply_asks_first(world: Any, tmp_path: 
         await until(reza.pilot, lambda: isinstance(reza.app.screen, ConfirmScreen), "the question")
         question = reza.app.screen.question  # type: ignore[attr-defined]
         await reza.pilot.press("n")
-        assert reza.app.main.composer.text == "شاید کمی"
+        assert reza.app.main_screen.composer.text == "شاید کمی"
         await reza.pilot.press("ctrl+r", "enter")
         await until(reza.pilot, lambda: isinstance(reza.app.screen, ConfirmScreen), "asked again")
         await reza.pilot.press("y")
@@ -167,7 +167,7 @@ async def test_sending_while_a_teammate_types_asks_first(world: Any, tmp_path: P
         cid = (await control.inject_message(post_token=CAR, text="سلام"))["conversation_id"]
         await open_on_all(seats, cid)
         await sara.pilot.press("ctrl+r")
-        sara.app.main.composer.insert("در حال نوشتن")
+        sara.app.main_screen.composer.insert("در حال نوشتن")
         await until(reza.pilot, lambda: f"{SARA} is replying" in reza.header(), "replying")
         await reply(reza, "سلام، بفرمایید")
         await until(reza.pilot, lambda: isinstance(reza.app.screen, ConfirmScreen), "the question")
@@ -188,27 +188,27 @@ async def test_take_give_release_and_the_list_filters(world: Any, tmp_path: Path
         await open_on_all(seats, first)
         await reza.pilot.press("alt+t")
         await until(sara.pilot, lambda: sara.app.inbox.assignee(first) == REZA, "taken")
-        reza.app.main.show_conversation(second)
+        reza.app.main_screen.show_conversation(second)
         await reza.pilot.press("alt+a")
         await until(reza.pilot, lambda: isinstance(reza.app.screen, NamePromptScreen), "prompt")
         await reza.pilot.press(*SARA, "enter")
         await until(sara.pilot, lambda: sara.app.inbox.assignee(second) == SARA, "given")
         await until(sara.pilot, lambda: f"→ {REZA}" in sara.listing(), "the label")
-        sara.app.main.show_conversation(first)
+        sara.app.main_screen.show_conversation(first)
         await until(sara.pilot, lambda: f"→ {REZA}" in sara.header(), "the header")
 
         await sara.pilot.press("alt+m")  # mine
-        await until(sara.pilot, lambda: sara.app.main.status.team_filter != "", "filtered")
-        mine = list(sara.app.main.conversations.conversation_ids)
-        status = sara.app.main.status.team_filter
+        await until(sara.pilot, lambda: sara.app.main_screen.status.team_filter != "", "filtered")
+        mine = list(sara.app.main_screen.conversations.conversation_ids)
+        status = sara.app.main_screen.status.team_filter
         await sara.pilot.press("alt+m")  # unassigned
         await sara.pilot.pause()
-        unassigned = list(sara.app.main.conversations.conversation_ids)
+        unassigned = list(sara.app.main_screen.conversations.conversation_ids)
         await sara.pilot.press("alt+m")  # everyone's again
         await sara.pilot.pause()
-        everyone = set(sara.app.main.conversations.conversation_ids)
+        everyone = set(sara.app.main_screen.conversations.conversation_ids)
 
-        reza.app.main.show_conversation(first)
+        reza.app.main_screen.show_conversation(first)
         await reza.pilot.press("alt+t")  # his already: released
         await until(sara.pilot, lambda: sara.app.inbox.assignee(first) is None, "released")
         history = sara.history()
@@ -228,7 +228,7 @@ async def test_a_note_reaches_teammates_and_never_divar(world: Any, tmp_path: Pa
         await open_on_all(seats, cid)
         await reply(sara, "/note این خریدار قبلاً هم پیام داده")
         await sara.pilot.press("ctrl+r")
-        sara.app.main.composer.insert("با تلفن هماهنگ شد")
+        sara.app.main_screen.composer.insert("با تلفن هماهنگ شد")
         await sara.pilot.press("f6")
         for text in ("این خریدار قبلاً هم پیام داده", "با تلفن هماهنگ شد"):
             await until(reza.pilot, lambda t=text: t in reza.history(), "the note")
@@ -236,7 +236,7 @@ async def test_a_note_reaches_teammates_and_never_divar(world: Any, tmp_path: Pa
         theirs = reza.history()
         sent = await control.sent()
         answered = reza.app.inbox.conversation(cid).answered
-        left = sara.app.main.composer.text
+        left = sara.app.main_screen.composer.text
     assert theirs.count(f"note · {SARA}") == 2
     assert sent == [] and not answered  # a note is not an answer to the buyer
     assert left == ""
@@ -255,7 +255,7 @@ async def test_a_message_in_an_assigned_conversation_alerts_its_assignee_first(
         await reza.pilot.press("alt+t")
         await until(sara.pilot, lambda: sara.app.inbox.assignee(cid) == REZA, "assigned")
         for seat in seats:  # look elsewhere, so the message is news to both
-            seat.app.main.show_conversation(
+            seat.app.main_screen.show_conversation(
                 (await control.inject_message(post_token=CAR, text="دیگری"))["conversation_id"]
             )
         to_sara, to_reza = record_notifications(sara.app), record_notifications(reza.app)

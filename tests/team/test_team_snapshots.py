@@ -67,8 +67,8 @@ def test_a_team_conversation(snap_compare: Any, console_inbox: Any, tmp_path: Pa
                 "expires_in": 3600,
             }
         )
-        app.main.show_conversation(CID_FLAT)
-        app.main.history.focus()
+        app.main_screen.show_conversation(CID_FLAT)
+        app.main_screen.history.focus()
         await pilot.pause()
 
     assert snap_compare(app, run_before=open_flat, terminal_size=SIZE)

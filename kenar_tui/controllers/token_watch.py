@@ -2,7 +2,8 @@
 
 The keeper (kenar_tui.auth.keeper) refreshes tokens and drops revoked ones; this says so on
 screen: a revocation as a toast (the notices screen lists the entry itself), a refresh that
-needs a new login once, plainly, and the open conversation's "can send" state follows.
+needs a new login once, plainly, and the open conversation's "can send" state follows (a
+`TokenStateChanged` message the main screen handles; this never calls a screen).
 """
 
 from __future__ import annotations
@@ -11,14 +12,16 @@ import contextlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from kenar_core.errors import CredentialError
 from kenar_tui.auth.requirements import refreshable_tokens
-from kenar_tui.errors import CredentialError
+from kenar_tui.controllers.messages import TokenStateChanged
 from kenar_tui.keyring_thread import keyring_call
 
 if TYPE_CHECKING:
     from kenar_tui.app import KenarApp
     from kenar_tui.auth.keeper import RevocationNotice, TokenProblem
     from kenar_tui.credentials import StoredToken
+    from kenar_tui.services import KeeperService
 
 
 class TokenWatch:
@@ -60,13 +63,14 @@ class TokenWatch:
 
     def revocation_entry(self, entry: Mapping[str, Any]) -> None:
         """A timeline entry said a seller withdrew access: drop the tokens it concerns."""
-        if self.app.keeper is None:
+        keeper = self.app.keeper
+        if keeper is None:
             return
-        self.app.run_worker(self._revoke(entry), name="revocation", group="keeper")
+        self.app.run_worker(self._revoke(keeper, entry), name="revocation", group="keeper")
 
-    async def _revoke(self, entry: Mapping[str, Any]) -> None:
+    async def _revoke(self, keeper: KeeperService, entry: Mapping[str, Any]) -> None:
         try:
-            await self.app.keeper.handle_entry(entry)
+            await keeper.handle_entry(entry)
         except Exception as exc:  # the keyring may refuse; the tokens then stay, say so
             self.app.logger.warning("revocation not applied: %s", type(exc).__name__, exc_info=exc)
             self.app.notify(
@@ -78,11 +82,7 @@ class TokenWatch:
 
     def credentials_changed(self) -> None:
         """Tokens came or went: the open conversation's header says whether we can send."""
-        try:
-            main = self.app.main
-        except LookupError:
-            return
-        main.conversation_changed(main.cid)
+        self.app.screen_news.publish(TokenStateChanged())
 
     # --- the keeper's callbacks -------------------------------------------------------------
 

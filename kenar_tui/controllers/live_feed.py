@@ -1,4 +1,9 @@
-"""The live side of the app: relay events into the Inbox, outbox states onto the screen."""
+"""The live side of the app: relay events into the Inbox, outbox states onto the screen.
+
+It never calls a screen: what changed goes out as messages (controllers/messages.py), the
+relay's and the outbox's state to the app, which keeps them in reactives the status bar
+watches, and the conversations touched to the screens that draw them.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +12,15 @@ from typing import TYPE_CHECKING, Any
 
 from textual.timer import Timer
 
-from kenar_tui.link import LinkEntry, LinkGap, LinkLive, LinkPresence, LinkState
+from kenar_tui.controllers.messages import ConversationChanged, OutboxChanged, RelayStateChanged
+from kenar_tui.link import LinkEntry, LinkEvent, LinkGap, LinkLive, LinkPresence, LinkState
 from kenar_tui.text import display
 
 if TYPE_CHECKING:
     from kenar_tui.app import KenarApp
+    from kenar_tui.inbox.models import InboxChange
+    from kenar_tui.outbox import OutboxItem
+    from kenar_tui.services import LinkService, OutboxService
 
 ACK_EVERY = 200
 TOAST_GAP_S = 2.0
@@ -28,7 +37,7 @@ RELAY_WORDS = {
 
 
 class LiveFeed:
-    """Consumes `link.events()` in a worker and tells the main screen what changed."""
+    """Consumes `link.events()` in a worker and tells the app and its screens what changed."""
 
     def __init__(self, app: KenarApp) -> None:
         self.app = app
@@ -45,26 +54,30 @@ class LiveFeed:
 
     def start(self) -> None:
         self._stopped = False
-        self.app.run_worker(self._consume(), name="relay-link", group="link", exclusive=True)
+        if self.app.link is not None:
+            self.app.run_worker(
+                self._consume(self.app.link), name="relay-link", group="link", exclusive=True
+            )
         if self.app.outbox is not None:
-            self.app.run_worker(self._resume_outbox(), name="outbox-resume", group="outbox")
+            self.app.run_worker(
+                self._resume_outbox(self.app.outbox), name="outbox-resume", group="outbox"
+            )
 
-    async def _resume_outbox(self) -> None:
+    async def _resume_outbox(self, outbox: OutboxService) -> None:
         try:
-            await self.app.outbox.resume()
+            await outbox.resume()
         except Exception as exc:
-            self.app.logger.warning("outbox resume failed: %s", type(exc).__name__)
+            self.app.logger.warning("outbox resume failed: %s", type(exc).__name__, exc_info=exc)
             self.app.notify(
                 f"Pending replies could not be resumed: {exc}", severity="error", markup=False
             )
 
-    async def _consume(self) -> None:
-        app = self.app
+    async def _consume(self, link: LinkService) -> None:
         try:
-            async with app.link:
-                async for event in app.link.events():
+            async with link:
+                async for event in link.events():
                     self.handle(event)
-                    await self._acknowledge(event)
+                    await self._acknowledge(link, event)
                 self.flush()
         except Exception as exc:
             self._stop(exc)
@@ -73,13 +86,13 @@ class LiveFeed:
         app = self.app
         self._stopped = True
         self._pending.clear()  # never acknowledged: the next connection resumes from them
-        app.logger.warning("relay link stopped: %s", type(exc).__name__)
-        app.main.relay_state(f"relay: stopped ({exc})", False)
+        app.logger.warning("relay link stopped: %s", type(exc).__name__, exc_info=exc)
+        app.post_message(RelayStateChanged(f"relay: stopped ({exc})", False))
         app.notify(
             f"The relay connection stopped: {exc}", severity="error", timeout=10, markup=False
         )
 
-    async def _acknowledge(self, event: Any) -> None:
+    async def _acknowledge(self, link: LinkService, event: LinkEvent) -> None:
         """Tell the relay what this console has stored: when live, and every ACK_EVERY entries."""
         if isinstance(event, LinkEntry):
             self._unacked += 1
@@ -88,7 +101,7 @@ class LiveFeed:
                 return  # not stored: not acknowledged either
             self._unacked = 0
             try:
-                await self.app.link.ack(self.app.inbox.last_seq)
+                await link.ack(self.app.inbox.last_seq)
             except Exception as exc:  # offline: the next connection's hello says the same
                 self.app.logger.info("ack skipped: %s", type(exc).__name__)
 
@@ -97,7 +110,7 @@ class LiveFeed:
         """Entries received and not yet stored."""
         return len(self._pending)
 
-    def handle(self, event: Any) -> None:
+    def handle(self, event: LinkEvent) -> None:
         """Take one link event; entries are stored within APPLY_S, the UI follows a frame later.
 
         Entries are collected and stored together by `flush`; any other event first stores
@@ -112,7 +125,6 @@ class LiveFeed:
             return
         if not self.flush():
             return
-        main = self.app.main
         if isinstance(event, LinkPresence):
             self.app.team.on_presence(event.frame())
         elif isinstance(event, LinkState):
@@ -126,7 +138,7 @@ class LiveFeed:
                 words = f"relay: lost, {event.detail}"
             # The status bar carries the connection; it reconnects by itself, so no toast
             # covers the text the user is reading. Only a refused token needs the user.
-            main.relay_state(words, False)
+            self.app.post_message(RelayStateChanged(words, False))
             if event.state == "refused":
                 self.app.notify(
                     f"{event.detail}: Ctrl+P → Connection fixes it.",
@@ -137,8 +149,8 @@ class LiveFeed:
                 )
         elif isinstance(event, LinkLive):
             self.live = self.was_online = True
-            main.relay_state("relay: live", True)
-            main.schedule_refresh()
+            self.app.post_message(RelayStateChanged("relay: live", True))
+            self.app.screen_news.publish(ConversationChanged())  # the backlog: one refresh
             self.app.team.on_live()
         elif isinstance(event, LinkGap):
             self.app.inbox.note_gap(event.since, event.oldest)
@@ -170,6 +182,8 @@ class LiveFeed:
         try:
             changes = self.app.inbox.apply_many(pending)
             for (_, entry), change in zip(pending, changes, strict=True):
+                if self.app.posts is not None and not change.ignored:
+                    self.app.posts.saw(change)  # a post with no title yet is fetched
                 self._entry_applied(change)
                 if entry.get("kind") == "access_revocation":
                     self.app.tokens.revocation_entry(entry)
@@ -177,16 +191,19 @@ class LiveFeed:
             self._stop(exc)
             self.app.workers.cancel_group(self.app, "link")
             return False
+        # One message for the whole batch: the screen redraws what it touched once.
+        touched = [c.conversation_id for c in changes if not c.ignored]
+        self.app.screen_news.publish(ConversationChanged(touched))
         return True
 
-    def _entry_applied(self, change: Any) -> None:
+    def _entry_applied(self, change: InboxChange) -> None:
         if change.ignored:
             return
-        self.app.main.conversation_changed(change.conversation_id)
         if not self.live:
             return  # the backlog: one refresh, no fanfare
-        if change.new_from_buyer:
-            assignee = self.app.inbox.assignee(change.conversation_id)
+        cid = change.conversation_id
+        if change.new_from_buyer and cid is not None:
+            assignee = self.app.inbox.assignee(cid)
             if assignee and assignee != self.app.team.me:
                 # Kept for a later reminder ("still unanswered"), which previews the message.
                 change = self.app.inbox.with_item(change)
@@ -201,7 +218,7 @@ class LiveFeed:
                 markup=False,
             )
 
-    def _notify(self, change: Any) -> None:
+    def _notify(self, change: InboxChange) -> None:
         # A busy minute must not bury the screen under toasts: one per TOAST_GAP_S, and the
         # next one says how many arrived in between.
         now = time.monotonic()
@@ -211,7 +228,8 @@ class LiveFeed:
         self._last_toast = now
         more, self._skipped = self._skipped, 0
         change = self.app.inbox.with_item(change)  # read only for the toast shown
-        summary = self.app.inbox.conversation(change.conversation_id)
+        cid = change.conversation_id
+        summary = self.app.inbox.conversation(cid) if cid is not None else None
         bidi = self.app.settings.bidi
         where = (summary.post_title or summary.post_token or "") if summary else ""
         preview = change.item.text if change.item is not None else "new message"
@@ -220,13 +238,12 @@ class LiveFeed:
             title = f"{title} (+{more} more)"
         self.app.notify_new_message(title, display(preview, bidi=bidi))
 
-    def outbox_changed(self, item: Any) -> None:
+    def outbox_changed(self, item: OutboxItem) -> None:
         """Outbox.on_change: the reply's state shows in its history and the status bar."""
         self.outbox_states[item.ref] = item.state
         if item.state == "sent":
             self.outbox_states.pop(item.ref, None)
-        main = self.app.main
-        main.conversation_changed(item.conversation_id)
+        self.app.screen_news.publish(ConversationChanged([item.conversation_id]))
         self._summarise()
         if item.state == "failed":
             reason = item.reason or "the reply was not sent"
@@ -246,9 +263,9 @@ class LiveFeed:
                 markup=False,
             )
 
-    def count_outbox(self) -> None:
+    def count_outbox(self, outbox: OutboxService) -> None:
         """Start the status bar's outbox counts from what the cache holds."""
-        for item in self.app.outbox.items("sending", "retrying", "failed", "unknown"):
+        for item in outbox.items("sending", "retrying", "failed", "unknown"):
             self.outbox_states[item.ref] = item.state
         self._summarise()
 
@@ -257,4 +274,4 @@ class LiveFeed:
         for state in self.outbox_states.values():
             counts[state] = counts.get(state, 0) + 1
         parts = [f"{n} {state}" for state, n in sorted(counts.items())]
-        self.app.main.outbox_summary(f"outbox: {', '.join(parts)}" if parts else "")
+        self.app.post_message(OutboxChanged(f"outbox: {', '.join(parts)}" if parts else ""))

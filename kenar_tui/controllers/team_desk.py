@@ -1,7 +1,8 @@
 """Team mode in the app: presence in and out, notes, assignments, filters, who hears what.
 
-Like LiveFeed, a helper the app owns (not a widget): it turns the team rules of
-kenar_tui/team.py into relay frames, screen refreshes, confirmations and notifications.
+Like LiveFeed, a controller the app owns (not a widget): it turns the team rules of
+kenar_tui/team.py into relay frames, confirmations, notifications and messages
+(controllers/messages.py) that the screens handle; it never calls a screen.
 """
 
 from __future__ import annotations
@@ -10,7 +11,10 @@ import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from kenar_tui.errors import KenarTuiError
+from textual.timer import Timer
+
+from kenar_core.errors import KenarTuiError
+from kenar_tui.controllers.messages import NoteNotSaved, PresenceChanged
 from kenar_tui.screens.confirm import ConfirmScreen
 from kenar_tui.team import (
     FILTER_WORDS,
@@ -24,6 +28,8 @@ from kenar_tui.text import display
 
 if TYPE_CHECKING:
     from kenar_tui.app import KenarApp
+    from kenar_tui.inbox.models import InboxChange, PostSummary
+    from kenar_tui.services import LinkService
 
 TICK_S = 1.0
 NOTE_PREFIX = "/note "
@@ -37,7 +43,7 @@ class TeamDesk:
         self.presence = TeamPresence()
         self.sender = PresenceSender()
         self.filter = "everyone"
-        self._quiet: dict[str, Any] = {}  # cid -> the timer that notifies everyone later
+        self._quiet: dict[str, Timer] = {}  # cid -> the timer that notifies everyone later
 
     @property
     def me(self) -> str | None:
@@ -57,7 +63,7 @@ class TeamDesk:
         """Expire teammates not refreshed in time; refresh our own presence when due."""
         changed = self.presence.expire()
         if changed:
-            self.app.main.team_changed()
+            self.app.screen_news.publish(PresenceChanged())
         due = self.sender.due()
         if due is not None:
             self._send_presence(*due)
@@ -76,7 +82,7 @@ class TeamDesk:
 
     def on_presence(self, frame: dict[str, Any]) -> None:
         if self.presence.apply(frame) is not None:
-            self.app.main.team_changed()
+            self.app.screen_news.publish(PresenceChanged())
 
     def on_live(self) -> None:
         again = self.sender.resend()
@@ -85,7 +91,7 @@ class TeamDesk:
 
     def on_offline(self) -> None:
         if self.presence.clear():
-            self.app.main.team_changed()
+            self.app.screen_news.publish(PresenceChanged())
 
     def _shown(self, name: str) -> str:
         return display(name, bidi=self.app.settings.bidi)
@@ -125,7 +131,8 @@ class TeamDesk:
         text = text.strip()
         if not text:
             return False
-        if self.app.link is None or not self.app.link.online:
+        link = self.app.link
+        if link is None or not link.online:
             self.app.notify(
                 "Notes travel through the relay, which is not connected; "
                 "the note stays in the box.",
@@ -139,11 +146,12 @@ class TeamDesk:
             "post_token": summary.post_token if summary is not None else None,
             "data": {"text": text},
         }
-        self.app.run_worker(self._post(entry, "note", restore=(cid, text)), group="team")
+        self.app.run_worker(self._post(link, entry, "note", restore=(cid, text)), group="team")
         return True
 
     def assign(self, cid: str, assignee: str | None) -> None:
-        if self.app.link is None or not self.app.link.online:
+        link = self.app.link
+        if link is None or not link.online:
             self.app.notify(
                 "Assigning needs the relay, which is not connected.", severity="warning"
             )
@@ -155,18 +163,21 @@ class TeamDesk:
             "post_token": summary.post_token if summary is not None else None,
             "data": {"assignee": assignee},
         }
-        self.app.run_worker(self._post(entry, "assignment"), group="team")
+        self.app.run_worker(self._post(link, entry, "assignment"), group="team")
 
     async def _post(
-        self, entry: dict[str, Any], what: str, restore: tuple[str, str] | None = None
+        self,
+        link: LinkService,
+        entry: dict[str, Any],
+        what: str,
+        restore: tuple[str, str] | None = None,
     ) -> None:
         try:
-            await self.app.link.post(entry, ref=f"{what}-{uuid.uuid4().hex}")
+            await link.post(entry, ref=f"{what}-{uuid.uuid4().hex}")
         except KenarTuiError as exc:
             self.app.notify(f"The {what} was not saved: {exc}", severity="error", markup=False)
-            main = self.app.main
-            if restore is not None and main.cid == restore[0] and not main.composer.text:
-                main.composer.load_text(NOTE_PREFIX + restore[1])
+            if restore is not None:
+                self.app.screen_news.publish(NoteNotSaved(*restore))
 
     # --- the list filter ---------------------------------------------------------------------
 
@@ -178,7 +189,7 @@ class TeamDesk:
     def filter_words(self) -> str:
         return "" if self.filter == "everyone" else f"showing: {FILTER_WORDS[self.filter]}"
 
-    def filtered(self, posts: list[Any]) -> list[Any]:
+    def filtered(self, posts: list[PostSummary]) -> list[PostSummary]:
         return filter_posts(
             posts,
             self.app.inbox.assignees(),
@@ -189,14 +200,16 @@ class TeamDesk:
 
     # --- who is told about a new buyer message ---------------------------------------------
 
-    def notify_now(self, change: Any) -> bool:
+    def notify_now(self, change: InboxChange) -> bool:
         """True when this console announces the message now; else a quiet list update only.
 
         A conversation assigned to a teammate is theirs to answer first: the others hear of
         it only if it is still unanswered after `assigned_quiet_seconds`.
         """
         cid = change.conversation_id
-        assignee = self.app.inbox.assignee(cid) if cid else None
+        if cid is None:
+            return True
+        assignee = self.app.inbox.assignee(cid)
         if not assignee or assignee == self.me:
             return True
         if cid not in self._quiet:
@@ -204,7 +217,7 @@ class TeamDesk:
             self._quiet[cid] = self.app.set_timer(delay, lambda: self._still_waiting(cid, change))
         return False
 
-    def _still_waiting(self, cid: str, change: Any) -> None:
+    def _still_waiting(self, cid: str, change: InboxChange) -> None:
         self._quiet.pop(cid, None)
         summary = self.app.inbox.conversation(cid)
         if summary is None or summary.answered:
