@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp
 
-from kenar_tui.sandbox import api, control_routes, oauth
+from kenar_tui.sandbox import api, control_routes, finder, oauth, upload
 from kenar_tui.sandbox.buyers import BuyerSimulator
 from kenar_tui.sandbox.core import SandboxCore
 from kenar_tui.sandbox.faults import FaultMiddleware
@@ -42,7 +42,13 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 def build_app(core: SandboxCore, buyers: BuyerSimulator) -> ASGIApp:
-    routes = [*api.ROUTES, *oauth.ROUTES, *control_routes.ROUTES]
+    routes = [
+        *api.ROUTES,
+        *finder.ROUTES,
+        *upload.ROUTES,
+        *oauth.ROUTES,
+        *control_routes.ROUTES,
+    ]
     app = Starlette(
         routes=routes,
         exception_handlers={Rejection: _rejected, HTTPException: _http_error},

@@ -58,6 +58,10 @@ class Faults(BaseModel):
     lose_answer_hold: float = Field(
         default=5.0, gt=0, le=60, description="seconds a 'timeout' answer is held back"
     )
+    only_path: str = Field(
+        default="",
+        description="if set, call faults strike only paths containing this (e.g. '/messages')",
+    )
     restricted: list[str] = Field(
         default_factory=list, description="conversations answering 412 code 9 to sends"
     )
@@ -135,7 +139,8 @@ class FaultMiddleware:
             return
         if self.plan.faults.latency:
             await asyncio.sleep(self.plan.faults.latency)
-        fault = self.plan.api_fault()
+        only = self.plan.faults.only_path
+        fault = self.plan.api_fault() if not only or only in scope["path"] else None
         scope.setdefault("state", {})["sandbox_fault"] = fault
         raw_send = scope["state"].get("sandbox_raw_send", send)
         if fault == "drop" and await _drop(raw_send):

@@ -73,6 +73,14 @@ class OutboxRows:
         with self.cache.transaction() as db:
             db.execute(f"UPDATE outbox SET {assignments} WHERE ref = ?", (*fields.values(), ref))
 
+    def set_body(self, ref: str, body: dict[str, Any], at: int) -> None:
+        """Replace a reply's body (a media reply gains its media_token once uploaded)."""
+        with self.cache.transaction() as db:
+            db.execute(
+                "UPDATE outbox SET body = ?, updated_at = ? WHERE ref = ?",
+                (self.cache.seal_json(body), at, ref),
+            )
+
     def confirm_delivered(self, ref: str, at: int) -> bool:
         """Divar's echo of an "unknown" reply arrived: it was delivered, so it is "sent".
 

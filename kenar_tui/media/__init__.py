@@ -1,0 +1,1 @@
+"""Photos and files: sending them through the outbox, and opening or saving what buyers send."""

@@ -1,0 +1,5 @@
+"""The seller's posts by name: titles and prices from Divar's finder API, cached sealed."""
+
+from kenar_tui.posts.catalogue import PostCatalogue, format_price
+
+__all__ = ["PostCatalogue", "format_price"]
