@@ -90,14 +90,15 @@ class ConnectionScreen(ModalScreen[str | None]):
                 yield Button("Cancel", id="cancel")
 
     def _where(self) -> str:
-        lines = [f"Saved to {self.settings.config_file} (relay_url); the token to the keyring."]
-        if os.environ.get(URL_ENV):
-            lines.append(f"{URL_ENV} is set and wins over the file: unset it to use what you save.")
-        if is_session_keyring(self.credentials):
-            lines.append(
+        if is_session_keyring(self.credentials):  # the demo's config file is a temporary one
+            lines = [
                 "This is the demo: its relay and token live only in this run. Test works here; "
                 "save your own relay from `kenar-tui`."
-            )
+            ]
+        else:
+            lines = [f"Saved to {self.settings.config_file} (relay_url); the token to the keyring."]
+        if os.environ.get(URL_ENV):
+            lines.append(f"{URL_ENV} is set and wins over the file: unset it to use what you save.")
         lines.append("Ctrl+T test · Ctrl+S save · Escape close")
         return "\n".join(lines)
 

@@ -226,3 +226,23 @@ async def test_a_config_that_is_not_toml_is_left_alone(
             assert str(config_file) in result_text(app)
     assert credentials.relay_token is None, "nothing half-saved"
     assert config_file.read_text(encoding="utf-8") == 'relay_url = "unterminated\n'
+
+
+async def test_the_demo_tests_but_never_saves(tmp_path: Path) -> None:
+    """In the demo (an in-memory keyring, a temporary config) Test works and Save says why not."""
+    import logging
+
+    from kenar_tui.commands.demo import demo_environment
+
+    async with (
+        demo_environment(seed=2, data_dir=tmp_path, logger=logging.getLogger("tests")) as env,
+        console(env.settings, env.credentials) as (app, pilot),
+    ):
+        app.action_connection()
+        await until(pilot, lambda: connection_open(app), "the screen")
+        await pilot.press("ctrl+t")
+        await until(pilot, lambda: "connected" in result_text(app), "the test's answer")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: "nothing is saved" in result_text(app), "the refusal")
+        assert isinstance(app.screen, ConnectionScreen) and app.return_value is None
+    assert not env.settings.config_file.exists()
