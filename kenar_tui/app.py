@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import httpx
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
@@ -34,7 +35,8 @@ from textual.screen import Screen
 from textual.signal import Signal
 
 from kenar_api.bodies import ChatbotMessageBody, SendMessageBody
-from kenar_core.errors import CredentialError, ProtocolError
+from kenar_api.media import MediaFile
+from kenar_core.errors import CredentialError, MediaError, ProtocolError
 from kenar_tui.config import Settings
 from kenar_tui.controllers.live_feed import LiveFeed
 from kenar_tui.controllers.messages import (
@@ -45,10 +47,11 @@ from kenar_tui.controllers.messages import (
 )
 from kenar_tui.controllers.team_desk import TeamDesk
 from kenar_tui.controllers.token_watch import TokenWatch
+from kenar_tui.dialogs.confirm import ConfirmScreen
+from kenar_tui.dialogs.help import HelpScreen, binding_rows
 from kenar_tui.keyring_thread import KEYRING_HEALTH, keyring_call
+from kenar_tui.media.download import MediaLink, media_of, save
 from kenar_tui.screens.compose import ButtonComposerScreen
-from kenar_tui.screens.confirm import ConfirmScreen
-from kenar_tui.screens.help import HelpScreen, binding_rows
 from kenar_tui.screens.main import MainScreen
 from kenar_tui.text import format_time
 from kenar_tui.text.links import judge_link
@@ -408,6 +411,17 @@ class KenarApp(App[str | None]):
         self._submit(self.outbox, cid, post, kind, body)
         return True
 
+    def send_media(self, cid: str, media: MediaFile) -> bool:
+        """Hand a checked photo or file to the outbox: uploaded once, then sent once."""
+        if self.outbox is None:
+            self.notify("Not connected to a relay: files cannot be sent.", severity="error")
+            return False
+        summary = self.inbox.conversation(cid)
+        kind = summary.type if summary is not None else "POST"
+        post = summary.post_token if summary is not None else None
+        self._submit(self.outbox, cid, post, kind, media)
+        return True
+
     @work(group="send")
     async def _submit(
         self,
@@ -462,6 +476,12 @@ class KenarApp(App[str | None]):
                 self.notify(
                     f"{clean_text(verdict.url)}\n{verdict.reason}", severity="warning", markup=False
                 )
+        elif action == "save":
+            media = media_of(getattr(item, "message", None))
+            if media is None:
+                self.notify("This message has no photo or file to save.", severity="warning")
+            else:
+                self._save_media(media)
         elif action == "copy":
             copied = clean_text(item_copy_text(item))
             if copied:
@@ -475,9 +495,20 @@ class KenarApp(App[str | None]):
             else:
                 self._retry(self.outbox, ref)
         elif action == "raw":
-            from kenar_tui.screens.raw_json import RawJsonScreen
+            from kenar_tui.dialogs.raw_json import RawJsonScreen
 
             self.push_screen(RawJsonScreen(item_raw_json(item)))
+
+    @work(group="media")
+    async def _save_media(self, media: MediaLink) -> None:
+        """Download a buyer's photo or file into the download folder (0600), off the loop."""
+        try:
+            async with httpx.AsyncClient(follow_redirects=False) as http:
+                path = await save(media, http)
+        except MediaError as exc:
+            self.notify(f"Not saved: {exc}", severity="error", markup=False)
+            return
+        self.notify(f"Saved to {path}", markup=False)
 
     @work(group="send")
     async def _retry(self, outbox: OutboxService, ref: str) -> None:

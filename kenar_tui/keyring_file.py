@@ -3,7 +3,7 @@
 keyrings.alt's `EncryptedKeyring` (AES over a PBKDF2 key, pycryptodome) asks for its passphrase
 with getpass whenever it wants it: under the running console that prompt would sit hidden
 behind the screen. Here the passphrase is given instead: the console asks for it in a dialog
-once per session (screens/passphrase.py), the CLI commands on the terminal (`ask_on_tty`), and
+once per session (dialogs/passphrase.py), the CLI commands on the terminal (`ask_on_tty`), and
 with nobody to ask the keyring says it is locked, in words, and never reads stdin.
 """
 

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from kenar_tui.errors import CredentialError, KenarTuiError
+from kenar_core.errors import CredentialError, KenarTuiError
 from kenar_tui.logs import console_logging
 
 
@@ -35,9 +35,9 @@ def quiet_logging(log_file: Path | None) -> logging.Logger:
 def run(args: argparse.Namespace) -> int:
     from kenar_tui.config import Settings
     from kenar_tui.credentials import CredentialStore
+    from kenar_tui.dialogs.passphrase import UnlockApp
     from kenar_tui.keyring_choice import system_backend
     from kenar_tui.keyring_file import SessionFileKeyring
-    from kenar_tui.screens.passphrase import UnlockApp
 
     overrides = {k: v for k, v in (("relay_url", args.relay_url), ("operator", args.operator)) if v}
     log = quiet_logging(args.log_file)

@@ -15,7 +15,7 @@ from textual.timer import Timer
 
 from kenar_core.errors import KenarTuiError
 from kenar_tui.controllers.messages import NoteNotSaved, PresenceChanged
-from kenar_tui.screens.confirm import ConfirmScreen
+from kenar_tui.dialogs.confirm import ConfirmScreen
 from kenar_tui.team import (
     FILTER_WORDS,
     PresenceSender,

@@ -21,12 +21,12 @@ from textual.events import Resize
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static, TextArea
 
+from kenar_core.errors import ConfigError
 from kenar_tui.button_drafts import ButtonDraft, GridDraft, Problem, ReplyBody, Side, compose_body
-from kenar_tui.errors import ConfigError
-from kenar_tui.screens.button_editor import ButtonEditorScreen
-from kenar_tui.screens.name_prompt import NamePromptScreen
-from kenar_tui.screens.preview import PreviewScreen
-from kenar_tui.screens.template_picker import TemplatePickerScreen
+from kenar_tui.dialogs.button_editor import ButtonEditorScreen
+from kenar_tui.dialogs.name_prompt import NamePromptScreen
+from kenar_tui.dialogs.preview import PreviewScreen
+from kenar_tui.dialogs.template_picker import TemplatePickerScreen
 from kenar_tui.templates import FilledTemplate, Template, default_templates_path, save_template
 from kenar_tui.widgets.button_grid import ButtonGridEditor
 from kenar_tui.widgets.rtl import bidi_of, shown

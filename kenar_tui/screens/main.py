@@ -304,10 +304,29 @@ class MainScreen(Screen[None]):
         else:
             self.notify("Choose a conversation first (Ctrl+O opens one by id).", severity="warning")
 
+    @on(Composer.AttachRequested)
+    def _attach_file(self, event: Composer.AttachRequested) -> None:
+        from kenar_api.media import MediaFile
+        from kenar_tui.screens.file_picker import FilePickerScreen
+        from kenar_tui.text import display
+
+        cid = self.cid
+        if cid is None:
+            self.notify("Choose a conversation first (Ctrl+O opens one by id).", severity="warning")
+            return
+        summary = self.kapp.inbox.conversation(cid)
+        where = (summary.post_title or summary.post_token or cid) if summary else cid
+
+        def picked(media: MediaFile | None) -> None:
+            if media is not None:  # checked already; the draft in the box stays as it was
+                self.kapp.send_media(cid, media)
+
+        self.app.push_screen(FilePickerScreen(display(where, bidi=self.kapp.settings.bidi)), picked)
+
     @on(Composer.TemplatesRequested)
     def _templates(self, event: Composer.TemplatesRequested) -> None:
+        from kenar_tui.dialogs.template_picker import TemplatePickerScreen
         from kenar_tui.screens.compose import ButtonComposerScreen
-        from kenar_tui.screens.template_picker import TemplatePickerScreen
         from kenar_tui.templates import FilledTemplate
 
         if self.cid is None:
@@ -401,7 +420,7 @@ class MainScreen(Screen[None]):
         )
 
     def action_search(self) -> None:
-        from kenar_tui.screens.search import SearchScreen
+        from kenar_tui.dialogs.search import SearchScreen
 
         def chosen(hit: tuple[str, int] | None) -> None:
             if hit is not None:
@@ -410,7 +429,7 @@ class MainScreen(Screen[None]):
         self.app.push_screen(SearchScreen(self.kapp.inbox, bidi=self.kapp.settings.bidi), chosen)
 
     def action_open_conversation(self) -> None:
-        from kenar_tui.screens.open_conversation import OpenConversationScreen
+        from kenar_tui.dialogs.open_conversation import OpenConversationScreen
 
         def chosen(answer: tuple[str, str | None, str] | None) -> None:
             if answer is None:
@@ -425,7 +444,7 @@ class MainScreen(Screen[None]):
         self.app.push_screen(OpenConversationScreen(), chosen)
 
     def action_notices(self) -> None:
-        from kenar_tui.screens.notices import NoticesScreen
+        from kenar_tui.dialogs.notices import NoticesScreen
 
         self.app.push_screen(NoticesScreen(self.kapp.inbox.notices(), self.kapp.format_time))
 
@@ -472,7 +491,7 @@ class MainScreen(Screen[None]):
         team.assign(cid, None if mine else me)
 
     def action_give(self) -> None:
-        from kenar_tui.screens.name_prompt import NamePromptScreen
+        from kenar_tui.dialogs.name_prompt import NamePromptScreen
 
         cid = self.cid
         if cid is None:

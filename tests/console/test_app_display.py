@@ -11,11 +11,11 @@ from textual import events
 from kenar_tui.app import KenarApp
 from kenar_tui.config import Settings
 from kenar_tui.credentials import CredentialStore
+from kenar_tui.dialogs.help import HelpScreen
+from kenar_tui.dialogs.raw_json import RawJsonScreen
+from kenar_tui.dialogs.search import SearchScreen
 from kenar_tui.factory import make_app
 from kenar_tui.keyring_memory import MemoryKeyring
-from kenar_tui.screens.help import HelpScreen
-from kenar_tui.screens.raw_json import RawJsonScreen
-from kenar_tui.screens.search import SearchScreen
 from tests.console.conftest import CAR, CID_CAR_1, CID_CAR_2, CID_FLAT, FIXED_NOW, FLAT
 
 SIZE = (100, 30)
@@ -234,7 +234,7 @@ def test_desktop_notification_escape() -> None:
 
 async def test_quit_asks_while_replies_are_on_their_way(console_inbox: Any, tmp_path: Path) -> None:
     """Ctrl+Q with a reply still sending asks first; n stays, y quits; the draft is kept."""
-    from kenar_tui.screens.confirm import ConfirmScreen
+    from kenar_tui.dialogs.confirm import ConfirmScreen
 
     app = build(console_inbox, tmp_path)
     async with app.run_test(size=SIZE) as pilot:

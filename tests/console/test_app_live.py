@@ -235,7 +235,7 @@ async def test_button_press_and_revocation_show_where_they_belong(world: Any) ->
     revocation is announced and listed under Alt+N."""
     from kenar_api.bodies import SendMessageBody
     from kenar_api.buttons import parse_grid
-    from kenar_tui.screens.notices import NoticesScreen
+    from kenar_tui.dialogs.notices import NoticesScreen
 
     control = world.sandbox.control
     data = {"action": "book-inspection", "slot": "2026-11-26T10:00"}

@@ -10,13 +10,13 @@ from typing import Any
 from textual.pilot import Pilot
 from textual.widgets import Input, Static, TextArea
 
+from kenar_api.bodies import ChatbotMessageBody, SendMessageBody
 from kenar_tui.button_drafts import ButtonDraft, GridDraft
-from kenar_tui.kenar.bodies import ChatbotMessageBody, SendMessageBody
-from kenar_tui.screens.button_editor import ButtonEditorScreen
+from kenar_tui.dialogs.button_editor import ButtonEditorScreen
+from kenar_tui.dialogs.icon_picker import IconPickerScreen
+from kenar_tui.dialogs.name_prompt import NamePromptScreen
+from kenar_tui.dialogs.preview import PreviewScreen, wire_json
 from kenar_tui.screens.compose import ButtonComposerScreen
-from kenar_tui.screens.icon_picker import IconPickerScreen
-from kenar_tui.screens.name_prompt import NamePromptScreen
-from kenar_tui.screens.preview import PreviewScreen, wire_json
 from kenar_tui.templates import load_templates
 from kenar_tui.widgets.button_grid import ButtonGridEditor
 from tests.console.compose_host import NOT_YET, HostApp

@@ -19,10 +19,10 @@ from textual.widgets import Input
 
 from kenar_tui.app import KenarApp
 from kenar_tui.commands.demo import demo_environment
+from kenar_tui.dialogs.button_editor import ButtonEditorScreen
+from kenar_tui.dialogs.icon_picker import IconPickerScreen
 from kenar_tui.factory import open_console
-from kenar_tui.screens.button_editor import ButtonEditorScreen
 from kenar_tui.screens.compose import ButtonComposerScreen
-from kenar_tui.screens.icon_picker import IconPickerScreen
 from tests.fixtures.relay import RelayFactory
 
 pytestmark = pytest.mark.timeout(90)
@@ -94,7 +94,9 @@ async def test_composed_reply_reaches_the_sandbox_and_a_press_comes_back(world: 
     async with open_console(world.settings, world.credentials) as app:
         assert isinstance(app, KenarApp)
         async with app.run_test(size=SIZE) as pilot:
-            await until(pilot, lambda: app.main_screen.status.relay == "relay: live", "the relay link")
+            await until(
+                pilot, lambda: app.main_screen.status.relay == "relay: live", "the relay link"
+            )
             opened = await control.inject_message(post_token=CAR, text="سلام، هنوز موجوده؟")
             cid = opened["conversation_id"]
             await until(pilot, lambda: app.inbox.conversation(cid) is not None, "the conversation")

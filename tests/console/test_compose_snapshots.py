@@ -6,11 +6,11 @@ from typing import Any
 
 from textual.pilot import Pilot
 
+from kenar_api.bodies import SendMessageBody
 from kenar_tui.button_drafts import ButtonDraft, GridDraft, compose_body
-from kenar_tui.kenar.bodies import SendMessageBody
+from kenar_tui.dialogs.icon_picker import IconPickerScreen
+from kenar_tui.dialogs.preview import PreviewScreen
 from kenar_tui.screens.compose import ButtonComposerScreen
-from kenar_tui.screens.icon_picker import IconPickerScreen
-from kenar_tui.screens.preview import PreviewScreen
 from tests.console.compose_host import HostApp
 
 SIZE = (100, 32)

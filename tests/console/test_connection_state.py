@@ -34,7 +34,9 @@ async def test_a_relay_never_reached_is_in_the_status_bar_only(
 ) -> None:
     settings = world.settings.model_copy(update={"relay_url": f"ws://127.0.0.1:{unused_tcp_port}"})
     async with running(settings, world.credentials, size=(80, 24)) as (app, pilot):
-        await until(pilot, lambda: "retrying in" in app.main_screen.status.relay, "the offline state")
+        await until(
+            pilot, lambda: "retrying in" in app.main_screen.status.relay, "the offline state"
+        )
         status = app.main_screen.status.relay
         shown = toasts(app)
     assert status.startswith(f"relay: relay unreachable at ws://127.0.0.1:{unused_tcp_port}/ws")

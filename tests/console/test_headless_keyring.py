@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 
 from kenar_tui.credentials import CredentialStore
+from kenar_tui.dialogs.passphrase import PassphraseScreen, UnlockApp
 from kenar_tui.keyring_file import SessionFileKeyring
-from kenar_tui.screens.passphrase import PassphraseScreen, UnlockApp
 
 
 def headless_env(tmp_path: Path) -> dict[str, str]:

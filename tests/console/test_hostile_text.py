@@ -209,7 +209,7 @@ def test_anything_else_is_shown_and_copied_not_opened(url: str) -> None:
 
 async def test_a_teammate_named_like_markup_is_drawn_as_text(tmp_path: Path) -> None:
     """`[/]` in a question does not raise MarkupError; `[@click=app.quit]` is not an action."""
-    from kenar_tui.screens.confirm import ConfirmScreen
+    from kenar_tui.dialogs.confirm import ConfirmScreen
     from tests.console.test_app_display import build
 
     with Cache(tmp_path / "c.sqlite3") as cache:

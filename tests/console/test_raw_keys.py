@@ -24,10 +24,10 @@ from textual.widget import Widget
 from kenar_tui.app import KenarApp
 from kenar_tui.config import Settings
 from kenar_tui.credentials import CredentialStore
+from kenar_tui.dialogs.help import TYPING_PLACES, is_typed
 from kenar_tui.factory import make_app
 from kenar_tui.keyring_memory import MemoryKeyring
 from kenar_tui.screens.compose import ButtonComposerScreen
-from kenar_tui.screens.help import TYPING_PLACES, is_typed
 from kenar_tui.screens.main import MainScreen
 from kenar_tui.widgets.button_grid import ButtonGridEditor
 from tests.console.conftest import CID_CAR_1, FIXED_NOW
@@ -200,7 +200,9 @@ async def test_every_key_works_from_the_reply_box(console_inbox: Any, tmp_path: 
             (*MAIN_PLACES, "reply box"),
         )
         # Only the two newline keys (Ctrl+J, Shift+Enter) put anything in the box.
-        assert app.main_screen.composer.text == "\n\n", "no key was typed into the reply box as text"
+        assert app.main_screen.composer.text == "\n\n", (
+            "no key was typed into the reply box as text"
+        )
     assert missed == []
 
 
@@ -224,7 +226,12 @@ async def test_every_key_works_from_the_history(console_inbox: Any, tmp_path: Pa
     async with app.run_test(size=(80, 24)) as pilot:
         app.main_screen.show_conversation(CID_CAR_1)
         missed = await check_from(
-            app, pilot, "history", lambda: app.main_screen.history, MainScreen, (*MAIN_PLACES, "history")
+            app,
+            pilot,
+            "history",
+            lambda: app.main_screen.history,
+            MainScreen,
+            (*MAIN_PLACES, "history"),
         )
     assert missed == []
 

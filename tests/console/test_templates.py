@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from textual.widgets import OptionList
 
+from kenar_api.bodies import SendMessageBody
+from kenar_core.errors import ConfigError
 from kenar_tui.button_drafts import ButtonDraft, GridDraft, compose_body
-from kenar_tui.errors import ConfigError
-from kenar_tui.kenar.bodies import SendMessageBody
-from kenar_tui.screens.template_picker import TemplatePickerScreen
+from kenar_tui.dialogs.template_picker import TemplatePickerScreen
 from kenar_tui.templates import (
     PLACEHOLDERS,
     Template,

@@ -14,10 +14,10 @@ from textual.pilot import Pilot
 
 from kenar_tui.app import KenarApp
 from kenar_tui.commands.demo import demo_environment
-from kenar_tui.factory import open_console
-from kenar_tui.screens.confirm import ConfirmScreen
-from kenar_tui.screens.name_prompt import NamePromptScreen
 from kenar_tui.controllers import live_feed
+from kenar_tui.dialogs.confirm import ConfirmScreen
+from kenar_tui.dialogs.name_prompt import NamePromptScreen
+from kenar_tui.factory import open_console
 from relay.tokens import TokenBook
 from tests.console.test_app_live import history_text, record_notifications, relay_live, until
 

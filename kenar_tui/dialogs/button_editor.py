@@ -15,10 +15,10 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, RadioButton, RadioSet, Static
 
+from kenar_api.buttons import MAX_CAPTION_LENGTH, check_url
+from kenar_api.icons import icon_hint, is_icon
 from kenar_tui.button_drafts import ButtonDraft
-from kenar_tui.kenar.buttons import MAX_CAPTION_LENGTH, check_url
-from kenar_tui.kenar.icons import icon_hint, is_icon
-from kenar_tui.screens.icon_picker import IconPickerScreen
+from kenar_tui.dialogs.icon_picker import IconPickerScreen
 from kenar_tui.widgets.input_preview import InputPreview
 
 _PROBLEM_FIELDS = {

@@ -15,8 +15,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
+from kenar_api.bodies import ChatbotMessageBody
 from kenar_tui.button_drafts import ReplyBody
-from kenar_tui.kenar.bodies import ChatbotMessageBody
 from kenar_tui.widgets.grid_preview import MessagePreview
 
 

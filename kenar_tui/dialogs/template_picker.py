@@ -10,18 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import ClassVar
 
 from rich.text import Text
-from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from kenar_tui.errors import ConfigError
+from kenar_core.errors import ConfigError
+from kenar_tui.dialogs.picker import FilterPicker
 from kenar_tui.fuzzy import rank
 from kenar_tui.templates import FilledTemplate, Template, ensure_templates_file, load_templates
 from kenar_tui.widgets.rtl import bidi_of, shown
@@ -29,7 +26,7 @@ from kenar_tui.widgets.rtl import bidi_of, shown
 _NUMBERS = "123456789"
 
 
-class TemplatePickerScreen(ModalScreen[FilledTemplate | None]):
+class TemplatePickerScreen(FilterPicker[Template, FilledTemplate]):
     """Templates from `path` (created from the examples on first use), filled from `context`."""
 
     DEFAULT_CSS = """
@@ -42,18 +39,13 @@ class TemplatePickerScreen(ModalScreen[FilledTemplate | None]):
     TemplatePickerScreen .note { color: $text-muted; }
     """
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "cancel", id="template_picker.cancel"),
-        Binding("down", "highlight(1)", "next", show=False, id="template_picker.next"),
-        Binding("up", "highlight(-1)", "previous", show=False, id="template_picker.previous"),
-    ]
+    BINDING_PREFIX = "template_picker"
 
     def __init__(self, path: Path, context: Mapping[str, str]) -> None:
         super().__init__()
         self.path = path
         self.context = dict(context)
         self.templates: list[Template] = []
-        self._matches: list[Template] = []
         self._query = ""
 
     def compose(self) -> ComposeResult:
@@ -85,36 +77,30 @@ class TemplatePickerScreen(ModalScreen[FilledTemplate | None]):
         except OSError as exc:
             self.templates = []
             self._say(f"{self.path}: cannot be created ({exc.strerror})")
-        self._refill(self._query)
+        self.refill(self._query)
 
     def _say(self, message: str) -> None:
         self.query_one("#template-problem", Static).update(Text(message))
 
-    def _refill(self, query: str) -> None:
+    def ranked(self, query: str) -> list[Template]:
         self._query = query
-        self._matches = rank(query, self.templates, key=lambda t: f"{t.name} {t.text}")
-        options = []
-        bidi = bidi_of(self)
-        for number, template in enumerate(self._matches, start=1):
-            first_line = next((line for line in template.text.splitlines() if line.strip()), "")
-            label = f"{number} " if number <= len(_NUMBERS) else "  "
-            options.append(
-                Option(
-                    Text.assemble(
-                        (label, "bold"),
-                        (shown(template.name, bidi=bidi), "bold"),
-                        "  ",
-                        (shown(first_line, bidi=bidi)[:60], "dim"),
-                    )
-                )
-            )
-        listing = self.query_one("#template-list", OptionList)
-        listing.clear_options()
-        listing.add_options(options)
-        if options:
-            listing.highlighted = 0
+        return rank(query, self.templates, key=lambda t: f"{t.name} {t.text}")
 
-    def pick(self, template: Template) -> None:
+    def option(self, choice: Template, index: int) -> Option:
+        first_line = next((line for line in choice.text.splitlines() if line.strip()), "")
+        number = index + 1
+        label = f"{number} " if number <= len(_NUMBERS) else "  "
+        bidi = bidi_of(self)
+        return Option(
+            Text.assemble(
+                (label, "bold"),
+                (shown(choice.name, bidi=bidi), "bold"),
+                "  ",
+                (shown(first_line, bidi=bidi)[:60], "dim"),
+            )
+        )
+
+    def picked(self, template: Template) -> None:
         try:
             filled = template.fill(self.context)
         except ConfigError as exc:
@@ -123,37 +109,15 @@ class TemplatePickerScreen(ModalScreen[FilledTemplate | None]):
             return
         self.dismiss(filled)
 
-    @on(Input.Changed, "#template-search")
-    def _search(self, event: Input.Changed) -> None:
+    def typed(self, event: Input.Changed) -> None:
+        """1–9 typed into an empty box picks that template; anything else filters."""
         value = event.value
         if not self._query and len(value) == 1 and value in _NUMBERS:
             number = int(value)
-            if number <= len(self._matches):
-                self.pick(self._matches[number - 1])
+            if number <= len(self.choices_shown):
+                self.picked(self.choices_shown[number - 1])
             else:
                 self.app.bell()
                 event.input.value = ""
             return
-        self._refill(value)
-
-    @on(Input.Submitted, "#template-search")
-    def _pick_highlighted(self) -> None:
-        listing = self.query_one("#template-list", OptionList)
-        if listing.highlighted is None:
-            self.app.bell()
-            return
-        self.pick(self._matches[listing.highlighted])
-
-    @on(OptionList.OptionSelected, "#template-list")
-    def _pick_selected(self, event: OptionList.OptionSelected) -> None:
-        self.pick(self._matches[event.option_index])
-
-    def action_highlight(self, delta: int) -> None:
-        listing = self.query_one("#template-list", OptionList)
-        if delta > 0:
-            listing.action_cursor_down()
-        else:
-            listing.action_cursor_up()
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.refill(value)
