@@ -45,6 +45,7 @@ class Composer(TextArea):
         Binding("f2,alt+g", "buttons", "Add button grids to the reply", id="composer.buttons"),
         Binding("f5,ctrl+t", "templates", "Reply from a template", id="composer.templates"),
         Binding("f6,alt+o", "note", "Save as a private team note", id="composer.note"),
+        Binding("f7,alt+f", "attach", "Send a photo or file", id="composer.attach"),
         Binding("escape", "leave", "Leave the reply box", id="composer.leave", show=False),
     ]
 
@@ -55,6 +56,12 @@ class Composer(TextArea):
         composer: Composer
         text: str
         note: bool = False
+
+    @dataclass
+    class AttachRequested(Message):
+        """F7: pick a photo or file to send (screens/file_picker.py); the draft stays."""
+
+        composer: Composer
 
     @dataclass
     class EditorRequested(Message):
@@ -109,6 +116,9 @@ class Composer(TextArea):
 
     def action_templates(self) -> None:
         self.post_message(self.TemplatesRequested(self))
+
+    def action_attach(self) -> None:
+        self.post_message(self.AttachRequested(self))
 
     def action_leave(self) -> None:
         self.post_message(self.Left(self))

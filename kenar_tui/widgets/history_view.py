@@ -49,6 +49,7 @@ class HistoryView(Widget, can_focus=True):
         Binding("end,G", "edge(1)", "Newest message", id="history.last", show=False),
         Binding("o", "open_link", "Open the message's link", id="message.open"),
         Binding("y", "copy", "Copy the message's link, phone or text", id="message.copy"),
+        Binding("s", "save_media", "Save the photo or file to Downloads", id="message.save"),
         Binding("v", "raw", "Show the raw JSON", id="message.raw"),
         Binding("p", "reveal", "Show or hide the phone number", id="message.reveal_phone"),
         Binding("r", "retry", "Send a failed reply again", id="message.retry"),
@@ -303,6 +304,9 @@ class HistoryView(Widget, can_focus=True):
 
     def action_copy(self) -> None:
         self._act("copy")
+
+    def action_save_media(self) -> None:
+        self._act("save")
 
     def action_raw(self) -> None:
         self._act("raw")

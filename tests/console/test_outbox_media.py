@@ -45,6 +45,14 @@ def photo(tmp_path: Path) -> Path:
     return path
 
 
+def size_of(path: Path) -> int:
+    return path.stat().st_size
+
+
+def grow(path: Path, extra: int) -> None:
+    path.write_bytes(path.read_bytes() + bytes(extra))
+
+
 async def settle(outbox: Outbox, ref: str, *states: str) -> OutboxItem:
     wanted = states or FINAL
     async with asyncio.timeout(WAIT):
@@ -82,7 +90,7 @@ async def test_a_photo_is_uploaded_once_and_sent_once(
     assert sent["body"]["media_token"].startswith("sbx_media_")
     assert "_media" not in sent["body"]  # the outbox's note stays local
     (stored,) = [m for m in state["media"] if m["media_token"] == sent["body"]["media_token"]]
-    assert (stored["name"], stored["size"]) == ("dent.png", photo.stat().st_size)
+    assert (stored["name"], stored["size"]) == ("dent.png", size_of(photo))
 
 
 async def test_a_lost_send_answer_is_unknown_with_one_upload_and_one_copy(
@@ -131,7 +139,7 @@ async def test_a_file_that_grew_past_the_limit_fails_with_nothing_sent(
     cid = (await sandbox.control.open_conversation(CAR))["id"]
     sender = await issue(sandbox, f"CHAT_POST_CONVERSATIONS_MESSAGE_SEND.{CAR}")
     checked = check_file(photo)
-    photo.write_bytes(photo.read_bytes() + bytes(5 * MB))  # changed after it was picked
+    grow(photo, 5 * MB)  # changed after it was picked
     with Cache(tmp_path / "cache.sqlite3") as cache:
         async with outbox_for(cache, kenar, Credentials(sandbox.api_key, sender)) as outbox:
             ref = await outbox.submit(cid, CAR, "POST", checked)

@@ -98,9 +98,7 @@ async def test_the_catalogue_seals_titles_and_prices_and_refreshes_on_post_updat
     assert (await sandbox.control.state())["finder_reads"] == 2
 
 
-async def test_an_unknown_post_is_not_asked_again_at_once(
-    sandbox: Sandbox, tmp_path: Path
-) -> None:
+async def test_an_unknown_post_is_not_asked_again_at_once(sandbox: Sandbox, tmp_path: Path) -> None:
     async with KenarClient(sandbox.api_key, api_base=sandbox.base_url, retries=0) as kenar:
         with Cache(tmp_path / "cache.sqlite3") as cache:
             posts = PostCatalogue(cache, kenar)
@@ -136,3 +134,88 @@ async def test_get_user_posts_md_login_lists_the_sellers_posts_by_title(world: A
         choices.select("gZd7omnS")
         await pilot.pause()
         assert screen.query_one("#login-posts", Input).value.split() == [PHONE, "gZd7omnS"]
+
+
+async def test_a_buyers_photo_opens_and_saves_private(
+    world: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The buyer's photo (downloadable from the sandbox, like Divar's CDN link): `o` hands the
+    link to the browser, `s` saves it to the download folder with mode 0600."""
+    import stat
+    import webbrowser
+
+    downloads = tmp_path / "Downloads"
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "no-user-dirs"))
+    monkeypatch.setenv("XDG_DOWNLOAD_DIR", str(downloads))
+    opened: list[str] = []
+    monkeypatch.setattr(webbrowser, "open", lambda url, *a, **k: opened.append(url) or True)
+    control = world.sandbox.control
+    async with running(world.settings, world.credentials, size=(110, 30)) as (app, pilot):
+        await until(pilot, lambda: relay_live(app), "the relay link")
+        first = await control.inject_message(post_token=PHONE, text="عکس خط رو ببینید")
+        cid = first["conversation_id"]
+        photo = await control.inject_message(cid, type="IMAGE")
+        link = photo["message"]["image_data"]["link"]
+        await until(pilot, lambda: app.inbox.history_count(cid) >= 2, "the photo")
+        app.main_screen.show_conversation(cid)
+        await pilot.pause()
+        app.main_screen.history.focus()
+        await pilot.press("end")
+        await pilot.press("o")
+        await until(pilot, lambda: opened == [link], "the browser to get the photo's link")
+        await pilot.press("s")
+        await until(pilot, lambda: downloads.exists() and any(downloads.iterdir()), "the save")
+    (saved,) = list(downloads.iterdir())
+    assert saved.name == "photo.png"
+    assert saved.read_bytes().startswith(b"\x89PNG")
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o600
+
+
+async def test_upload_media_md_f7_sends_a_photo_once_and_refuses_a_big_one(
+    world: Any, tmp_path: Path
+) -> None:
+    """From the reply box: F7, a path; a file over the limit is refused in a sentence before
+    any upload; a photo goes up once and reaches the buyer once; the draft stays."""
+    from textual.widgets import Input, Static
+
+    from kenar_tui.sandbox.pictures import picture
+    from kenar_tui.screens.file_picker import FilePickerScreen
+
+    big = tmp_path / "big.jpg"
+    big.write_bytes(b"\xff\xd8\xff" + bytes(6 * 1024 * 1024))
+    photo = tmp_path / "dent.png"
+    photo.write_bytes(picture("dent"))
+    control = world.sandbox.control
+    async with running(world.settings, world.credentials, size=(110, 30)) as (app, pilot):
+        await until(pilot, lambda: relay_live(app), "the relay link")
+        cid = (await control.inject_message(post_token=PHONE, text="عکسشو دارید؟"))[
+            "conversation_id"
+        ]
+        await until(pilot, lambda: app.inbox.conversation(cid) is not None, "the conversation")
+        app.main_screen.show_conversation(cid)
+        app.main_screen.composer.focus()
+        app.main_screen.composer.insert("الان میفرستم")
+        await pilot.press("f7")
+        await until(pilot, lambda: isinstance(app.screen, FilePickerScreen), "the picker")
+        path_box = app.screen.query_one("#picker-path", Input)
+        path_box.value = str(big)
+        await pilot.press("enter")
+        problem = app.screen.query_one("#picker-problem", Static)
+        await until(pilot, lambda: "at most 5 MB" in str(problem.render()), "the refusal")
+        assert (await control.state())["uploads"] == 0
+        path_box.value = f"'{photo}'"  # pasted with quotes, as terminals do
+        await pilot.press("enter")
+        await until(pilot, lambda: not isinstance(app.screen, FilePickerScreen), "the send")
+        await until(
+            pilot,
+            lambda: any(
+                i.text == "[photo] dent.png" and i.status == "sent"
+                for i in app.inbox.history(cid, 0, 10)
+            ),
+            "the photo sent",
+        )
+        assert app.main_screen.composer.text == "الان میفرستم"  # the draft is kept
+    state = await control.state()
+    assert state["uploads"] == 1
+    sends = [s for s in await control.sent() if s["conversation_id"] == cid]
+    assert len(sends) == 1 and sends[0]["body"]["media_token"]
