@@ -18,10 +18,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.events import event
-from kenar_tui.kenar.messages import to_micros
-from kenar_tui.privacy.cipher import AesGcmSealer
-from kenar_tui.privacy.keys import relay_keyring
-from kenar_tui.privacy.sealing import PlainSealer, Sealer
+from kenar_api.messages import to_micros
+from kenar_core.cipher import AesGcmSealer
+from kenar_core.keyfile import relay_keyring
+from kenar_core.sealing import PlainSealer, Sealer
 from relay.entries import entry_from_event
 from relay.sqlite_store import SqliteStore
 

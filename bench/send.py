@@ -26,9 +26,9 @@ if __package__ in (None, ""):
 import httpx
 
 from bench.common import SAMPLE_TEXT, base_parser, ratio, report
-from kenar_tui.kenar.bodies import SendMessageBody
-from kenar_tui.kenar.client import SEND_MESSAGE_PATH, KenarClient
-from kenar_tui.kenar.headers import auth_headers
+from kenar_api.bodies import SendMessageBody
+from kenar_api.client import SEND_MESSAGE_PATH, KenarClient
+from kenar_api.headers import auth_headers
 from kenar_tui.sandbox import Sandbox
 
 POST_TOKEN = "gZd7omnS"

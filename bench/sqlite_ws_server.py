@@ -22,7 +22,7 @@ from pathlib import Path
 from websockets.asyncio.server import ServerConnection, serve
 
 from bench.prefill import relay_sealer
-from kenar_tui.privacy.sealing import Sealer
+from kenar_core.sealing import Sealer
 
 BATCH = 500
 

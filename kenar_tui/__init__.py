@@ -1,3 +1,5 @@
 """kenar-tui: a keyboard-driven console for Divar sellers' chats, and the relay that feeds it."""
 
-__version__ = "0.1.0"
+from kenar_core import __version__
+
+__all__ = ["__version__"]

@@ -1,7 +1,7 @@
 """Editable button grids: what the composer and templates hold before Kenar's models judge them.
 
 A draft may be incomplete while the user works on it (an empty caption, a half-typed link).
-Every limit lives in `kenar_tui.kenar.buttons` / `kenar_tui.kenar.bodies`; this module only
+Every limit lives in `kenar_api.buttons` / `kenar_api.bodies`; this module only
 asks those models and reports the first refusal as a `Problem` that says where it is.
 """
 
@@ -13,9 +13,9 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from kenar_tui.errors import ButtonGridError, ProtocolError
-from kenar_tui.kenar.bodies import ChatbotMessageBody, SendMessageBody
-from kenar_tui.kenar.buttons import Action, Button, ButtonGrid, grid_problem
+from kenar_api.bodies import ChatbotMessageBody, SendMessageBody
+from kenar_api.buttons import Action, Button, ButtonGrid, grid_problem
+from kenar_core.errors import ButtonGridError, ProtocolError
 
 Side = Literal["sender", "receiver"]
 ActionKind = Literal["link", "server"]

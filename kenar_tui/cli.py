@@ -11,7 +11,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from kenar_tui import __version__
+from kenar_core import __version__
 
 # Order is the order `--help` lists them in.
 COMMANDS = ["console", "demo", "sandbox", "login", "auth", "subscribe", "purge"]

@@ -25,7 +25,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from kenar_tui.errors import ConfigError
+from kenar_core.errors import ConfigError
 
 APP_NAME = "kenar-tui"
 CONFIG_FILE_ENV = "KENAR_TUI_CONFIG_FILE"

@@ -29,9 +29,9 @@ from typing import Any
 from keyring.backend import KeyringBackend
 from keyring.errors import KeyringError, KeyringLocked, PasswordDeleteError
 
-from kenar_tui.errors import CredentialError, KeyringUnavailable
-from kenar_tui.kenar.bodies import TokenResponse
-from kenar_tui.kenar.scopes import read_breadth, send_breadth
+from kenar_api.bodies import TokenResponse
+from kenar_api.scopes import read_breadth, send_breadth
+from kenar_core.errors import CredentialError, KeyringUnavailable
 from kenar_tui.keyring_choice import NO_BACKEND_HELP, backend_name, check_backend, system_backend
 from kenar_tui.keyring_file import LOCKED_WORDS
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from kenar_tui.kenar.messages import Message, MessageType
+from kenar_api.messages import Message, MessageType
 from kenar_tui.store import ItemRow, NoticeRow, OutboxRow, from_micros
 from kenar_tui.team import assignment_text
 

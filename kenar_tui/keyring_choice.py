@@ -16,7 +16,7 @@ from keyring.backend import KeyringBackend, get_all_keyring
 from keyring.backends import chainer, fail, null
 from keyring.errors import KeyringError
 
-from kenar_tui.errors import CredentialError
+from kenar_core.errors import CredentialError
 from kenar_tui.keyring_file import Ask, SessionFileKeyring, ask_on_tty
 
 _NOWHERE = (

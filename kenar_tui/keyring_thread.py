@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from kenar_tui.errors import KeyringUnavailable
+from kenar_core.errors import KeyringUnavailable
 
 __all__ = ["KEYRING_HEALTH", "KeyringHealth", "keyring_call"]
 

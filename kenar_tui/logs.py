@@ -18,8 +18,8 @@ from typing import Any
 
 import platformdirs
 
-from kenar_tui.privacy.masking import install_redaction
-from kenar_tui.store.private_files import FILE_MODE, private_dir
+from kenar_core.files import FILE_MODE, private_dir
+from kenar_core.redaction import install_redaction
 
 APP_NAME = "kenar-tui"
 LOG_FILE_NAME = "console.log"

@@ -28,8 +28,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from kenar_tui.backoff import retry_delay
-from kenar_tui.errors import (
+from kenar_api.bodies import ChatbotMessageBody, SendMessageBody
+from kenar_core.backoff import retry_delay
+from kenar_core.errors import (
     AuthError,
     CredentialError,
     KenarAPIError,
@@ -44,10 +45,9 @@ from kenar_tui.errors import (
     ServerError,
     TransportError,
 )
+from kenar_core.lifecycle import AsyncResource
 from kenar_tui.history import reply_text
-from kenar_tui.kenar.bodies import ChatbotMessageBody, SendMessageBody
 from kenar_tui.keyring_thread import keyring_call
-from kenar_tui.lifecycle import AsyncResource
 from kenar_tui.store import (
     ButtonCaptions,
     Cache,

@@ -29,10 +29,10 @@ from urllib.parse import quote
 
 from platformdirs import user_config_path
 
+from kenar_api.buttons import grid_problem
+from kenar_core.errors import ButtonGridError, ConfigError
 from kenar_tui import toml_writer
 from kenar_tui.button_drafts import ButtonDraft, GridDraft
-from kenar_tui.errors import ButtonGridError, ConfigError
-from kenar_tui.kenar.buttons import grid_problem
 
 PLACEHOLDERS = ("post_title", "post_token", "conversation_id", "buyer_last_message")
 TEMPLATES_FILE = "templates.toml"

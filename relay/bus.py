@@ -32,7 +32,7 @@ from typing import Any, Protocol, Self
 import redis.asyncio as redis
 from redis.exceptions import RedisError
 
-from kenar_tui.lifecycle import AsyncResource
+from kenar_core.lifecycle import AsyncResource
 from relay.config import RelayConfig
 from relay.stores import is_redis
 

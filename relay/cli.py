@@ -18,10 +18,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from kenar_tui import __version__
-from kenar_tui.errors import ConfigError, SealingError
-from kenar_tui.privacy.keys import ENV_KEY, KeyFile
-from kenar_tui.privacy.masking import install_redaction
+from kenar_core import __version__
+from kenar_core.errors import ConfigError, SealingError
+from kenar_core.keyfile import ENV_KEY, KeyFile
+from kenar_core.redaction import install_redaction
 from relay.config import IP_PRESETS, RelayConfig
 from relay.errors import StoreError, TokenError
 from relay.server import RelayServer

@@ -26,8 +26,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from kenar_tui.errors import ConfigError
-from kenar_tui.privacy.keys import KEY_FILE_NAME
+from kenar_core.errors import ConfigError
+from kenar_core.keyfile import KEY_FILE_NAME
 
 APP_NAME = "kenar-relay"
 

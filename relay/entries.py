@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from kenar_tui.errors import ProtocolError
-from kenar_tui.kenar import (
+from kenar_api import (
     PaymentTransactionEvent,
     PostUpdateEvent,
     ServerLinkRequest,
@@ -24,6 +23,7 @@ from kenar_tui.kenar import (
     event_message,
     parse_event,
 )
+from kenar_core.errors import ProtocolError
 from relay.config import TEMPLATE_FIELDS
 
 # Kinds only the relay makes; a console may not post them.

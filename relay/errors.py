@@ -1,7 +1,7 @@
-"""The exceptions the relay raises, drawn as a hierarchy under kenar-tui's own.
+"""The exceptions the relay raises, drawn as a hierarchy under the core's (kenar_core.errors).
 
-    KenarTuiError                       (kenar_tui.errors)
-    ├── ConfigError                     a setting, flag or TOML file is invalid (kenar_tui.errors)
+    KenarTuiError                       (kenar_core.errors)
+    ├── ConfigError                     a setting, flag or TOML file is invalid (kenar_core.errors)
     └── RelayError
         ├── StoreError                  the store could not write or read durably (answered 503)
         │   ├── StoreClosed             the store is closed or closing (shutdown)
@@ -22,7 +22,7 @@ Messages are safe to log and show: none carries a key, a token or chat content.
 
 from __future__ import annotations
 
-from kenar_tui.errors import KenarTuiError
+from kenar_core.errors import KenarTuiError
 
 
 class RelayError(KenarTuiError):

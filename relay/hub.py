@@ -15,7 +15,7 @@ import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
 
-from kenar_tui.lifecycle import AsyncResource
+from kenar_core.lifecycle import AsyncResource
 from relay.metrics import Metrics
 from relay.store import StoredEntry
 from relay.wire import EntryFrame

@@ -12,8 +12,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from kenar_tui.errors import ProtocolError
-from kenar_tui.kenar.bodies import ChatbotMessageBody, SendMessageBody
+from kenar_api.bodies import ChatbotMessageBody, SendMessageBody
+from kenar_core.errors import ProtocolError
 from relay.entries import PostRefused, entry_from_post
 
 # The entry keys a console may set; anything else is dropped.

@@ -35,9 +35,9 @@ from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import RedisError
 
-from kenar_tui.kenar.messages import to_micros
-from kenar_tui.lifecycle import AsyncResource
-from kenar_tui.privacy.sealing import PlainSealer, Sealer
+from kenar_api.messages import to_micros
+from kenar_core.lifecycle import AsyncResource
+from kenar_core.sealing import PlainSealer, Sealer
 from relay.errors import StoreClosed, StoreError
 from relay.redis_scripts import PURGE_STEP, REPAIR
 from relay.redis_writer import AppendWriter

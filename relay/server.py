@@ -25,13 +25,13 @@ from typing import Self
 import uvicorn
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from kenar_tui.errors import ConfigError
-from kenar_tui.lifecycle import AsyncResource
-from kenar_tui.privacy.cipher import AesGcmSealer
-from kenar_tui.privacy.keys import ENV_INDEX_KEY, ENV_KEY, KeyRing, relay_keyring
-from kenar_tui.privacy.masking import install_redaction, quiet_wire_logs
-from kenar_tui.privacy.sealing import Sealer
-from kenar_tui.store.private_files import private_dir
+from kenar_core.cipher import AesGcmSealer
+from kenar_core.errors import ConfigError
+from kenar_core.files import private_dir
+from kenar_core.keyfile import ENV_INDEX_KEY, ENV_KEY, KeyRing, relay_keyring
+from kenar_core.lifecycle import AsyncResource
+from kenar_core.redaction import install_redaction, quiet_wire_logs
+from kenar_core.sealing import Sealer
 from relay.acks import AckBook
 from relay.app import create_app
 from relay.bus import open_bus

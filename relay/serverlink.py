@@ -1,6 +1,6 @@
 """`POST /server-link`: the start URL Divar asks when a buyer presses an `open_server_link` button.
 
-Every documented form is served (kenar_tui.kenar.serverlink: the touch-points body with
+Every documented form is served (kenar_api.serverlink: the touch-points body with
 `provider_data` and `completion_url`, the open_server_link body with `extra_data`, the legacy
 one; `API-Version: 2` or `API_VERSION: 2`; null for nullable fields). The answer's URL comes
 from the configured template; the press is recorded as a `button_pressed` entry first, so a
@@ -12,8 +12,8 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from kenar_tui.errors import ProtocolError
-from kenar_tui.kenar.serverlink import is_v2, parse_server_link
+from kenar_api.serverlink import is_v2, parse_server_link
+from kenar_core.errors import ProtocolError
 from relay.context import RelayContext
 from relay.entries import entry_from_button, render_start_url
 from relay.errors import BadRequest, RequestRejected, StoreError

@@ -26,7 +26,7 @@ from typing import Any
 from starlette.responses import JSONResponse
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from kenar_tui import __version__
+from kenar_core import __version__
 from relay.context import RelayContext
 from relay.entries import PostRefused
 from relay.errors import SessionClosed as _Close

@@ -31,11 +31,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self
 
-from kenar_tui.errors import SealingError
-from kenar_tui.kenar.messages import to_micros
-from kenar_tui.lifecycle import AsyncResource
-from kenar_tui.privacy.sealing import PlainSealer, Sealer
-from kenar_tui.store.private_files import private_dir, private_sqlite
+from kenar_api.messages import to_micros
+from kenar_core.errors import SealingError
+from kenar_core.files import private_dir, private_sqlite
+from kenar_core.lifecycle import AsyncResource
+from kenar_core.sealing import PlainSealer, Sealer
 from relay.errors import StoreBusy, StoreClosed, StoreError
 from relay.store import (
     MAX_PENDING_APPENDS,

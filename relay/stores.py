@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from kenar_tui.privacy.sealing import Sealer
+from kenar_core.sealing import Sealer
 from relay.config import RelayConfig
 from relay.redis_store import RedisStore
 from relay.sqlite_store import SqliteStore

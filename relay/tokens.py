@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from kenar_tui.store.private_files import private_dir
+from kenar_core.files import private_dir
 from relay.errors import TokenError
 
 _NAME = re.compile(r"\w[\w.\-]{0,63}")

@@ -10,6 +10,8 @@ from keyring.backend import KeyringBackend
 from keyring.backends import chainer, fail, null
 from keyring.errors import KeyringLocked
 
+from kenar_api.bodies import TokenResponse
+from kenar_core.errors import CredentialError
 from kenar_tui.credentials import (
     INDEX,
     SERVICE,
@@ -18,8 +20,6 @@ from kenar_tui.credentials import (
     StoredToken,
     new_token_id,
 )
-from kenar_tui.errors import CredentialError
-from kenar_tui.kenar.bodies import TokenResponse
 from kenar_tui.keyring_memory import MemoryKeyring, memory_backend
 from tests.fixtures.memory_keyring import MemoryKeyring as EnvMemoryKeyring
 

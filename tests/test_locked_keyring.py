@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from kenar_core.errors import CredentialError
 from kenar_tui.credentials import CredentialStore
-from kenar_tui.errors import CredentialError
 from tests.locked_keyrings import LockedKeyring
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -11,11 +11,11 @@ import sys
 from collections.abc import Callable
 from typing import Any, TextIO
 
+from kenar_api.client import KenarClient
+from kenar_core.errors import ConfigError, KenarTuiError
 from kenar_tui.auth.relay_callback import relay_callback_uri
 from kenar_tui.config import Settings
 from kenar_tui.credentials import CredentialStore
-from kenar_tui.errors import ConfigError, KenarTuiError
-from kenar_tui.kenar.client import KenarClient
 
 _ENDPOINT_FLAGS = {
     "api_base": ("--api-base", "Kenar API base URL (default: settings, https://open-api.divar.ir)"),

@@ -22,13 +22,13 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Self
 
+from kenar_api.client import KenarClient
+from kenar_api.events import UserAccessRevocationEvent
+from kenar_core.errors import AuthError, CredentialError, KenarError, KeyringUnavailable
+from kenar_core.lifecycle import AsyncResource
 from kenar_tui.auth.subscriptions import subscribe_token
 from kenar_tui.credentials import CredentialStore, StoredToken
-from kenar_tui.errors import AuthError, CredentialError, KenarError, KeyringUnavailable
-from kenar_tui.kenar.client import KenarClient
-from kenar_tui.kenar.events import UserAccessRevocationEvent
 from kenar_tui.keyring_thread import keyring_call
-from kenar_tui.lifecycle import AsyncResource
 
 REFRESH_FRACTION = 0.8
 REFRESH_MARGIN = timedelta(minutes=5)

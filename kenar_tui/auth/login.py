@@ -18,14 +18,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
-from kenar_tui.auth.relay_callback import relay_oauth_code
-from kenar_tui.auth.subscriptions import describe, subscribe_token
-from kenar_tui.credentials import CredentialStore, StoredToken
-from kenar_tui.errors import KenarError, LoginError
-from kenar_tui.kenar.bodies import SubscriptionRequest
-from kenar_tui.kenar.client import KenarClient
-from kenar_tui.kenar.oauth import new_state, read_redirect, state_matches
-from kenar_tui.kenar.scopes import (
+from kenar_api.bodies import SubscriptionRequest
+from kenar_api.client import KenarClient
+from kenar_api.oauth import new_state, read_redirect, state_matches
+from kenar_api.scopes import (
     OFFLINE,
     READ_ALL,
     READ_POST,
@@ -34,6 +30,10 @@ from kenar_tui.kenar.scopes import (
     SEND_POST,
     USER_ID,
 )
+from kenar_core.errors import KenarError, LoginError
+from kenar_tui.auth.relay_callback import relay_oauth_code
+from kenar_tui.auth.subscriptions import describe, subscribe_token
+from kenar_tui.credentials import CredentialStore, StoredToken
 from kenar_tui.keyring_thread import keyring_call
 
 # Divar post tokens are short base62-ish words (e.g. gZd7omnS); refuse anything else early.

@@ -17,9 +17,9 @@ from urllib.parse import urlsplit, urlunsplit
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus, WebSocketException
 
-from kenar_tui.errors import ConfigError, LoginError
-from kenar_tui.kenar.oauth import state_matches
-from kenar_tui.privacy.masking import quiet_wire_logs
+from kenar_api.oauth import state_matches
+from kenar_core.errors import ConfigError, LoginError
+from kenar_core.redaction import quiet_wire_logs
 
 # `since` far past any real head: the relay then sends no backlog, only what is live.
 NO_BACKLOG = 2**53 - 1

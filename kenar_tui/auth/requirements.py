@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kenar_tui.errors import CredentialError
+from kenar_core.errors import CredentialError
 
 HOW_TO_SET = {
     "client-secret": "the app's client secret is not stored: run `kenar-tui auth set "

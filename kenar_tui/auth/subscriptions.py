@@ -12,11 +12,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from kenar_api.bodies import SubscriptionEventType, SubscriptionRequest
+from kenar_api.client import KenarClient
+from kenar_api.scopes import POSTS_GET, subscribable_posts
+from kenar_core.errors import KenarError
 from kenar_tui.credentials import CredentialStore, StoredToken
-from kenar_tui.errors import KenarError
-from kenar_tui.kenar.bodies import SubscriptionEventType, SubscriptionRequest
-from kenar_tui.kenar.client import KenarClient
-from kenar_tui.kenar.scopes import POSTS_GET, subscribable_posts
 
 ALL_POSTS = ""
 

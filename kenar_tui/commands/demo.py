@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kenar_core.errors import KenarTuiError
 from kenar_tui.commands.console import quiet_logging
-from kenar_tui.errors import KenarTuiError
 
 DEMO_SCOPES = [
     "CHAT_SUPPLIER_ALL_CONVERSATIONS_READ",
@@ -73,10 +73,10 @@ async def demo_environment(
     operator: str = "demo",
 ) -> AsyncIterator[DemoEnvironment]:
     """Start the sandbox and a relay, connect them, issue demo credentials in memory."""
+    from kenar_api.bodies import SubscriptionEventType, SubscriptionRequest, TokenResponse
+    from kenar_api.client import KenarClient
     from kenar_tui.config import Settings
     from kenar_tui.credentials import CredentialStore, StoredToken
-    from kenar_tui.kenar.bodies import SubscriptionEventType, SubscriptionRequest, TokenResponse
-    from kenar_tui.kenar.client import KenarClient
     from kenar_tui.keyring_memory import MemoryKeyring
     from kenar_tui.sandbox import Sandbox
     from kenar_tui.sandbox.catalogue import POSTS

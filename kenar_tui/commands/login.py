@@ -15,6 +15,7 @@ import sys
 import threading
 from typing import Any
 
+from kenar_core.errors import LoginError
 from kenar_tui.auth.cli_support import (
     add_endpoint_flags,
     client_id_of,
@@ -26,7 +27,6 @@ from kenar_tui.auth.cli_support import (
 from kenar_tui.auth.login import LoginFlow, finish_login
 from kenar_tui.auth.presenting import open_in_browser, qr_text
 from kenar_tui.credentials import CredentialStore
-from kenar_tui.errors import LoginError
 
 
 def register(subparsers: Any) -> None:

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from kenar_tui.errors import KenarTuiError
+from kenar_core.errors import KenarTuiError
 
 
 def register(subparsers: Any) -> None:

@@ -14,6 +14,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from kenar_api.messages import parse_sent_at
 from kenar_tui.history import (
     HistoryItem,
     as_dict,
@@ -25,7 +26,6 @@ from kenar_tui.history import (
     reply_text,
 )
 from kenar_tui.inbox.models import InboxChange
-from kenar_tui.kenar.messages import parse_sent_at
 from kenar_tui.store import ButtonCaptions, Cache, ItemRow, Notices, OutboxRows, Timeline, micros
 from kenar_tui.text.sanitize import clean_tree
 

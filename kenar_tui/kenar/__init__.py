@@ -1,81 +1,14 @@
-"""Kenar, Divar's open platform: the protocol (pydantic models) and an async API client.
+"""Moved to `kenar_api` (issue #18); these aliases keep old imports working until the shims go.
 
-Nothing here imports Textual: the relay and the sandbox use this package too.
+The package and each of its modules are aliased up front: a submodule found through the alias's
+search path would otherwise load a second copy of `kenar_api.<module>` with its own classes.
 """
 
-from kenar_tui.kenar.bodies import (
-    ChatbotMessageBody,
-    ChatbotMessageResponse,
-    ConversationResponse,
-    KenarErrorBody,
-    SendMessageBody,
-    SendMessageResponse,
-    SubscriptionEventType,
-    SubscriptionRequest,
-    TokenResponse,
-)
-from kenar_tui.kenar.buttons import (
-    Action,
-    Button,
-    ButtonGrid,
-    ButtonRow,
-    OpenServerLink,
-    parse_grid,
-)
-from kenar_tui.kenar.events import (
-    Event,
-    LegacyChatMessage,
-    NewChatbotMessageEvent,
-    NewMessageEvent,
-    PaymentTransactionEvent,
-    PostUpdateEvent,
-    UnknownEvent,
-    UserAccessRevocationEvent,
-    event_message,
-    parse_event,
-)
-from kenar_tui.kenar.messages import (
-    Conversation,
-    ConversationType,
-    Message,
-    MessageType,
-    Sender,
-    Side,
-)
-from kenar_tui.kenar.serverlink import ServerLinkRequest, parse_server_link
+import importlib
+import pkgutil
+import sys
 
-__all__ = [
-    "Action",
-    "Button",
-    "ButtonGrid",
-    "ButtonRow",
-    "ChatbotMessageBody",
-    "ChatbotMessageResponse",
-    "Conversation",
-    "ConversationResponse",
-    "ConversationType",
-    "Event",
-    "KenarErrorBody",
-    "LegacyChatMessage",
-    "Message",
-    "MessageType",
-    "NewChatbotMessageEvent",
-    "NewMessageEvent",
-    "OpenServerLink",
-    "PaymentTransactionEvent",
-    "PostUpdateEvent",
-    "SendMessageBody",
-    "SendMessageResponse",
-    "Sender",
-    "ServerLinkRequest",
-    "Side",
-    "SubscriptionEventType",
-    "SubscriptionRequest",
-    "TokenResponse",
-    "UnknownEvent",
-    "UserAccessRevocationEvent",
-    "event_message",
-    "parse_event",
-    "parse_grid",
-    "parse_server_link",
-]
+_api = importlib.import_module("kenar_api")
+for _module in pkgutil.iter_modules(_api.__path__):
+    sys.modules[f"{__name__}.{_module.name}"] = importlib.import_module(f"kenar_api.{_module.name}")
+sys.modules[__name__] = _api

@@ -1,6 +1,6 @@
 """The console's side of the relay protocol (docs/protocol.md): `RelayLink`."""
 
-from kenar_tui.backoff import retry_delay
+from kenar_core.backoff import retry_delay
 from kenar_tui.link.events import (
     LinkEntry,
     LinkEvent,

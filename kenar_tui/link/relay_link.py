@@ -21,10 +21,11 @@ from urllib.parse import urlsplit, urlunsplit
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI, WebSocketException
 
+from kenar_core.backoff import retry_delay
+from kenar_core.errors import LoginError, RelayUnavailable
+from kenar_core.lifecycle import AsyncResource
+from kenar_core.redaction import quiet_wire_logs
 from kenar_tui.auth.relay_callback import relay_ws_url
-from kenar_tui.backoff import retry_delay
-from kenar_tui.errors import LoginError, RelayUnavailable
-from kenar_tui.lifecycle import AsyncResource
 from kenar_tui.link.events import (
     LinkEntry,
     LinkEvent,
@@ -33,7 +34,6 @@ from kenar_tui.link.events import (
     LinkPresence,
     LinkState,
 )
-from kenar_tui.privacy.masking import quiet_wire_logs
 
 ACK_EVERY = 200  # entries between acknowledgements
 # Frames from the relay waiting for the console to take them, at most. When full, the link

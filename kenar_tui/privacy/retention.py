@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, Self, runtime_checkable
 
-from kenar_tui.errors import ConfigError
-from kenar_tui.lifecycle import AsyncResource
+from kenar_core.errors import ConfigError
+from kenar_core.lifecycle import AsyncResource
 
 RELAY_MAX_AGE = timedelta(hours=72)
 CONSOLE_MAX_AGE = timedelta(days=30)

@@ -15,10 +15,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from kenar_tui.kenar import scopes as scope_rules
-from kenar_tui.kenar.bodies import SubscriptionEventType
-from kenar_tui.kenar.headers import read_access_token, read_api_key
-from kenar_tui.kenar.messages import ConversationType, MessageType
+from kenar_api import scopes as scope_rules
+from kenar_api.bodies import SubscriptionEventType
+from kenar_api.headers import read_access_token, read_api_key
+from kenar_api.messages import ConversationType, MessageType
 from kenar_tui.sandbox import validation
 from kenar_tui.sandbox.core import SandboxCore
 from kenar_tui.sandbox.protojson import protobuf_json

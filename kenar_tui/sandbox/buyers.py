@@ -14,8 +14,8 @@ import random
 from collections.abc import Iterator
 from typing import Any
 
-from kenar_tui.errors import KenarTuiError
-from kenar_tui.kenar.messages import Message
+from kenar_api.messages import Message
+from kenar_core.errors import KenarTuiError
 from kenar_tui.sandbox.catalogue import BUTTON_THANKS, FOLLOW_UPS
 from kenar_tui.sandbox.core import SandboxCore
 from kenar_tui.sandbox.script import BuyerStep, iter_buyer_script

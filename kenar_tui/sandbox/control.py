@@ -13,8 +13,8 @@ from typing import Any
 
 import httpx
 
-from kenar_tui.errors import api_error
-from kenar_tui.lifecycle import AsyncResource
+from kenar_core.errors import api_error
+from kenar_core.lifecycle import AsyncResource
 
 TIMEOUT = 30.0
 

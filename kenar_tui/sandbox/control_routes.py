@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from kenar_tui.kenar.scopes import parse_scopes
+from kenar_api.scopes import parse_scopes
 from kenar_tui.sandbox.buyers import MAX_RATE, BuyerSimulator
 from kenar_tui.sandbox.core import POST_UPDATE_TYPES, SandboxCore
 from kenar_tui.sandbox.registration import RegistrationChange

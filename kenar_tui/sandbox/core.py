@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from kenar_tui.kenar.messages import ConversationType, Message, Side
+from kenar_api.messages import ConversationType, Message, Side
 from kenar_tui.sandbox.clock import Clock
 from kenar_tui.sandbox.delivery import Delivery, DeliveryQueue, Target
 from kenar_tui.sandbox.faults import FaultPlan

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import Route
 
-from kenar_tui.kenar.oauth import AUTHORIZE_PATH, TOKEN_PATH
+from kenar_api.oauth import AUTHORIZE_PATH, TOKEN_PATH
 from kenar_tui.sandbox.core import SandboxCore
 from kenar_tui.sandbox.rejection import INVALID_ARGUMENT, UNAUTHENTICATED, Rejection
 from kenar_tui.sandbox.tokens import TokenProblem

@@ -1,6 +1,6 @@
 """How the sandbox says no: Divar's google.rpc.Status body with the matching HTTP status.
 
-    KenarTuiError (kenar_tui.errors)
+    KenarTuiError (kenar_core.errors)
     ├── Rejection        an API request the sandbox refuses; becomes {code, message, details}
     └── TokenProblem     why a token or code is refused (tokens.py); becomes a Rejection
 
@@ -14,7 +14,7 @@ from typing import Any
 
 from starlette.responses import JSONResponse
 
-from kenar_tui.errors import KenarTuiError
+from kenar_core.errors import KenarTuiError
 
 # google.rpc.Code values Divar answers with, and the HTTP status each travels with.
 INVALID_ARGUMENT = 3

@@ -17,7 +17,7 @@ from typing import Self
 
 import uvicorn
 
-from kenar_tui.lifecycle import AsyncResource
+from kenar_core.lifecycle import AsyncResource
 from kenar_tui.sandbox.app import build_app
 from kenar_tui.sandbox.buyers import BuyerSimulator
 from kenar_tui.sandbox.control import SandboxControl

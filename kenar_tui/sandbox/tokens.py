@@ -11,8 +11,8 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from kenar_tui.errors import KenarTuiError
-from kenar_tui.kenar.scopes import OFFLINE
+from kenar_api.scopes import OFFLINE
+from kenar_core.errors import KenarTuiError
 from kenar_tui.sandbox.clock import Clock
 
 ROTATION_GRACE = timedelta(minutes=2)

@@ -1,5 +1,5 @@
 """Checking the app's request bodies as strictly as Divar: the protocol models of
-`kenar_tui.kenar` decide, and every refusal becomes one sentence naming the field.
+`kenar_api` decide, and every refusal becomes one sentence naming the field.
 """
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from kenar_tui.errors import ButtonGridError, ProtocolError
-from kenar_tui.kenar.bodies import ChatbotMessageBody, SendMessageBody, SubscriptionRequest
-from kenar_tui.kenar.buttons import Button, grid_problem, parse_grid
+from kenar_api.bodies import ChatbotMessageBody, SendMessageBody, SubscriptionRequest
+from kenar_api.buttons import Button, grid_problem, parse_grid
+from kenar_core.errors import ButtonGridError, ProtocolError
 from kenar_tui.sandbox.rejection import invalid
 
 _Model = TypeVar("_Model", bound=BaseModel)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from kenar_tui.kenar.messages import Conversation, ConversationType, Message, Sender, Side
+from kenar_api.messages import Conversation, ConversationType, Message, Sender, Side
 from kenar_tui.sandbox.catalogue import POSTS, CataloguePost
 from kenar_tui.sandbox.clock import Clock
 

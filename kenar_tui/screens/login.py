@@ -23,11 +23,11 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
+from kenar_core.errors import CredentialError, KenarTuiError
 from kenar_tui.auth.cli_support import redirect_uri_of
 from kenar_tui.auth.login import LoginFlow, LoginOutcome, finish_login
 from kenar_tui.auth.presenting import has_display, open_in_browser, qr_text, text_size
 from kenar_tui.auth.requirements import login_problems
-from kenar_tui.errors import CredentialError, KenarTuiError
 from kenar_tui.keyring_thread import keyring_call
 
 _log = logging.getLogger("kenar_tui.screens.login")
@@ -259,7 +259,7 @@ class LoginScreen(ModalScreen[LoginOutcome | None]):
         await self._finish(flow, code)
 
     async def _open_kenar(self) -> Any:
-        from kenar_tui.kenar.client import KenarClient
+        from kenar_api.client import KenarClient
 
         if self._own_kenar is None:
             self._own_kenar = KenarClient(

@@ -16,9 +16,9 @@ from __future__ import annotations
 import sqlite3
 from typing import TYPE_CHECKING
 
-from kenar_tui.errors import SealingError
-from kenar_tui.privacy.blind_index import index_terms
-from kenar_tui.privacy.sealing import PlainSealer
+from kenar_core.blind_index import index_terms
+from kenar_core.errors import SealingError
+from kenar_core.sealing import PlainSealer
 from kenar_tui.store import schema
 
 if TYPE_CHECKING:

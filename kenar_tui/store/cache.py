@@ -22,10 +22,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from kenar_tui.errors import ConfigError
-from kenar_tui.privacy.sealing import PlainSealer, Sealer
+from kenar_core.errors import ConfigError
+from kenar_core.files import private_dir, private_sqlite
+from kenar_core.sealing import PlainSealer, Sealer
 from kenar_tui.store import at_rest, purging, schema
-from kenar_tui.store.private_files import private_dir, private_sqlite
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

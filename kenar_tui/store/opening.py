@@ -14,7 +14,7 @@ from typing import Any
 
 from keyring.backend import KeyringBackend
 
-from kenar_tui.privacy.cipher import AesGcmSealer
+from kenar_core.cipher import AesGcmSealer
 from kenar_tui.privacy.keys import console_keyring
 from kenar_tui.store.cache import Cache
 

@@ -1,46 +1,6 @@
-"""Folders 0700 and files 0600, whatever the umask: for everything the relay or console creates.
+"""Moved to `kenar_core.files` (issue #18): an alias for old imports until the shims go."""
 
-The cache, the relay's timeline, their WAL/SHM files (SQLite gives those the main file's
-mode), logs, keys and tokens hold chat content or secrets: only their owner may read them.
-A folder is made private only when we create it, or when it is a folder of our own app
-(the caller says so); we never chmod a folder a user pointed us at and shares with others.
-"""
+import importlib
+import sys
 
-from __future__ import annotations
-
-import os
-from pathlib import Path
-
-DIR_MODE = 0o700
-FILE_MODE = 0o600
-
-
-def private_dir(path: Path, *, own: bool = True) -> Path:
-    """Create `path` (and missing parents) 0700; an existing `own` folder is tightened to 0700."""
-    existed = path.is_dir()
-    path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
-    if not existed or own:
-        os.chmod(path, DIR_MODE)  # mkdir's mode passes through the umask
-    return path
-
-
-def create_private_file(path: Path) -> Path:
-    """Make sure `path` exists with mode 0600 before anyone writes to it (its folder private)."""
-    if not path.parent.is_dir():
-        private_dir(path.parent)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), FILE_MODE)
-    try:
-        os.fchmod(fd, FILE_MODE)
-    finally:
-        os.close(fd)
-    return path
-
-
-def private_sqlite(path: Path) -> Path:
-    """A SQLite file 0600, and its WAL/SHM too when an earlier run left them looser."""
-    create_private_file(path)
-    for suffix in ("-wal", "-shm", "-journal"):
-        sibling = path.with_name(path.name + suffix)
-        if sibling.exists():
-            os.chmod(sibling, FILE_MODE)
-    return path
+sys.modules[__name__] = importlib.import_module("kenar_core.files")

@@ -126,7 +126,7 @@ def migrate(db: sqlite3.Connection) -> int:
     row = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
     found = 0 if row is None else int(row[0])
     if found > VERSION:
-        from kenar_tui.errors import ConfigError
+        from kenar_core.errors import ConfigError
 
         raise ConfigError(
             f"the cache was written by a newer kenar-tui (schema {row[0]}); upgrade kenar-tui"

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from kenar_tui.privacy.blind_index import index_terms, query_terms
-from kenar_tui.privacy.sealing import Sealer
+from kenar_core.blind_index import index_terms, query_terms
+from kenar_core.sealing import Sealer
 from kenar_tui.store.cache import Cache
 from kenar_tui.text.fold import fold
 

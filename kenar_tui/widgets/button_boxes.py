@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 
+from kenar_api.buttons import MAX_BUTTONS_PER_ROW
+from kenar_api.icons import icon_hint, is_icon
 from kenar_tui.button_drafts import ButtonDraft
-from kenar_tui.kenar.buttons import MAX_BUTTONS_PER_ROW
-from kenar_tui.kenar.icons import icon_hint, is_icon
 from kenar_tui.widgets.rtl import shown
 
 DIRECT_MARKER = "↗"

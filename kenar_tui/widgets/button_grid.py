@@ -18,9 +18,9 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Static
 
+from kenar_api.buttons import MAX_BUTTONS_PER_ROW, MAX_ROWS
+from kenar_core.errors import ButtonGridError
 from kenar_tui.button_drafts import ButtonDraft, GridDraft, Problem, Side
-from kenar_tui.errors import ButtonGridError
-from kenar_tui.kenar.buttons import MAX_BUTTONS_PER_ROW, MAX_ROWS
 from kenar_tui.widgets.button_boxes import box_of, draw_row
 from kenar_tui.widgets.rtl import bidi_of
 

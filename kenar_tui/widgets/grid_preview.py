@@ -5,8 +5,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widget import Widget
 
+from kenar_api.buttons import ButtonGrid
 from kenar_tui.button_drafts import ButtonDraft
-from kenar_tui.kenar.buttons import ButtonGrid
 from kenar_tui.widgets.button_boxes import DIRECT_MARKER, SERVER_MARKER, box_of, draw_row
 from kenar_tui.widgets.rtl import bidi_of, shown
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from textual.content import Content
 from textual.widgets import Static
 
-from kenar_tui.kenar.bodies import MAX_TEXT_LENGTH
+from kenar_api.bodies import MAX_TEXT_LENGTH
 from kenar_tui.text import display
 from kenar_tui.widgets.rtl import bidi_of
 

@@ -15,8 +15,8 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
-from kenar_tui.kenar.messages import Message, MessageType
-from kenar_tui.privacy.masking import mask_phone  # one masker for logs and screens
+from kenar_api.messages import Message, MessageType
+from kenar_core.redaction import mask_phone  # one masker for logs and screens
 from kenar_tui.text import display, format_size
 from kenar_tui.text.bidi import has_rtl, is_rtl
 from kenar_tui.widgets.button_boxes import DIRECT_MARKER, SERVER_MARKER

@@ -16,11 +16,11 @@ from typing import Any
 
 import httpx
 
+from kenar_api.client import KenarClient
 from kenar_tui.auth.keeper import RevocationNotice, TokenKeeper
 from kenar_tui.auth.login import LoginFlow
 from kenar_tui.auth.subscriptions import subscribe_token
 from kenar_tui.credentials import CredentialStore, StoredToken
-from kenar_tui.kenar.client import KenarClient
 from kenar_tui.link import RelayLink
 from kenar_tui.link.events import LinkEntry
 from kenar_tui.sandbox import Sandbox

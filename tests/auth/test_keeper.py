@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
+from kenar_api.bodies import TokenResponse
+from kenar_api.client import KenarClient
+from kenar_api.events import parse_event
 from kenar_tui.auth.keeper import RevocationNotice, TokenKeeper, TokenProblem, refresh_due_at
 from kenar_tui.auth.subscriptions import subscribe_stored, subscribe_token
 from kenar_tui.credentials import CredentialStore, StoredToken
-from kenar_tui.kenar.bodies import TokenResponse
-from kenar_tui.kenar.client import KenarClient
-from kenar_tui.kenar.events import parse_event
 from kenar_tui.sandbox import Sandbox
 
 POST = "gZd7omnS"

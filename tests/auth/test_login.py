@@ -7,11 +7,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from kenar_api.client import KenarClient
+from kenar_core.errors import ConfigError, LoginError
 from kenar_tui.auth.login import LoginFlow, login_scopes
 from kenar_tui.auth.relay_callback import relay_callback_uri, relay_ws_url
 from kenar_tui.credentials import CredentialStore
-from kenar_tui.errors import ConfigError, LoginError
-from kenar_tui.kenar.client import KenarClient
 
 REDIRECT = "https://relay.example.ir/oauth/callback"
 

@@ -9,11 +9,11 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
+from kenar_core.errors import LoginError
 from kenar_tui.auth.login import LoginFlow
 from kenar_tui.auth.relay_callback import relay_oauth_code
 from kenar_tui.cli import main
 from kenar_tui.credentials import CredentialStore
-from kenar_tui.errors import LoginError
 from kenar_tui.link import RelayLink
 from kenar_tui.sandbox import Sandbox
 from tests.auth.flows import (

@@ -9,12 +9,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from kenar_core.errors import LoginError
 from kenar_tui.auth.keeper import TokenKeeper, TokenProblem
 from kenar_tui.auth.login import LoginFlow
 from kenar_tui.auth.relay_callback import relay_oauth_code
 from kenar_tui.cli import main
 from kenar_tui.credentials import CredentialStore
-from kenar_tui.errors import LoginError
 from kenar_tui.link import RelayLink
 from kenar_tui.sandbox import Sandbox
 from tests.auth.flows import POST, browse, browse_sync, kenar_for, revoke_through_relay, wire
@@ -28,7 +28,7 @@ class Stdin(io.StringIO):
 
 # Third-party wire loggers that would log the Authorization header at DEBUG: websockets' client
 # and uvicorn's websockets-sansio server ("uvicorn.error"). Both are quieted at DEBUG
-# (kenar_tui.privacy.masking.quiet_wire_logs); the "everything" case checks that they are.
+# (kenar_core.redaction.quiet_wire_logs); the "everything" case checks that they are.
 THIRD_PARTY_WIRE = ("websockets.client", "uvicorn.error")
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from kenar_api.bodies import UserResponse
 from kenar_tui.credentials import CredentialStore, StoredToken
-from kenar_tui.kenar.bodies import UserResponse
 from kenar_tui.sandbox import Sandbox
 from tests.auth.flows import kenar_for, login_through_relay, revoke_through_relay, wire
 from tests.fixtures.relay import RunningRelay

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kenar_tui.errors import ConfigError
+from kenar_core.errors import ConfigError
 from kenar_tui.inbox import Inbox
 from kenar_tui.store import Cache, OutboxRow, OutboxRows, Timeline, micros
 from kenar_tui.store.timeline import PAGE_SQL

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from kenar_core.errors import ConfigError
 from kenar_tui.config import Settings
-from kenar_tui.errors import ConfigError
 
 
 def test_defaults_live_in_the_platform_directories(isolated_dirs: Path) -> None:

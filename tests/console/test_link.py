@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
-from kenar_tui.errors import LoginError, RelayUnavailable
+from kenar_core.errors import LoginError, RelayUnavailable
 from kenar_tui.inbox import Inbox
 from kenar_tui.link import LinkEntry, LinkEvent, LinkGap, LinkLive, LinkState, RelayLink
 from kenar_tui.store import Cache

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
+from kenar_api import Action, Button, ButtonGrid, SendMessageBody
+from kenar_api.client import KenarClient
+from kenar_api.scopes import can_send
 from kenar_tui.inbox import Inbox
-from kenar_tui.kenar import Action, Button, ButtonGrid, SendMessageBody
-from kenar_tui.kenar.client import KenarClient
-from kenar_tui.kenar.scopes import can_send
 from kenar_tui.link import LinkEntry, LinkLive, RelayLink
 from kenar_tui.outbox import FINAL, INTERRUPTED, Outbox, OutboxItem
 from kenar_tui.sandbox import Sandbox
@@ -312,7 +312,7 @@ async def test_bad_bodies_are_refused_before_anything_is_stored(
     sandbox: Sandbox, kenar: KenarClient, tmp_path: Path
 ) -> None:
     """An empty reply is refused at once with a sentence; nothing is queued."""
-    from kenar_tui.errors import ProtocolError
+    from kenar_core.errors import ProtocolError
 
     with Cache(tmp_path / "cache.sqlite3") as cache:
         async with make_outbox(cache, kenar, Credentials(sandbox.api_key)) as outbox:

@@ -18,11 +18,11 @@ from typing import Any
 
 import pytest
 
-from kenar_tui.errors import KenarError
+from kenar_api import SendMessageBody
+from kenar_api.client import KenarClient
+from kenar_api.messages import Message
+from kenar_core.errors import KenarError
 from kenar_tui.inbox import Inbox
-from kenar_tui.kenar import SendMessageBody
-from kenar_tui.kenar.client import KenarClient
-from kenar_tui.kenar.messages import Message
 from kenar_tui.outbox import FINAL, UNKNOWN, Outbox, OutboxItem
 from kenar_tui.sandbox import Sandbox
 from kenar_tui.store import Cache

@@ -6,14 +6,14 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from kenar_tui.kenar.bodies import (
+from kenar_api.bodies import (
     ChatbotMessageBody,
     SendMessageBody,
     SubscriptionEventType,
     SubscriptionRequest,
 )
-from kenar_tui.kenar.buttons import MAX_BUTTONS_PER_ROW, MAX_ROWS, Action, Button, ButtonGrid
-from kenar_tui.kenar.icons import icon_names, is_icon
+from kenar_api.buttons import MAX_BUTTONS_PER_ROW, MAX_ROWS, Action, Button, ButtonGrid
+from kenar_api.icons import icon_names, is_icon
 
 # Persian letters and digits, some Latin, ZWNJ and spaces: what real captions look like.
 PERSIAN = "ابپتثجچحخدذرزژسشصضطظعغفقکگلمنوهیآ۰۱۲۳۴۵۶۷۸۹\u200c"

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kenar_tui.errors import ButtonGridError
-from kenar_tui.kenar.buttons import Action, Button, ButtonGrid, OpenServerLink, parse_grid
+from kenar_api.buttons import Action, Button, ButtonGrid, OpenServerLink, parse_grid
+from kenar_core.errors import ButtonGridError
 from tests.kenar import strategies as s
 
 

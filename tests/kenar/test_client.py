@@ -10,7 +10,16 @@ from email.utils import format_datetime
 import httpx
 import pytest
 
-from kenar_tui.errors import (
+from kenar_api.bodies import (
+    ChatbotMessageBody,
+    SendMessageBody,
+    SubscriptionEventType,
+    SubscriptionRequest,
+)
+from kenar_api.buttons import Action, Button, ButtonGrid
+from kenar_api.client import KenarClient
+from kenar_api.retry import RetryPolicy
+from kenar_core.errors import (
     AuthError,
     CredentialError,
     KenarAPIError,
@@ -21,15 +30,6 @@ from kenar_tui.errors import (
     ServerError,
     TransportError,
 )
-from kenar_tui.kenar.bodies import (
-    ChatbotMessageBody,
-    SendMessageBody,
-    SubscriptionEventType,
-    SubscriptionRequest,
-)
-from kenar_tui.kenar.buttons import Action, Button, ButtonGrid
-from kenar_tui.kenar.client import KenarClient
-from kenar_tui.kenar.retry import RetryPolicy
 from tests.fixtures.http_server import LoopbackServer, refused_port
 from tests.kenar.conftest import Reply, ScriptedKenar
 

@@ -7,8 +7,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from kenar_tui.errors import AuthError, ProtocolError
-from kenar_tui.kenar.client import KenarClient
+from kenar_api.client import KenarClient
+from kenar_core.errors import AuthError, ProtocolError
 from tests.fixtures.http_server import LoopbackServer
 from tests.kenar.conftest import Reply, ScriptedKenar
 

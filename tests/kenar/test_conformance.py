@@ -14,23 +14,23 @@ from typing import Any
 import httpx
 import pytest
 
-from kenar_tui.errors import ButtonGridError, RecipientRestricted, api_error
-from kenar_tui.kenar import (
+from kenar_api import (
     NewChatbotMessageEvent,
     NewMessageEvent,
     PaymentTransactionEvent,
     parse_event,
 )
-from kenar_tui.kenar.bodies import (
+from kenar_api.bodies import (
     ChatbotMessageBody,
     SendMessageBody,
     SubscriptionRequest,
     TokenResponse,
     UserResponse,
 )
-from kenar_tui.kenar.buttons import Action
-from kenar_tui.kenar.oauth import read_redirect
-from kenar_tui.kenar.serverlink import is_v2, parse_server_link
+from kenar_api.buttons import Action
+from kenar_api.oauth import read_redirect
+from kenar_api.serverlink import is_v2, parse_server_link
+from kenar_core.errors import ButtonGridError, RecipientRestricted, api_error
 from kenar_tui.sandbox import Sandbox
 from tests.fixtures.relay import RunningRelay
 from tests.kenar.doc_examples import DOCS, all_files, http_example, json_example, listed_examples

@@ -9,8 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kenar_tui.errors import ProtocolError
-from kenar_tui.kenar import (
+from kenar_api import (
     LegacyChatMessage,
     NewMessageEvent,
     SubscriptionRequest,
@@ -18,8 +17,9 @@ from kenar_tui.kenar import (
     event_message,
     parse_event,
 )
-from kenar_tui.kenar.buttons import Button
-from kenar_tui.kenar.messages import Message, parse_sent_at, to_micros
+from kenar_api.buttons import Button
+from kenar_api.messages import Message, parse_sent_at, to_micros
+from kenar_core.errors import ProtocolError
 
 GUIDE_NEW_MESSAGE: dict[str, Any] = {
     "type": "NEW_MESSAGE",

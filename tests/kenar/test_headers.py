@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import httpx
 
-from kenar_tui.kenar.headers import auth_headers, read_access_token, read_api_key
-from kenar_tui.kenar.serverlink import is_v2
+from kenar_api.headers import auth_headers, read_access_token, read_api_key
+from kenar_api.serverlink import is_v2
 
 
 def test_current_style_is_sent() -> None:

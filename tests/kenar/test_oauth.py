@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from kenar_tui.errors import ProtocolError
-from kenar_tui.kenar.oauth import (
+from kenar_api.oauth import (
     authorize_url,
     new_state,
     read_redirect,
     scope_string,
     state_matches,
 )
+from kenar_core.errors import ProtocolError
 
 
 def test_new_state_is_random_and_url_safe() -> None:

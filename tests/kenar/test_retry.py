@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kenar_tui.kenar.retry import RetryPolicy, parse_retry_after
+from kenar_api.retry import RetryPolicy, parse_retry_after
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kenar_tui.kenar import (
+from kenar_api import (
     LegacyChatMessage,
     NewChatbotMessageEvent,
     NewMessageEvent,
@@ -19,8 +19,8 @@ from kenar_tui.kenar import (
     parse_event,
     parse_server_link,
 )
-from kenar_tui.kenar.buttons import Action, OpenServerLink
-from kenar_tui.kenar.messages import MessageType
+from kenar_api.buttons import Action, OpenServerLink
+from kenar_api.messages import MessageType
 from tests.kenar.conftest import load
 
 SENT = datetime(2024, 10, 20, 13, 12, 6, 140000, tzinfo=UTC)

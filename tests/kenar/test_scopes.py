@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kenar_tui.kenar import scopes
+from kenar_api import scopes
 
 CONV = "edbb9499-cccc-4d35-b21f-621fa95f2b3e"
 

@@ -20,13 +20,13 @@ from jsonschema import Draft202012Validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
-from kenar_tui.kenar.bodies import ChatbotMessageBody, SendMessageBody, SubscriptionRequest
-from kenar_tui.kenar.client import (
+from kenar_api.bodies import ChatbotMessageBody, SendMessageBody, SubscriptionRequest
+from kenar_api.client import (
     CHATBOT_MESSAGE_PATH,
     SEND_MESSAGE_PATH,
     SUBSCRIPTIONS_PATH,
 )
-from kenar_tui.kenar.icons import icon_names
+from kenar_api.icons import icon_names
 from tests.kenar import strategies as s
 from tests.kenar.conftest import load
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from kenar_tui.privacy.blind_index import index_terms, query_terms, trigrams
-from kenar_tui.privacy.cipher import AesGcmSealer
-from kenar_tui.privacy.keys import KeyRing
+from kenar_core.blind_index import index_terms, query_terms, trigrams
+from kenar_core.cipher import AesGcmSealer
+from kenar_core.keyfile import KeyRing
 
 from .samples import PERSIAN_MESSAGES, needles
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from kenar_tui.errors import KenarTuiError, SealingError
-from kenar_tui.privacy.cipher import OVERHEAD, AesGcmSealer
-from kenar_tui.privacy.keys import KeyRing
-from kenar_tui.privacy.sealing import PlainSealer, Sealer
+from kenar_core.cipher import OVERHEAD, AesGcmSealer
+from kenar_core.errors import KenarTuiError, SealingError
+from kenar_core.keyfile import KeyRing
+from kenar_core.sealing import PlainSealer, Sealer
 
 from .samples import PERSIAN_MESSAGES, PHONES, needles
 

@@ -12,18 +12,19 @@ from typing import Any
 
 import pytest
 
+from kenar_api import Action, Button, ButtonGrid, SendMessageBody
+from kenar_api.client import KenarClient
+from kenar_core.cipher import AesGcmSealer
+from kenar_core.errors import SealingError
+from kenar_core.keyfile import KeyRing
+from kenar_core.sealing import PlainSealer
 from kenar_tui.cli import main
 from kenar_tui.credentials import SERVICE, CredentialStore
-from kenar_tui.errors import SealingError
 from kenar_tui.inbox import Inbox
-from kenar_tui.kenar import Action, Button, ButtonGrid, SendMessageBody
-from kenar_tui.kenar.client import KenarClient
 from kenar_tui.keyring_memory import MemoryKeyring
 from kenar_tui.outbox import Outbox
-from kenar_tui.privacy.cipher import AesGcmSealer
-from kenar_tui.privacy.keys import KEYRING_ENTRY, KeyRing, console_keyring, rotate_console_keyring
+from kenar_tui.privacy.keys import KEYRING_ENTRY, console_keyring, rotate_console_keyring
 from kenar_tui.privacy.retention import Purger, RetentionPolicy
-from kenar_tui.privacy.sealing import PlainSealer
 from kenar_tui.sandbox import Sandbox
 from kenar_tui.store import Cache
 from kenar_tui.store.opening import open_cache

@@ -11,23 +11,21 @@ from pathlib import Path
 import pytest
 from keyring.backends import null
 
-from kenar_tui.credentials import SERVICE, system_backend
-from kenar_tui.errors import CredentialError, SealingError
-from kenar_tui.keyring_memory import memory_backend
-from kenar_tui.privacy.cipher import AesGcmSealer
-from kenar_tui.privacy.keys import (
+from kenar_core.cipher import AesGcmSealer
+from kenar_core.errors import CredentialError, SealingError
+from kenar_core.keyfile import (
     ENV_INDEX_KEY,
     ENV_KEY,
     ENV_PREVIOUS_KEYS,
     KEY_FILE_NAME,
-    KEYRING_ENTRY,
     KeyFile,
     KeyRing,
-    console_keyring,
     key_id_of,
     relay_keyring,
-    rotate_console_keyring,
 )
+from kenar_tui.credentials import SERVICE, system_backend
+from kenar_tui.keyring_memory import memory_backend
+from kenar_tui.privacy.keys import KEYRING_ENTRY, console_keyring, rotate_console_keyring
 
 LOG = logging.getLogger("tests.privacy.keys")
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from kenar_tui.privacy.masking import (
+from kenar_core.redaction import (
     RedactingFilter,
     install_redaction,
     mask_phone,

@@ -13,9 +13,9 @@ from typing import Any
 import httpx
 import pytest
 
-from kenar_tui.errors import ConfigError, SealingError
-from kenar_tui.privacy.cipher import AesGcmSealer
-from kenar_tui.privacy.keys import KEY_FILE_NAME, KeyFile, KeyRing
+from kenar_core.cipher import AesGcmSealer
+from kenar_core.errors import ConfigError, SealingError
+from kenar_core.keyfile import KEY_FILE_NAME, KeyFile, KeyRing
 from relay.cli import main as relay_main
 from tests.fixtures.relay import RelayFactory, RunningRelay
 from tests.privacy.samples import PERSIAN_MESSAGES, PHONES, needles

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from kenar_tui.errors import ConfigError
+from kenar_core.errors import ConfigError
 from kenar_tui.privacy.retention import (
     Purger,
     PurgeRound,

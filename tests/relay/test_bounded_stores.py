@@ -17,8 +17,8 @@ from typing import Any
 import httpx
 import pytest
 
-from kenar_tui.errors import SealingError
-from kenar_tui.privacy.sealing import PlainSealer
+from kenar_core.errors import SealingError
+from kenar_core.sealing import PlainSealer
 from relay.errors import StoreBusy, StoreError
 from relay.redis_store import RedisStore
 from relay.sqlite_store import SqliteStore

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from kenar_tui import __version__
-from kenar_tui.errors import ConfigError
+from kenar_core import __version__
+from kenar_core.errors import ConfigError
 from relay.cli import main
 from relay.config import RelayConfig
 

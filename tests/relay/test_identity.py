@@ -11,7 +11,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from kenar_tui.privacy.masking import redact
+from kenar_core.redaction import redact
 from relay.tokens import TokenBook
 from tests.fixtures.relay import RelayFactory, RunningRelay
 from tests.relay.helpers import console, named_token, post_json, text_event

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 import redis.asyncio
 
-from kenar_tui.errors import ConfigError
-from kenar_tui.privacy.cipher import AesGcmSealer
-from kenar_tui.privacy.keys import KeyRing
+from kenar_core.cipher import AesGcmSealer
+from kenar_core.errors import ConfigError
+from kenar_core.keyfile import KeyRing
 from relay.config import RelayConfig
 from relay.errors import StoreClosed, StoreError
 from relay.redis_store import RedisStore

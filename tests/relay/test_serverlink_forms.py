@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from kenar_tui.errors import ConfigError
+from kenar_core.errors import ConfigError
 from relay.config import RelayConfig
 from tests.fixtures.relay import RelayFactory
 from tests.relay.helpers import console, post_json

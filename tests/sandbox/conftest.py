@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
-from kenar_tui.kenar.client import KenarClient
+from kenar_api.client import KenarClient
 from kenar_tui.sandbox import Sandbox
 from tests.fixtures.http_server import LoopbackServer
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from kenar_tui.kenar import (
+from kenar_api import (
     Action,
     Button,
     ButtonGrid,
@@ -13,7 +13,7 @@ from kenar_tui.kenar import (
     SubscriptionRequest,
     parse_event,
 )
-from kenar_tui.kenar.client import KenarClient
+from kenar_api.client import KenarClient
 from kenar_tui.sandbox import BuyerStep, Sandbox, buyer_script
 from kenar_tui.sandbox.catalogue import POSTS
 from tests.sandbox.conftest import ALL_READ, ALL_SEND, CAR, Receiver

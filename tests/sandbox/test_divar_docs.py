@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from kenar_tui.errors import AuthError
-from kenar_tui.kenar import PaymentTransactionEvent, UserAccessRevocationEvent, parse_event
-from kenar_tui.kenar.client import KenarClient
+from kenar_api import PaymentTransactionEvent, UserAccessRevocationEvent, parse_event
+from kenar_api.client import KenarClient
+from kenar_core.errors import AuthError
 from kenar_tui.sandbox import Sandbox
 from tests.sandbox.conftest import ALL_READ, ALL_SEND, CAR, Receiver
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kenar_tui.kenar import (
+from kenar_api import (
     Action,
     Button,
     ButtonGrid,
@@ -18,8 +18,8 @@ from kenar_tui.kenar import (
     parse_event,
     parse_server_link,
 )
-from kenar_tui.kenar.client import KenarClient
-from kenar_tui.kenar.serverlink import is_v2
+from kenar_api.client import KenarClient
+from kenar_api.serverlink import is_v2
 from kenar_tui.sandbox import Sandbox
 from tests.sandbox.conftest import ALL_READ, ALL_SEND, CAR, FLAT, Receiver
 

@@ -8,10 +8,10 @@ from typing import Any
 import httpx
 import pytest
 
-from kenar_tui.errors import KenarTimeout, RecipientRestricted, ServerError, TransportError
-from kenar_tui.kenar import NewMessageEvent, SendMessageBody, SubscriptionRequest, parse_event
-from kenar_tui.kenar.bodies import SubscriptionEventType
-from kenar_tui.kenar.client import KenarClient
+from kenar_api import NewMessageEvent, SendMessageBody, SubscriptionRequest, parse_event
+from kenar_api.bodies import SubscriptionEventType
+from kenar_api.client import KenarClient
+from kenar_core.errors import KenarTimeout, RecipientRestricted, ServerError, TransportError
 from kenar_tui.sandbox import Sandbox
 from tests.sandbox.conftest import ALL_READ, ALL_SEND, CAR, Receiver
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from kenar_tui.errors import AuthError, KenarAPIError
-from kenar_tui.kenar import SendMessageBody, SubscriptionRequest
-from kenar_tui.kenar.client import KenarClient
-from kenar_tui.kenar.oauth import new_state, read_redirect, state_matches
+from kenar_api import SendMessageBody, SubscriptionRequest
+from kenar_api.client import KenarClient
+from kenar_api.oauth import new_state, read_redirect, state_matches
+from kenar_core.errors import AuthError, KenarAPIError
 from kenar_tui.sandbox import Sandbox
 from tests.sandbox.conftest import ALL_READ, ALL_SEND, CAR
 

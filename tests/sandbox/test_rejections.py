@@ -7,10 +7,10 @@ from typing import Any
 import httpx
 import pytest
 
-from kenar_tui.errors import AuthError, KenarAPIError, RecipientRestricted
-from kenar_tui.kenar import ButtonGrid, ButtonRow, SendMessageBody, SubscriptionRequest
-from kenar_tui.kenar.client import KenarClient
-from kenar_tui.kenar.scopes import SEND_POST
+from kenar_api import ButtonGrid, ButtonRow, SendMessageBody, SubscriptionRequest
+from kenar_api.client import KenarClient
+from kenar_api.scopes import SEND_POST
+from kenar_core.errors import AuthError, KenarAPIError, RecipientRestricted
 from kenar_tui.sandbox import Sandbox
 from tests.sandbox.conftest import ALL_SEND, CAR, FLAT
 

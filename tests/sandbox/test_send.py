@@ -7,8 +7,8 @@ from typing import Any
 
 import httpx
 
-from kenar_tui.kenar import Action, Button, ButtonGrid, ChatbotMessageBody, SendMessageBody
-from kenar_tui.kenar.client import KenarClient
+from kenar_api import Action, Button, ButtonGrid, ChatbotMessageBody, SendMessageBody
+from kenar_api.client import KenarClient
 from kenar_tui.sandbox import Sandbox
 from tests.sandbox.conftest import ALL_SEND, CAR
 

@@ -8,9 +8,9 @@ from typing import Any
 import httpx
 import pytest
 
-from kenar_tui.errors import KenarAPIError
-from kenar_tui.kenar import SendMessageBody
-from kenar_tui.kenar.client import KenarClient
+from kenar_api import SendMessageBody
+from kenar_api.client import KenarClient
+from kenar_core.errors import KenarAPIError
 from kenar_tui.sandbox import Sandbox
 from tests.sandbox.conftest import ALL_SEND, Receiver
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
-from kenar_tui.errors import ProtocolError
+from kenar_core.errors import ProtocolError
 
 DEFAULT_OAUTH_BASE = "https://oauth.divar.ir"
 AUTHORIZE_PATH = "/oauth2/auth"

@@ -22,9 +22,9 @@ from pydantic import (
     model_validator,
 )
 
-from kenar_tui.errors import ButtonGridError
-from kenar_tui.kenar.icons import is_icon
-from kenar_tui.kenar.spellings import current_spelling
+from kenar_api.icons import is_icon
+from kenar_api.spellings import current_spelling
+from kenar_core.errors import ButtonGridError
 
 MAX_ROWS = 3
 MAX_BUTTONS_PER_ROW = 3

@@ -12,10 +12,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from kenar_tui.errors import ProtocolError
-from kenar_tui.kenar.buttons import ButtonGrid
-from kenar_tui.kenar.messages import Conversation, Message
-from kenar_tui.kenar.spellings import current_spelling
+from kenar_api.buttons import ButtonGrid
+from kenar_api.messages import Conversation, Message
+from kenar_api.spellings import current_spelling
+from kenar_core.errors import ProtocolError
 
 MAX_TEXT_LENGTH = 4096
 

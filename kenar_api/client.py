@@ -6,7 +6,7 @@ Kenar has no idempotency key, so a POST is repeated only when it provably never 
 Kenar (a connect error, a connect or pool timeout) or Kenar said it did nothing (429,
 honouring `Retry-After`). A POST whose answer was lost (read timeout, dropped connection,
 5xx) raises at once with `maybe_delivered` set; a GET is retried on all of those. Other 4xx
-answers are final. Failures raise the KenarError subclasses of kenar_tui.errors, carrying
+answers are final. Failures raise the KenarError subclasses of kenar_core.errors, carrying
 Kenar's own code and message.
 
 Secrets stay out of logs and errors: log lines name the method, the path (conversation ids
@@ -26,8 +26,21 @@ from urllib.parse import quote, urlsplit
 import httpx
 from pydantic import BaseModel, ValidationError
 
-from kenar_tui import __version__
-from kenar_tui.errors import (
+from kenar_api import oauth
+from kenar_api.bodies import (
+    ChatbotMessageBody,
+    ChatbotMessageResponse,
+    ConversationResponse,
+    SendMessageBody,
+    SendMessageResponse,
+    SubscriptionRequest,
+    TokenResponse,
+    UserResponse,
+)
+from kenar_api.headers import auth_headers
+from kenar_api.retry import RetryPolicy, parse_retry_after
+from kenar_core import __version__
+from kenar_core.errors import (
     AuthError,
     ConfigError,
     CredentialError,
@@ -38,20 +51,7 @@ from kenar_tui.errors import (
     TransportError,
     api_error,
 )
-from kenar_tui.kenar import oauth
-from kenar_tui.kenar.bodies import (
-    ChatbotMessageBody,
-    ChatbotMessageResponse,
-    ConversationResponse,
-    SendMessageBody,
-    SendMessageResponse,
-    SubscriptionRequest,
-    TokenResponse,
-    UserResponse,
-)
-from kenar_tui.kenar.headers import auth_headers
-from kenar_tui.kenar.retry import RetryPolicy, parse_retry_after
-from kenar_tui.lifecycle import AsyncResource
+from kenar_core.lifecycle import AsyncResource
 
 DEFAULT_API_BASE = "https://open-api.divar.ir"
 DEFAULT_OAUTH_BASE = oauth.DEFAULT_OAUTH_BASE
@@ -216,7 +216,7 @@ class KenarClient(AsyncResource):
     def authorize_url(
         self, *, client_id: str, redirect_uri: str, scopes: Iterable[str], state: str
     ) -> str:
-        """Where the user's browser grants `scopes` (see kenar_tui.kenar.oauth.new_state)."""
+        """Where the user's browser grants `scopes` (see kenar_api.oauth.new_state)."""
         return oauth.authorize_url(
             self.oauth_base,
             client_id=client_id,

@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from kenar_tui.errors import ProtocolError
+from kenar_core.errors import ProtocolError
 
 LEGACY_KEYS = frozenset({"callback_url", "supplier", "demand", "peer_id"})
 

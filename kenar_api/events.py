@@ -7,7 +7,7 @@ whose payload is malformed raises ProtocolError, so the caller can keep it raw.
 Every event of docs/events/ (and docs/chat/chatbot_conversations.md) is read in every
 spelling the docs use: the payment event's object as `transaction` (the field table of
 docs/events/payment.md) or `payment_transaction` (its example), `meta_data` for `metadata`.
-Protobuf JSON rules apply (kenar_tui.kenar.messages): zero values left out, `null` for absent.
+Protobuf JSON rules apply (kenar_api.messages): zero values left out, `null` for absent.
 """
 
 from __future__ import annotations
@@ -27,8 +27,7 @@ from pydantic import (
     model_validator,
 )
 
-from kenar_tui.errors import ProtocolError
-from kenar_tui.kenar.messages import (
+from kenar_api.messages import (
     Conversation,
     ConversationType,
     Message,
@@ -36,7 +35,8 @@ from kenar_tui.kenar.messages import (
     parse_sent_at,
     without_nulls,
 )
-from kenar_tui.kenar.spellings import current_spelling
+from kenar_api.spellings import current_spelling
+from kenar_core.errors import ProtocolError
 
 
 class _Event(BaseModel):
