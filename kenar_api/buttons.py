@@ -10,6 +10,7 @@ send `icon`.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -29,6 +30,7 @@ from kenar_core.errors import ButtonGridError
 MAX_ROWS = 3
 MAX_BUTTONS_PER_ROW = 3
 MAX_CAPTION_LENGTH = 100
+POST_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def check_url(url: str) -> str | None:
@@ -52,19 +54,53 @@ class OpenServerLink(BaseModel):
     data: dict[str, Any] = Field(default_factory=dict)
 
 
+def check_post_token(token: str) -> str | None:
+    """Why `token` is not a post token a button may open, or None when it is fine."""
+    if not token or not token.strip():
+        return "the post token is empty"
+    if not POST_TOKEN.fullmatch(token):
+        return "a post token is letters, digits, - and _ (like gZd7omnS)"
+    return None
+
+
+class OpenPostPage(BaseModel):
+    """Opens a post's public page (docs/widgets/actions/navigation_actions.md)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    post_token: str
+
+    @model_validator(mode="after")
+    def _check(self) -> OpenPostPage:
+        problem = check_post_token(self.post_token)
+        if problem:
+            raise ButtonGridError(problem, field="post_token")
+        return self
+
+
+class OpenPostManagePage(OpenPostPage):
+    """Opens a post's management page, which only its owner can see."""
+
+
+ACTION_NAMES = ("open_direct_link", "open_server_link", "open_post_page", "open_post_manage_page")
+
+
 class Action(BaseModel):
-    """Exactly one of a direct link or a server link."""
+    """Exactly one of a direct link, a server link, a post page or a post's manage page."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     open_direct_link: str | None = None
     open_server_link: OpenServerLink | None = None
+    open_post_page: OpenPostPage | None = None
+    open_post_manage_page: OpenPostManagePage | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Action:
-        chosen = [self.open_direct_link is not None, self.open_server_link is not None]
+        chosen = [getattr(self, name) is not None for name in ACTION_NAMES]
         if sum(chosen) != 1:
             raise ButtonGridError(
-                "a button needs exactly one action: open_direct_link or open_server_link",
+                "a button needs exactly one action: "
+                + ", ".join(ACTION_NAMES[:-1])
+                + f" or {ACTION_NAMES[-1]}",
                 field="action",
             )
         if self.open_direct_link is not None:
@@ -80,6 +116,14 @@ class Action(BaseModel):
     @classmethod
     def server(cls, data: dict[str, Any] | None = None) -> Action:
         return cls(open_server_link=OpenServerLink(data=data or {}))
+
+    @classmethod
+    def post_page(cls, post_token: str) -> Action:
+        return cls(open_post_page=OpenPostPage(post_token=post_token))
+
+    @classmethod
+    def post_manage_page(cls, post_token: str) -> Action:
+        return cls(open_post_manage_page=OpenPostManagePage(post_token=post_token))
 
     @model_serializer(mode="wrap")
     def _only_the_chosen(self, handler: Any) -> dict[str, Any]:

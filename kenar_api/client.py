@@ -37,7 +37,9 @@ from kenar_api.bodies import (
     TokenResponse,
     UserResponse,
 )
+from kenar_api.client_posts import PostAndMediaCalls
 from kenar_api.headers import auth_headers
+from kenar_api.media import DEFAULT_UPLOAD_BASE
 from kenar_api.retry import RetryPolicy, parse_retry_after
 from kenar_core import __version__
 from kenar_core.errors import (
@@ -83,7 +85,7 @@ def _check_base(name: str, url: str) -> str:
     return url.rstrip("/")
 
 
-class KenarClient(AsyncResource):
+class KenarClient(PostAndMediaCalls, AsyncResource):
     """Kenar's HTTP API; use as `async with KenarClient(api_key) as kenar: ...`."""
 
     def __init__(
@@ -92,6 +94,7 @@ class KenarClient(AsyncResource):
         *,
         api_base: str = DEFAULT_API_BASE,
         oauth_base: str = DEFAULT_OAUTH_BASE,
+        upload_base: str = DEFAULT_UPLOAD_BASE,
         timeout: float = 10.0,
         retries: int = 3,
         backoff: float = 0.5,
@@ -107,6 +110,8 @@ class KenarClient(AsyncResource):
         self._api_key = api_key
         self.api_base = _check_base("API base URL", api_base)
         self.oauth_base = _check_base("OAuth base URL", oauth_base)
+        # Divar's chat uploads go to their own host (docs/chat/upload_media.md).
+        self.upload_base = _check_base("upload base URL", upload_base)
         self.timeout = timeout
         self.policy = policy or RetryPolicy(
             retries=retries, base=backoff, cap=max_backoff, retry_after_cap=max_retry_after
@@ -289,13 +294,14 @@ class KenarClient(AsyncResource):
         headers: dict[str, str] | None = None,
         json_body: dict[str, Any] | None = None,
         form_body: dict[str, str] | None = None,
+        files: dict[str, tuple[str, bytes, str]] | None = None,
         classify: Callable[[int, Any], KenarAPIError | None] | None = None,
     ) -> httpx.Response:
         if self._closed:
             raise TransportError("the Kenar client is closed")
         if identifier is not None:
             if not identifier:
-                raise ProtocolError("the conversation id is empty")
+                raise ProtocolError("the conversation id or post token is empty")
             path = template.format(id=quote(identifier, safe=""))
             shown = template.format(id=short_id(identifier))
         else:
@@ -313,7 +319,12 @@ class KenarClient(AsyncResource):
             failure: KenarError
             try:
                 response = await self._http.request(
-                    method, url, headers=request_headers, content=content, data=form_body
+                    method,
+                    url,
+                    headers=request_headers,
+                    content=content,
+                    data=form_body,
+                    files=files,
                 )
             except httpx.TimeoutException as exc:
                 failure = KenarTimeout(

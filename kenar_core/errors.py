@@ -15,6 +15,7 @@
     │   └── KeyringUnavailable     the keyring is locked or does not answer: wait, then retry
     ├── SealingError               stored data cannot be sealed or opened: a key missing or wrong,
     │                              a key file unsafe, or an entry damaged
+    ├── MediaError                 a photo or file Divar's chat would not take: nothing was sent
     ├── LoginError                 an OAuth login did not complete (refused, wrong state, no code)
     ├── RelayUnavailable           the console is not connected to the relay (it keeps retrying)
     └── ConfigError                a configuration or template file is invalid

@@ -63,6 +63,7 @@ class Settings(BaseSettings):
     assigned_quiet_seconds: float = Field(default=120.0, ge=0)
     api_base: str = "https://open-api.divar.ir"
     oauth_base: str = "https://oauth.divar.ir"
+    upload_base: str = "https://chat.divar.ir"  # chat photo/file uploads (upload_media.md)
     client_id: str | None = None
     redirect_uri: str | None = None
     data_dir: Path = Field(default_factory=default_data_dir)
@@ -133,7 +134,7 @@ class Settings(BaseSettings):
             )
         return value.strip()
 
-    @field_validator("api_base", "oauth_base")
+    @field_validator("api_base", "oauth_base", "upload_base")
     @classmethod
     def _http_url(cls, value: str) -> str:
         parts = urlsplit(value)

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from kenar_api.messages import Message, MessageType
+from kenar_tui.media.sending import media_label
 from kenar_tui.store import ItemRow, NoticeRow, OutboxRow, from_micros
 from kenar_tui.team import assignment_text
 
@@ -45,6 +46,9 @@ def as_dict(value: Any) -> dict[str, Any]:
 
 
 def reply_text(body: dict[str, Any]) -> str:
+    label = media_label(body)  # a photo or file reply: "[photo] dent.jpg"
+    if label is not None:
+        return label
     text = body.get("message") or body.get("text_message") or ""
     if not text and body.get("media_token"):
         return "[media]"

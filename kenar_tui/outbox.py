@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from kenar_api.bodies import ChatbotMessageBody, SendMessageBody
+from kenar_api.media import MediaFile
 from kenar_core.backoff import retry_delay
 from kenar_core.errors import (
     AuthError,
@@ -38,6 +39,7 @@ from kenar_core.errors import (
     KenarTimeout,
     KenarTuiError,
     KeyringUnavailable,
+    MediaError,
     ProtocolError,
     RateLimited,
     RecipientRestricted,
@@ -48,6 +50,7 @@ from kenar_core.errors import (
 from kenar_core.lifecycle import AsyncResource
 from kenar_tui.history import reply_text
 from kenar_tui.keyring_thread import keyring_call
+from kenar_tui.media import sending as media_sending
 from kenar_tui.store import (
     ButtonCaptions,
     Cache,
@@ -255,14 +258,19 @@ class Outbox(AsyncResource):
         cid: str,
         post_token: str | None,
         conversation_type: str,
-        body: str | SendMessageBody | ChatbotMessageBody,
+        body: str | SendMessageBody | ChatbotMessageBody | MediaFile,
     ) -> str:
-        """Persist a reply, show it as "sending", and send it in the background; its ref."""
+        """Persist a reply, show it as "sending", and send it in the background; its ref.
+
+        A MediaFile (checked by kenar_api.media.check_file) is uploaded once, then sent with
+        its media_token (kenar_tui/media/sending.py)."""
         if self._closed:
             raise KenarTuiError("the outbox is closed; replies cannot be queued any more")
         kind = "BOT" if str(conversation_type).upper() == "BOT" else "POST"
-        model = build_body(kind, body)  # ProtocolError for an empty or too long text
-        wire = model.wire()
+        if isinstance(body, MediaFile):
+            wire = media_sending.media_body(body)
+        else:
+            wire = build_body(kind, body).wire()  # ProtocolError for an empty or too long text
         ref = uuid.uuid4().hex
         at = micros(self.now())
         text = reply_text(wire)
@@ -402,7 +410,7 @@ class Outbox(AsyncResource):
                     next_attempt_at=micros(self.now()) + int(KEYRING_RETRY_S * 1e6),
                 )
                 continue
-            except (KenarError, ProtocolError, CredentialError) as exc:
+            except (KenarError, ProtocolError, CredentialError, MediaError) as exc:
                 self._update(ref, state="failed", reason=failure_words(exc, row.post_token))
                 self.log.info("outbox %s failed", ref[:8])
                 return
@@ -414,6 +422,9 @@ class Outbox(AsyncResource):
 
     async def _send(self, row: OutboxRow) -> None:
         cid = row.conversation_id
+        if media_sending.needs_upload(row.body):
+            row = await self._upload(row)
+        body = media_sending.wire_body(row.body)
         try:
             if row.conversation_type == "BOT":
                 if not await keyring_call(lambda: self.credentials.api_key):
@@ -421,9 +432,7 @@ class Outbox(AsyncResource):
                         "no API key is stored, and chatbot replies need one: "
                         "run `kenar-tui auth set api-key`"
                     )
-                await self.kenar.send_chatbot_message(
-                    cid, ChatbotMessageBody.model_validate(row.body)
-                )
+                await self.kenar.send_chatbot_message(cid, ChatbotMessageBody.model_validate(body))
                 return
             token = await keyring_call(self.credentials.token_for_send, cid, row.post_token)
             if token is None:
@@ -437,7 +446,7 @@ class Outbox(AsyncResource):
                     f"no token covers this conversation: run `{login}` to send into {where}"
                 )
             await self.kenar.send_message(
-                cid, SendMessageBody.model_validate(row.body), access_token=token.access_token
+                cid, SendMessageBody.model_validate(body), access_token=token.access_token
             )
         except KenarError as exc:
             if exc.maybe_delivered:
@@ -451,6 +460,25 @@ class Outbox(AsyncResource):
             if isinstance(exc, TransportError):
                 raise _Transient("Kenar could not be reached") from None
             raise
+
+    async def _upload(self, row: OutboxRow) -> OutboxRow:
+        """Upload a media reply's file and store its media_token before anything is sent."""
+        try:
+            media_token = await media_sending.upload(row.body, self.kenar)  # type: ignore[arg-type]
+        except KenarError as exc:
+            if exc.maybe_delivered:
+                # No buyer saw anything; the file may sit unused at Divar. Not repeated.
+                raise MediaError(
+                    "the upload's answer was lost; nothing was sent to the buyer. "
+                    "Send it again (r) to upload it anew"
+                ) from None
+            if isinstance(exc, RateLimited | ServerError | TransportError):
+                raise _Transient("the upload could not be made") from None
+            raise
+        body = {**row.body, "media_token": media_token}
+        self.rows.set_body(row.ref, body, micros(self.now()))
+        self.log.info("outbox %s uploaded", row.ref[:8])
+        return self.rows.get(row.ref) or row
 
     def _sent(self, row: OutboxRow) -> None:
         relay_state = "pending" if self.link is not None else "skipped"
@@ -488,7 +516,7 @@ class Outbox(AsyncResource):
                         self._update(row.ref, relay_state="refused")
                         return
                 attempt += 1
-                if await self._pause(min(30.0, 0.5 * 2**attempt)):
+                if await self._pause(retry_delay(attempt, base=0.5, cap=30.0, jitter="none")):
                     return
                 continue
             self._update(row.ref, relay_state="posted", relay_seq=seq)

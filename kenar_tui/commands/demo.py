@@ -32,6 +32,7 @@ DEMO_SCOPES = [
     "offline_access",
 ]
 DEFAULT_RATE = 0.5  # buyer steps a second: lively, still readable
+PHOTO_POST = "gZd7omnS"  # the sandbox catalogue's car: its buyer sends a photo of a scratch
 
 
 def register(subparsers: Any) -> None:
@@ -71,6 +72,7 @@ async def demo_environment(
     data_dir: Path | None = None,
     logger: logging.Logger | None = None,
     operator: str = "demo",
+    photo_buyer: bool = False,
 ) -> AsyncIterator[DemoEnvironment]:
     """Start the sandbox and a relay, connect them, issue demo credentials in memory."""
     from kenar_api.bodies import SubscriptionEventType, SubscriptionRequest, TokenResponse
@@ -79,7 +81,6 @@ async def demo_environment(
     from kenar_tui.credentials import CredentialStore, StoredToken
     from kenar_tui.keyring_memory import MemoryKeyring
     from kenar_tui.sandbox import Sandbox
-    from kenar_tui.sandbox.catalogue import POSTS
     from relay.config import RelayConfig
     from relay.server import RelayServer
 
@@ -125,8 +126,10 @@ async def demo_environment(
                 await kenar.subscribe(
                     SubscriptionRequest(event_type=kind), access_token=token.access_token
                 )
-        for post in POSTS:  # Divar announces each post, so the console learns its title
-            await sandbox.control.post_update(post.token)
+        # No start-up POST_UPDATE events: the console learns each title (and price) from
+        # Divar's finder API the moment a conversation names the post (kenar_tui/posts).
+        if photo_buyer:
+            await _buyer_sends_a_photo(sandbox)
         credentials = CredentialStore(MemoryKeyring())
         credentials.api_key = sandbox.api_key
         # With the client secret the console's token keeper refreshes the demo token.
@@ -138,6 +141,7 @@ async def demo_environment(
             relay_url=relay.ws_url,
             api_base=sandbox.base_url,
             oauth_base=sandbox.base_url,
+            upload_base=sandbox.upload_base,
             operator=operator,
             data_dir=data_dir / "console",
             client_id=sandbox.client_id,
@@ -146,6 +150,15 @@ async def demo_environment(
             await sandbox.control.start_buyers(rate)
         log.info("demo ready")
         yield DemoEnvironment(settings, credentials, sandbox, relay)
+
+
+async def _buyer_sends_a_photo(sandbox: Any) -> None:
+    """A buyer asks about a scratch and sends a photo of it (downloadable from the sandbox):
+    `o` opens it, Alt+S saves it, and where the terminal draws pictures it shows inline."""
+    opened = await sandbox.control.inject_message(
+        post_token=PHOTO_POST, text="سلام، این خط روی درب عقب از قبل بوده؟ عکسشو فرستادم"
+    )
+    await sandbox.control.inject_message(opened["conversation_id"], type="IMAGE")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -165,7 +178,7 @@ async def _run(seed: int, rate: float) -> None:
 
     log = logging.getLogger("kenar_tui")
     async with (
-        demo_environment(seed=seed, rate=rate, logger=log) as env,
+        demo_environment(seed=seed, rate=rate, logger=log, photo_buyer=True) as env,
         open_console(env.settings, env.credentials, logger=log) as app,
     ):
         app.sub_title = f"demo · seed {seed} · local sandbox, nothing leaves this machine"

@@ -104,6 +104,12 @@ async def send_message(request: Request) -> JSONResponse:
             f"{scope_rules.SEND_ONE}.{conversation.id}, "
             f"{scope_rules.SEND_POST}.{conversation.post_token} or {scope_rules.SEND_ALL}"
         )
+    media = None
+    if body.media_token:
+        # docs/chat/upload_media.md step 3: only a token the upload host handed out counts.
+        media = core.media.get(body.media_token)
+        if media is None or not media.uploaded_by_app:
+            raise invalid("media_token is not one the upload answered; upload the file first")
     if conversation.restricted or core.faults.is_restricted(conversation.id):
         raise restricted()
     core.seller_sent(
@@ -113,6 +119,7 @@ async def send_message(request: Request) -> JSONResponse:
         text=body.message or None,
         server_links=validation.server_link_data(body.receiver_buttons),
         via=BREADTH[breadth],
+        media=media,
     )
     return JSONResponse({"status": 200, "message": "the message was sent"})
 

@@ -11,9 +11,11 @@ import logging
 from typing import Any
 
 from kenar_api.messages import ConversationType, Message, Side
+from kenar_tui.sandbox.buyer_media import with_real_file
 from kenar_tui.sandbox.clock import Clock
 from kenar_tui.sandbox.delivery import Delivery, DeliveryQueue, Target
 from kenar_tui.sandbox.faults import FaultPlan
+from kenar_tui.sandbox.media_store import MediaStore, StoredMedia
 from kenar_tui.sandbox.protojson import protobuf_json
 from kenar_tui.sandbox.recorder import RequestLog
 from kenar_tui.sandbox.registration import Registration
@@ -47,6 +49,11 @@ class SandboxCore:
         self.seller_id = SELLER_ID
         self.seller_phone = "09120000000"  # shown only with the USER_PHONE scope
         self.reads = 0  # conversation reads answered, to alternate their JSON form
+        self.finder_reads = 0  # finder post reads answered (GET .../finder/post/{token})
+        self.media = MediaStore()
+        # Set by Sandbox.start: the upload address (its own port) and where files are served.
+        self.upload_port: int | None = None
+        self.media_base_url = ""
         self.refusals = 0  # OAuth refusals, to alternate between a bare one and one with error
         # Called with (conversation, message, sent body) after every send the app makes;
         # the buyer simulator hooks in here to answer.
@@ -65,6 +72,8 @@ class SandboxCore:
         self, conversation: ConversationState, kind: str, data: dict[str, Any]
     ) -> tuple[Message, Delivery | None]:
         """A buyer's message of any type, delivered as the event Divar would send."""
+        if self.media_base_url:
+            data = with_real_file(kind, data, self.media, self.media_base_url)
         message = self.world.add_message(conversation, side=Side.BUYER, kind=kind, data=data)
         self.log.debug("sandbox buyer message (%s)", kind.lower())
         return message, self.message_event(message)
@@ -78,6 +87,7 @@ class SandboxCore:
         text: str | None,
         server_links: list[dict[str, Any]],
         via: str,
+        media: StoredMedia | None = None,
     ) -> dict[str, Any]:
         """Record what the app sent, add it to the chat, and echo it as Divar does."""
         record = {
@@ -91,9 +101,13 @@ class SandboxCore:
         }
         self.world.sent.append(record)
         conversation.server_links.extend(server_links)
-        data = {"text": text} if text else {}
+        data: dict[str, Any] = {"text": text} if text else {}
+        message_kind = "TEXT"
+        if media is not None:
+            # docs/chat/upload_media.md step 3: the buyer sees the uploaded file.
+            message_kind, data = self.media_message(media)
         message = self.world.add_message(
-            conversation, side=Side.SELLER, kind="TEXT", data=data, sender_type="BOT"
+            conversation, side=Side.SELLER, kind=message_kind, data=data, sender_type="BOT"
         )
         if kind == "v2":
             # Divar also tells the app about its own message, sender side SELLER.
@@ -101,6 +115,21 @@ class SandboxCore:
         for hook in list(self.on_seller_message):
             hook(conversation, message, body)
         return record
+
+    def media_link(self, media: StoredMedia) -> str:
+        return f"{self.media_base_url}/media/{media.media_token}"
+
+    def media_message(self, media: StoredMedia) -> tuple[str, dict[str, Any]]:
+        """A message's type and payload for a stored file (docs/events: *_data with `link`)."""
+        link = self.media_link(media)
+        size = len(media.content)
+        if media.kind == "image":
+            return "IMAGE", {"image_data": {"link": link, "size_bytes": size}}
+        if media.kind == "voice":
+            return "VOICE", {"voice_data": {"link": link, "size_bytes": size}}
+        if media.kind == "video":
+            return "VIDEO", {"video_data": {"link": link, "size_bytes": size}}
+        return "FILE", {"file_data": {"link": link, "name": media.name, "size_bytes": size}}
 
     def message_event(self, message: Message) -> Delivery | None:
         if message.conversation.type == ConversationType.BOT:
@@ -190,6 +219,9 @@ class SandboxCore:
             "subscriptions": [s.summary() for s in self.world.subscriptions],
             "live_tokens": self.tokens.count(),
             "sent": len(self.world.sent),
+            "uploads": self.media.uploads,
+            "media": self.media.summaries(),
+            "finder_reads": self.finder_reads,
             "deliveries": self.delivery.counts(),
             "faults": self.faults.faults.model_dump(),
         }

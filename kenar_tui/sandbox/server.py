@@ -4,7 +4,9 @@
         sandbox.base_url        # API base and OAuth base
         sandbox.control         # SandboxControl, the Python API over /_sandbox/
 
-Port 0 picks a free port; `base_url` carries the one bound.
+Port 0 picks a free port; `base_url` carries the one bound. Chat uploads have their own
+address, as Divar's go to chat.divar.ir (docs/chat/upload_media.md): a second free port on
+the same host, `upload_base`.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 from collections.abc import Iterator
 from typing import Self
 
@@ -80,6 +83,8 @@ class Sandbox(AsyncResource):
         self._server: uvicorn.Server | None = None
         self._task: asyncio.Task[None] | None = None
         self._control: SandboxControl | None = None
+        self._sockets: list[socket.socket] = []
+        self.upload_port = 0
         self._closed = False
 
     def __repr__(self) -> str:
@@ -91,6 +96,12 @@ class Sandbox(AsyncResource):
     def base_url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
+
+    @property
+    def upload_base(self) -> str:
+        """Where chat uploads go (KenarClient's `upload_base`); Divar's is chat.divar.ir."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.upload_port}"
 
     @property
     def api_key(self) -> str:
@@ -137,8 +148,15 @@ class Sandbox(AsyncResource):
             timeout_graceful_shutdown=2,
         )
         self._server = _SignalFreeServer(config)
+        self._sockets = [self._bind(self.port), self._bind(0)]
+        self.port = self._sockets[0].getsockname()[1]
+        self.upload_port = self._sockets[1].getsockname()[1]
+        self.core.upload_port = self.upload_port
+        self.core.media_base_url = self.upload_base
         await self.core.delivery.start()
-        self._task = asyncio.create_task(self._server.serve(), name="sandbox-server")
+        self._task = asyncio.create_task(
+            self._server.serve(sockets=self._sockets), name="sandbox-server"
+        )
         try:
             async with asyncio.timeout(START_TIMEOUT):
                 while not self._server.started:
@@ -149,11 +167,22 @@ class Sandbox(AsyncResource):
         except BaseException:
             await self.aclose()
             raise
-        self.port = self._server.servers[0].sockets[0].getsockname()[1]
         self._control = SandboxControl(self.base_url)
         if self.rate > 0:
             self.buyers.start(self.rate)
         self.log.info("sandbox serving on %s", self.base_url)
+
+    def _bind(self, port: int) -> socket.socket:
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self.host, port))
+        except OSError:
+            sock.close()
+            raise
+        sock.set_inheritable(True)
+        return sock
 
     async def serve_forever(self) -> None:
         """Wait until the server stops (or the task running this is cancelled)."""
@@ -173,5 +202,7 @@ class Sandbox(AsyncResource):
             self._server.should_exit = True
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        for sock in self._sockets:
+            sock.close()
         await self.core.delivery.aclose()
         self.log.info("sandbox stopped")

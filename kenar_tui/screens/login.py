@@ -20,8 +20,9 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
+from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, Input, Label, Static
+from textual.widgets import Button, Checkbox, Input, Label, SelectionList, Static
 
 from kenar_core.errors import CredentialError, KenarTuiError
 from kenar_tui.auth.cli_support import redirect_uri_of
@@ -29,6 +30,7 @@ from kenar_tui.auth.login import LoginFlow, LoginOutcome, finish_login
 from kenar_tui.auth.presenting import has_display, open_in_browser, qr_text, text_size
 from kenar_tui.auth.requirements import login_problems
 from kenar_tui.keyring_thread import keyring_call
+from kenar_tui.screens.post_choices import UserPostChoices, load_user_posts
 
 _log = logging.getLogger("kenar_tui.screens.login")
 
@@ -109,6 +111,9 @@ class LoginScreen(ModalScreen[LoginOutcome | None]):
                 classes="" if problems else "-hidden",
             )
             yield Checkbox("All my posts", id="login-all")
+            # Filled from Divar's user-posts off the loop (screens/post_choices.py).
+            yield Static("", id="login-choices-note", classes="muted")
+            yield UserPostChoices(id="login-choices", classes="-hidden")
             with Horizontal():
                 yield Label("Posts ")
                 yield Input(
@@ -154,6 +159,27 @@ class LoginScreen(ModalScreen[LoginOutcome | None]):
         )
         self.query_one(focus).focus()
         self._check_problems()
+        self._list_posts()
+
+    @work(group="login-posts")
+    async def _list_posts(self) -> None:
+        """Offer the seller's posts by title (docs/post/get_user_posts.md), not typed tokens."""
+        try:
+            kenar = self._kenar or await self._open_kenar()
+        except CredentialError as exc:
+            self.query_one("#login-choices-note", Static).update(Content(str(exc)))
+            return
+        posts, note = await load_user_posts(kenar, self.credentials)
+        self.query_one("#login-choices-note", Static).update(Content(note))
+        choices = self.query_one("#login-choices", UserPostChoices)
+        ticked = set(split_posts(self.query_one("#login-posts", Input).value))
+        choices.show(posts, bidi=self.settings.bidi, ticked=ticked)
+        choices.set_class(not posts, "-hidden")
+
+    @on(SelectionList.SelectedChanged, "#login-choices")
+    def _ticked(self) -> None:
+        chosen = self.query_one("#login-choices", UserPostChoices).chosen
+        self.query_one("#login-posts", Input).value = " ".join(chosen)
 
     async def on_unmount(self) -> None:
         if self._own_kenar is not None:

@@ -31,6 +31,7 @@ SEALED_COLUMNS = (
     ("items", "id", "folded"),
     ("conversations", "id", "last_preview"),
     ("posts", "token", "title"),
+    ("posts", "token", "price"),
     ("buttons", "rowid", "caption"),
     ("notices", "id", "payload"),
     ("outbox", "ref", "body"),

@@ -5,7 +5,8 @@ items          what a conversation shows, in order: `pos` counts from 0 per conv
                so a page of history is an indexed range read (conversation_id, pos);
                `caption` and `folded` (the searchable text) are sealed
 conversations  one summary row per conversation, updated as entries arrive; preview sealed
-posts          post titles (POST_UPDATE entries and legacy metadata); title sealed
+posts          post titles (POST_UPDATE entries, legacy metadata, the finder API) and
+               prices (the finder); title and price sealed
 buttons        captions of the server-link buttons we sent, keyed by a keyed hash of their
                data; caption sealed
 notices        timeline entries that belong to no conversation (revocations, gaps, ...)
@@ -71,7 +72,9 @@ CREATE TABLE IF NOT EXISTS conversations (
 CREATE INDEX IF NOT EXISTS conversations_post ON conversations (post_token);
 CREATE INDEX IF NOT EXISTS conversations_waiting ON conversations (waiting_since)
     WHERE waiting_since IS NOT NULL;
-CREATE TABLE IF NOT EXISTS posts (token TEXT PRIMARY KEY, title BLOB, updated_at INTEGER);
+CREATE TABLE IF NOT EXISTS posts (
+    token TEXT PRIMARY KEY, title BLOB, updated_at INTEGER, price BLOB
+);
 CREATE TABLE IF NOT EXISTS buttons (
     key TEXT NOT NULL,
     conversation_id TEXT,
@@ -123,6 +126,8 @@ def migrate(db: sqlite3.Connection) -> int:
     if had_items is not None and not _has_column(db, "items", "folded"):
         db.execute("ALTER TABLE items ADD COLUMN folded BLOB")
     db.executescript(DDL)
+    if not _has_column(db, "posts", "price"):  # files from before the finder API was used
+        db.execute("ALTER TABLE posts ADD COLUMN price BLOB")
     row = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
     found = 0 if row is None else int(row[0])
     if found > VERSION:

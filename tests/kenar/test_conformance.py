@@ -65,6 +65,14 @@ USED = {
     "oauth-refresh-answer.json",
     "get-user-request.http",
     "get-user-answer.json5",
+    # Read by tests/kenar/test_posts_media.py (finder, uploads, post-page actions).
+    "finder-get-post-answer.json",
+    "finder-user-posts-answer.json5",
+    "chat-upload-token-answer.json",
+    "chat-upload-answer.json",
+    "chat-upload-media-token.json",
+    "open-post-page-action.json",
+    "open-post-manage-page-action.json",
 }
 
 

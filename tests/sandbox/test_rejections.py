@@ -82,7 +82,7 @@ BAD_BODIES = [
             },
         },
         "receiver_buttons row 1 button 1: a button needs exactly one action: "
-        "open_direct_link or open_server_link",
+        "open_direct_link, open_server_link, open_post_page or open_post_manage_page",
     ),
     (
         {
