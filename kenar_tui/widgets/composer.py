@@ -45,7 +45,7 @@ class Composer(TextArea):
         Binding("f2,alt+g", "buttons", "Add button grids to the reply", id="composer.buttons"),
         Binding("f5,ctrl+t", "templates", "Reply from a template", id="composer.templates"),
         Binding("f6,alt+o", "note", "Save as a private team note", id="composer.note"),
-        Binding("f7,alt+f", "attach", "Send a photo or file", id="composer.attach"),
+        Binding("f7,alt+u", "attach", "Send a photo or file", id="composer.attach"),
         Binding("escape", "leave", "Leave the reply box", id="composer.leave", show=False),
     ]
 
