@@ -80,6 +80,13 @@ def make_link(url: str, token: str, **kwargs: Any) -> RelayLink:
 
 
 @pytest.fixture
+async def relay(relay_factory: RelayFactory) -> RunningRelay:
+    """A relay whose console token is bound to سارا: the relay accepts `hello.operator` only
+    when it is the token's own name (relay/hello.py)."""
+    return await relay_factory(client_token_name="سارا")
+
+
+@pytest.fixture
 async def link(relay: RunningRelay) -> AsyncIterator[RelayLink]:
     async with make_link(relay.ws_url, relay.token, operator="سارا") as running:
         yield running

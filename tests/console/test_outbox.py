@@ -22,6 +22,7 @@ from kenar_tui.sandbox import Sandbox
 from kenar_tui.store import Cache
 from tests.console.conftest import message_entry
 from tests.fixtures.relay import RelayFactory, RunningRelay
+from tests.relay.helpers import named_token
 
 CAR = "gZd7omnS"
 WAIT = 20.0
@@ -333,8 +334,9 @@ async def test_a_sent_reply_reaches_teammates_once(
     with Cache(tmp_path / "ours.sqlite3") as ours, Cache(tmp_path / "team.sqlite3") as theirs:
         inbox, teammate = Inbox(ours, operator="سارا"), Inbox(theirs, operator="علی")
         async with (
-            RelayLink(relay.ws_url, relay.token, operator="سارا") as link,
-            RelayLink(relay.ws_url, relay.token, operator="علی") as other,
+            # Each teammate connects with a token of their own (relay/hello.py).
+            RelayLink(relay.ws_url, named_token("سارا", relay.data_dir), operator="سارا") as link,
+            RelayLink(relay.ws_url, named_token("علی", relay.data_dir), operator="علی") as other,
         ):
             outbox = Outbox(
                 cache=ours, kenar=kenar, credentials=credentials, link=link, operator="سارا"
