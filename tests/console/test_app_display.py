@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -232,24 +234,63 @@ def test_desktop_notification_escape() -> None:
     assert osc9 == "\x1b]9;a: b␇␛c\x07"  # shown as symbols, never as the bytes
 
 
-async def test_quit_asks_while_replies_are_on_their_way(console_inbox: Any, tmp_path: Path) -> None:
-    """Ctrl+Q with a reply still sending asks first; n stays, y quits; the draft is kept."""
+async def test_quit_asks_while_replies_are_on_their_way(
+    console_inbox: Any, sandbox: Any, tmp_path: Path
+) -> None:
+    """Ctrl+Q with a reply still on its way asks first; n stays, y quits; the draft and the
+    reply are kept. The count comes from the outbox: the sandbox answers 429, so it retries."""
+    from kenar_api.client import KenarClient
+    from kenar_tui.credentials import StoredToken
     from kenar_tui.dialogs.confirm import ConfirmScreen
+    from kenar_tui.outbox import Outbox
 
-    app = build(console_inbox, tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        app.main_screen.composer.insert("نیمه‌کاره")
-        app.feed.outbox_states["ref-1"] = "sending"
-        await pilot.press("ctrl+q")
-        assert isinstance(app.screen, ConfirmScreen)
-        await pilot.press("n")
-        assert not isinstance(app.screen, ConfirmScreen)
-        await pilot.press("ctrl+q")
-        await pilot.press("y")
-        await pilot.pause()
-    assert app.return_code == 0
+    cid = (await sandbox.control.open_conversation(CAR))["id"]
+    grant = await sandbox.control.issue_token([f"CHAT_POST_CONVERSATIONS_MESSAGE_SEND.{CAR}"])
+    credentials = CredentialStore(MemoryKeyring())
+    now = datetime.now(UTC)
+    credentials.add_token(
+        StoredToken(
+            id="t1",
+            access_token=grant["access_token"],
+            refresh_token=None,
+            scopes=tuple(grant["scope"].split()),
+            expires_at=now + timedelta(hours=1),
+            obtained_at=now,
+        )
+    )
+    await sandbox.control.set_faults(rate_limit_rate=1.0, retry_after=0)
+    settings = Settings.load(tmp_path / "none.toml", data_dir=tmp_path / "data")
+    async with (
+        KenarClient(sandbox.api_key, api_base=sandbox.base_url, retries=0) as kenar,
+        Outbox(console_inbox.cache, kenar=kenar, credentials=credentials) as outbox,
+    ):
+        app = make_app(
+            settings,
+            inbox=console_inbox,
+            credentials=credentials,
+            outbox=outbox,
+            clock=lambda: FIXED_NOW,
+            welcome=False,
+        )
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            app.main_screen.composer.insert("نیمه‌کاره")
+            ref = await outbox.submit(cid, CAR, "POST", "سلام، هنوز موجوده")
+            async with asyncio.timeout(20):
+                await outbox.wait(ref, lambda item: item.state == "retrying")
+            await pilot.press("ctrl+q")
+            assert isinstance(app.screen, ConfirmScreen)
+            assert "1 reply is still being sent" in app.screen.question
+            await pilot.press("n")
+            assert not isinstance(app.screen, ConfirmScreen)
+            await pilot.press("ctrl+q")
+            await pilot.press("y")
+            await pilot.pause()
+        assert app.return_code == 0
+        kept = outbox.item(ref)
+        assert kept is not None and kept.state in ("retrying", "sending")
     assert console_inbox.draft(CID_CAR_1) == "نیمه‌کاره"
+    assert await sandbox.control.sent() == []
 
 
 async def test_history_reads_only_what_is_on_screen(tmp_path: Path) -> None:
