@@ -8,10 +8,26 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import sys
 from collections.abc import Sequence
 
 from kenar_core import __version__
+
+# The console's libraries (pyproject's `console` extra): `pip install kenar-tui` alone is a relay.
+CONSOLE_LIBRARIES = (
+    "textual",
+    "keyring",
+    "bidi",
+    "arabic_reshaper",
+    "jdatetime",
+    "segno",
+    "tomlkit",
+)
+CONSOLE_EXTRA_MISSING = (
+    "kenar-tui: the console needs its libraries (missing: {missing}); "
+    "install them with: pip install 'kenar-tui[console]'"
+)
 
 # Order is the order `--help` lists them in.
 COMMANDS = ["console", "demo", "sandbox", "login", "auth", "subscribe", "purge"]
@@ -45,7 +61,15 @@ def with_default_command(argv: Sequence[str]) -> list[str]:
     return ["console", *words]
 
 
+def missing_console_libraries() -> list[str]:
+    return [name for name in CONSOLE_LIBRARIES if importlib.util.find_spec(name) is None]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    missing = missing_console_libraries()
+    if missing:
+        print(CONSOLE_EXTRA_MISSING.format(missing=", ".join(missing)), file=sys.stderr)
+        return 2
     parser = build_parser()
     args = parser.parse_args(with_default_command(sys.argv[1:] if argv is None else argv))
     run = getattr(args, "run", None)
