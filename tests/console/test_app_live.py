@@ -118,11 +118,15 @@ async def test_live_message_bumps_unread_and_notifies(world: Any) -> None:
         toasts = record_notifications(app)
         await until(pilot, lambda: relay_live(app), "the relay link")
         first = (await control.inject_message(post_token=CAR, text="اول"))["conversation_id"]
-        await until(pilot, lambda: app.main_screen.cid == first, "the first conversation to open")
+        await until(pilot, lambda: app.main_screen.cid == first, "the first conversation to show")
+        await pilot.press("enter")  # opened (showing it is not reading it): read from now on
+        await until(pilot, lambda: app.focused is app.main_screen.composer, "the reply box")
+        await until(pilot, lambda: app.inbox.conversation(first).unread == 0, "first read")
         second = (await control.inject_message(post_token=FLAT, text="بازدید امروز؟"))[
             "conversation_id"
         ]
         await control.inject_message(second, text="ساعت ۶ خوبه؟")
+        await control.inject_message(first, text="هستید؟")
         await until(
             pilot,
             lambda: (c := app.inbox.conversation(second)) is not None and c.unread == 2,
@@ -132,10 +136,13 @@ async def test_live_message_bumps_unread_and_notifies(world: Any) -> None:
         await until(
             pilot, lambda: any("2 new" in line for line in listing.visible_text()), "the count"
         )
-        # The open conversation was read as it arrived; the other waits with 2 new.
-        assert app.inbox.conversation(first).unread == 0
+        # The open conversation is read as its messages arrive; the other waits with 2 new.
+        await until(pilot, lambda: app.inbox.history_count(first) == 2, "the open one's reply")
+        await until(pilot, lambda: app.inbox.conversation(first).unread == 0, "it read")
+        assert app.main_screen.cid == first
     # A toast per burst: the first message is shown, those right after are counted into it.
-    shown = {display(t, bidi=True) for t in ("اول", "بازدید امروز؟", "ساعت ۶ خوبه؟")}
+    texts = ("اول", "بازدید امروز؟", "ساعت ۶ خوبه؟", "هستید؟")
+    shown = {display(t, bidi=True) for t in texts}
     assert toasts and all(preview in shown for _, preview in toasts)
 
 
