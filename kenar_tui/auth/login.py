@@ -23,6 +23,7 @@ from kenar_api.client import KenarClient
 from kenar_api.oauth import new_state, read_redirect, state_matches
 from kenar_api.scopes import (
     OFFLINE,
+    POSTS_GET,
     READ_ALL,
     READ_POST,
     REVOCATION_SCOPES,
@@ -49,15 +50,17 @@ class CodeSource(Protocol):
 
 def login_scopes(posts: Iterable[str] = (), *, all_posts: bool = False) -> list[str]:
     """The scopes to ask for: read and send per post, or for all the seller's posts; refreshable;
-    and NOTIFICATION_ACCESS_REVOCATION with USER_ID, so Divar tells us when the seller
-    withdraws access and we know whose tokens to drop (docs/events/auth.md)."""
+    USER_POSTS_GET for every seller, so the console can list their posts (docs/post/
+    get_user_posts.md) and the POST_UPDATE subscription that keeps titles and prices fresh
+    stays alive; and NOTIFICATION_ACCESS_REVOCATION with USER_ID, so Divar tells us when the
+    seller withdraws access and we know whose tokens to drop (docs/events/auth.md)."""
     chosen = [p.strip() for p in posts if p.strip()]
     if all_posts and chosen:
         raise LoginError(
             "ask either for some posts (--post) or for all posts (--all-posts), not both"
         )
     if all_posts:
-        return [READ_ALL, SEND_ALL, *REVOCATION_SCOPES, OFFLINE]
+        return [READ_ALL, SEND_ALL, POSTS_GET, *REVOCATION_SCOPES, OFFLINE]
     if not chosen:
         raise LoginError(
             "name the posts to answer in (--post TOKEN, repeatable) or use --all-posts"
@@ -67,7 +70,7 @@ def login_scopes(posts: Iterable[str] = (), *, all_posts: bool = False) -> list[
         if not _POST_TOKEN.match(post):
             raise LoginError(f"{post!r} does not look like a Divar post token (such as gZd7omnS)")
         scopes += [f"{READ_POST}.{post}", f"{SEND_POST}.{post}"]
-    return [*scopes, *REVOCATION_SCOPES, OFFLINE]
+    return [*scopes, POSTS_GET, *REVOCATION_SCOPES, OFFLINE]
 
 
 class LoginFlow:

@@ -27,13 +27,15 @@ def flow(kenar: KenarClient, creds: CredentialStore, **kwargs: object) -> LoginF
 
 
 def test_per_post_scopes_read_and_send_each_post_plus_offline() -> None:
-    """Each post gets its read and send scopes, duplicates once; the revocation scopes
-    (docs/events/auth.md) and offline_access are added."""
+    """Each post gets its read and send scopes, duplicates once; USER_POSTS_GET (the seller's
+    posts to choose from, and POST_UPDATE), the revocation scopes (docs/events/auth.md) and
+    offline_access are added."""
     assert login_scopes(["gZd7omnS", "QYx2Fm1a", "gZd7omnS"]) == [
         "CHAT_POST_CONVERSATIONS_READ.gZd7omnS",
         "CHAT_POST_CONVERSATIONS_MESSAGE_SEND.gZd7omnS",
         "CHAT_POST_CONVERSATIONS_READ.QYx2Fm1a",
         "CHAT_POST_CONVERSATIONS_MESSAGE_SEND.QYx2Fm1a",
+        "USER_POSTS_GET",
         "NOTIFICATION_ACCESS_REVOCATION",
         "USER_ID",
         "offline_access",
@@ -45,6 +47,7 @@ def test_all_posts_scopes() -> None:
     assert login_scopes(all_posts=True) == [
         "CHAT_SUPPLIER_ALL_CONVERSATIONS_READ",
         "CHAT_SUPPLIER_ALL_CONVERSATIONS_MESSAGE_SEND",
+        "USER_POSTS_GET",
         "NOTIFICATION_ACCESS_REVOCATION",
         "USER_ID",
         "offline_access",

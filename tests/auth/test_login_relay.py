@@ -41,6 +41,7 @@ async def test_login_through_the_relay_stores_tokens_and_subscribes(
     assert set(token.scopes) == {
         f"CHAT_POST_CONVERSATIONS_READ.{POST}",
         f"CHAT_POST_CONVERSATIONS_MESSAGE_SEND.{POST}",
+        "USER_POSTS_GET",
         "NOTIFICATION_ACCESS_REVOCATION",
         "USER_ID",
         "offline_access",
@@ -50,7 +51,10 @@ async def test_login_through_the_relay_stores_tokens_and_subscribes(
     assert token.user_id == (await sandbox.control.state())["seller_id"]
     assert creds.token_for_send("any-conversation", POST) == token
     state = await sandbox.control.state()
-    assert [(s["event_resource_id"], s["active"]) for s in state["subscriptions"]] == [(POST, True)]
+    # New messages on the post, and post updates (titles and prices stay fresh).
+    assert [
+        (s["event_type"], s["event_resource_id"], s["active"]) for s in state["subscriptions"]
+    ] == [("NEW_MESSAGE_ON_POST", POST, True), ("POST_UPDATE", "", True)]
 
 
 async def test_the_console_logs_in_over_its_own_relay_link(

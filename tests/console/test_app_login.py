@@ -143,12 +143,13 @@ async def test_login_screen_logs_in_through_the_relay(
         await pilot.press("escape")
         await until(pilot, lambda: header(app).can_send, "the header to say we can send")
     assert page.status_code == 200
-    assert "Logged in: 5 scope(s)" in report and f"CHAT_POST_CONVERSATIONS_READ.{CAR}" in report
+    assert "Logged in: 6 scope(s)" in report and f"CHAT_POST_CONVERSATIONS_READ.{CAR}" in report
     assert f"Subscribed to new messages on post {CAR}" in report
     [token] = world.credentials.tokens()
     assert set(token.scopes) == {
         f"CHAT_POST_CONVERSATIONS_READ.{CAR}",
         f"CHAT_POST_CONVERSATIONS_MESSAGE_SEND.{CAR}",
+        "USER_POSTS_GET",
         "NOTIFICATION_ACCESS_REVOCATION",
         "USER_ID",
         "offline_access",
