@@ -12,7 +12,6 @@ keyring, bidi, QR): the relay installs and runs without them.
     blind_index.py  substring search over sealed text: keyed-hash trigram terms for FTS5
     keyfile.py      KeyRing, and the relay's keys (environment or 0600 key file)
     redaction.py    phone masking and RedactingFilter / install_redaction for logs
-    protocol.py     the relay-console wire protocol: every frame and entry kind as models
 """
 
 __version__ = "0.1.0"
