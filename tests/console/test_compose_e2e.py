@@ -44,7 +44,11 @@ async def world(tmp_path: Path, relay_factory: RelayFactory) -> AsyncIterator[Wo
     async with demo_environment(
         seed=3, rate=0.0, data_dir=tmp_path / "demo", logger=logging.getLogger("tests.compose")
     ) as env:
-        relay = await relay_factory(identification_key=env.sandbox.identification_key)
+        # The console says hello as the demo's operator: the relay's token must be bound to it.
+        relay = await relay_factory(
+            identification_key=env.sandbox.identification_key,
+            client_token_name=env.settings.operator,
+        )
         await env.sandbox.control.configure(
             events_url=f"{relay.url}/events", start_url=f"{relay.url}/server-link"
         )
