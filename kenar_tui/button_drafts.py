@@ -18,7 +18,11 @@ from kenar_api.buttons import Action, Button, ButtonGrid, grid_problem
 from kenar_core.errors import ButtonGridError, ProtocolError
 
 Side = Literal["sender", "receiver"]
-ActionKind = Literal["link", "server"]
+ActionKind = Literal["link", "server", "post", "post_manage"]
+# The post-page actions (docs/widgets/actions/navigation_actions.md): their one field's name.
+POST_ACTIONS: dict[str, str] = {"post": "open_post_page", "post_manage": "open_post_manage_page"}
+# How a template file (TOML) names them: post_page = "{post_token}".
+POST_ACTION_KEYS: dict[str, ActionKind] = {"post_page": "post", "post_manage_page": "post_manage"}
 ReplyBody = SendMessageBody | ChatbotMessageBody
 
 _ROW_FIELD = re.compile(r"rows\[(\d+)\]")
@@ -26,19 +30,23 @@ _ROW_FIELD = re.compile(r"rows\[(\d+)\]")
 
 @dataclass
 class ButtonDraft:
-    """One button being edited: a caption, an icon and either a link or server-link data."""
+    """One button being edited: a caption, an icon and its action: a link, server-link data,
+    or the post whose page (or management page) it opens."""
 
     caption: str = ""
     icon: str = ""
     kind: ActionKind = "link"
     url: str = ""
     data: dict[str, str] = field(default_factory=dict)
+    post_token: str = ""
 
     def wire_dict(self) -> dict[str, Any]:
         """The button as Kenar's JSON shape (not yet validated)."""
         action: dict[str, Any]
         if self.kind == "server":
             action = {"open_server_link": {"data": dict(self.data)}}
+        elif self.kind in POST_ACTIONS:
+            action = {POST_ACTIONS[self.kind]: {"post_token": self.post_token}}
         else:
             action = {"open_direct_link": self.url}
         return {"action": action, "icon": self.icon, "caption": self.caption}
@@ -69,7 +77,9 @@ class ButtonDraft:
         return found
 
     def copy(self) -> ButtonDraft:
-        return ButtonDraft(self.caption, self.icon, self.kind, self.url, dict(self.data))
+        return ButtonDraft(
+            self.caption, self.icon, self.kind, self.url, dict(self.data), self.post_token
+        )
 
     @classmethod
     def from_button(cls, button: Button) -> ButtonDraft:
@@ -77,6 +87,14 @@ class ButtonDraft:
         if server is not None:
             data = {str(k): str(v) for k, v in server.data.items()}
             return cls(button.caption, button.icon, "server", "", data)
+        action = button.action
+        if action.open_post_page is not None:
+            return cls(
+                button.caption, button.icon, "post", post_token=action.open_post_page.post_token
+            )
+        if action.open_post_manage_page is not None:
+            token = action.open_post_manage_page.post_token
+            return cls(button.caption, button.icon, "post_manage", post_token=token)
         return cls(button.caption, button.icon, "link", button.action.open_direct_link or "")
 
 

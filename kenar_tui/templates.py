@@ -32,13 +32,13 @@ from platformdirs import user_config_path
 from kenar_api.buttons import grid_problem
 from kenar_core.errors import ButtonGridError, ConfigError
 from kenar_tui import toml_writer
-from kenar_tui.button_drafts import ButtonDraft, GridDraft
+from kenar_tui.button_drafts import POST_ACTION_KEYS, POST_ACTIONS, ButtonDraft, GridDraft
 
 PLACEHOLDERS = ("post_title", "post_token", "conversation_id", "buyer_last_message")
 TEMPLATES_FILE = "templates.toml"
 _GRID_KEYS = ("sender_buttons", "receiver_buttons")
 _TEMPLATE_KEYS = frozenset({"name", "text", *_GRID_KEYS})
-_BUTTON_KEYS = frozenset({"caption", "icon", "link", "server_data"})
+_BUTTON_KEYS = frozenset({"caption", "icon", "link", "server_data", *POST_ACTION_KEYS})
 _HEADER = re.compile(r"^\s*\[\[\s*template\s*\]\]\s*(#.*)?$")
 _TOML_AT = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
 _SAMPLE = {name: "x" for name in PLACEHOLDERS}
@@ -120,6 +120,7 @@ def _map_grid(grid: GridDraft, fill: Callable[[str, bool], str]) -> GridDraft:
                     b.kind,
                     fill(b.url, True),
                     {k: fill(v, False) for k, v in b.data.items()},
+                    fill(b.post_token, False),
                 )
                 for b in row
             ]
@@ -155,6 +156,7 @@ class Template:
                     where = f"{side} row {r} button {c}"
                     _check_format(self.name, f"{where} caption", b.caption)
                     _check_format(self.name, f"{where} link", b.url)
+                    _check_format(self.name, f"{where} post token", b.post_token)
                     for k, v in b.data.items():
                         _check_format(self.name, f"{where} server_data.{k}", v)
 
@@ -219,12 +221,17 @@ def _parse_button(src: _Source, index: int, name: str, where: str, raw: Any) -> 
         raise bad("a button is an inline table { caption = ..., icon = ..., link = ... }")
     unknown = sorted(set(raw) - _BUTTON_KEYS)
     if unknown:
-        raise bad(f"unknown key {unknown[0]!r}; a button has caption, icon, link or server_data")
+        raise bad(f"unknown key {unknown[0]!r}; a button has caption, icon and an action")
     caption, icon = raw.get("caption", ""), raw.get("icon", "")
     if not isinstance(caption, str) or not isinstance(icon, str):
         raise bad("caption and icon are strings")
-    if ("link" in raw) == ("server_data" in raw):
-        raise bad("a button has either link or server_data")
+    actions = [key for key in ("link", "server_data", *POST_ACTION_KEYS) if key in raw]
+    if len(actions) != 1:
+        raise bad("a button has one of link, server_data, post_page or post_manage_page")
+    if actions[0] in POST_ACTION_KEYS:
+        if not isinstance(raw[actions[0]], str):
+            raise bad(f'{actions[0]} is a post token, e.g. "{{post_token}}"')
+        return ButtonDraft(caption, icon, POST_ACTION_KEYS[actions[0]], post_token=raw[actions[0]])
     if "link" in raw:
         if not isinstance(raw["link"], str):
             raise bad("link is a string")
@@ -334,6 +341,8 @@ def _button_table(button: ButtonDraft) -> dict[str, Any]:
     table: dict[str, Any] = {"caption": button.caption, "icon": button.icon}
     if button.kind == "server":
         table["server_data"] = dict(button.data)
+    elif button.kind in POST_ACTIONS:
+        table[POST_ACTIONS[button.kind].removeprefix("open_")] = button.post_token
     else:
         table["link"] = button.url
     return table

@@ -1,5 +1,8 @@
 """ButtonEditorScreen: one button's caption, icon and action, checked as the user types.
 
+The action is a direct link, a server link, or a post's page or management page
+(docs/widgets/actions/navigation_actions.md), whose post token starts as the conversation's.
+
 Saving asks Kenar's Button model; whatever it refuses is shown under the field it is about.
 """
 
@@ -15,9 +18,9 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, RadioButton, RadioSet, Static
 
-from kenar_api.buttons import MAX_CAPTION_LENGTH, check_url
+from kenar_api.buttons import MAX_CAPTION_LENGTH, check_post_token, check_url
 from kenar_api.icons import icon_hint, is_icon
-from kenar_tui.button_drafts import ButtonDraft
+from kenar_tui.button_drafts import ActionKind, ButtonDraft
 from kenar_tui.dialogs.icon_picker import IconPickerScreen
 from kenar_tui.widgets.input_preview import InputPreview
 
@@ -26,6 +29,13 @@ _PROBLEM_FIELDS = {
     "icon": "#icon-problem",
     "action.open_direct_link": "#url-problem",
     "action": "#url-problem",
+    "post_token": "#post-problem",
+}
+_KINDS: dict[str, ActionKind] = {
+    "kind-link": "link",
+    "kind-server": "server",
+    "kind-post": "post",
+    "kind-post-manage": "post_manage",
 }
 
 
@@ -78,10 +88,13 @@ class ButtonEditorScreen(ModalScreen[ButtonDraft | None]):
         Binding("ctrl+r", "remove_data_row", "remove data row", id="button_editor.remove_data_row"),
     ]
 
-    def __init__(self, button: ButtonDraft, *, title: str = "button") -> None:
+    def __init__(self, button: ButtonDraft, *, title: str = "button", post_token: str = "") -> None:
         super().__init__()
         self._button = button.copy()
         self._title = title
+        # A new post-page button opens the conversation's own post unless told otherwise.
+        if not self._button.post_token:
+            self._button.post_token = post_token
 
     def compose(self) -> ComposeResult:
         b = self._button
@@ -100,6 +113,12 @@ class ButtonEditorScreen(ModalScreen[ButtonDraft | None]):
                 yield RadioButton(
                     "server link ⇄ (through the relay)", value=b.kind == "server", id="kind-server"
                 )
+                yield RadioButton("post's page ▤", value=b.kind == "post", id="kind-post")
+                yield RadioButton(
+                    "post's manage page ✎ (only its owner sees it)",
+                    value=b.kind == "post_manage",
+                    id="kind-post-manage",
+                )
             with Vertical(id="link-fields"):
                 yield Input(b.url, placeholder="https://…", id="url")
                 yield Static(classes="problem", id="url-problem")
@@ -109,6 +128,9 @@ class ButtonEditorScreen(ModalScreen[ButtonDraft | None]):
                     for key, value in b.data.items():
                         yield DataRow(key, value)
                 yield Static(classes="problem", id="data-problem")
+            with Vertical(id="post-fields"):
+                yield Input(b.post_token, placeholder="post token, e.g. gZd7omnS", id="post-token")
+                yield Static(classes="problem", id="post-problem")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -125,15 +147,22 @@ class ButtonEditorScreen(ModalScreen[ButtonDraft | None]):
         return f"{icon} · {icon_hint(icon)}" if is_icon(icon) else f"{icon} (unknown)"
 
     def _show_kind(self) -> None:
-        server = self._button.kind == "server"
-        self.query_one("#link-fields").set_class(server, "-hidden")
-        self.query_one("#server-fields").set_class(not server, "-hidden")
+        kind = self._button.kind
+        self.query_one("#link-fields").set_class(kind != "link", "-hidden")
+        self.query_one("#server-fields").set_class(kind != "server", "-hidden")
+        self.query_one("#post-fields").set_class(kind not in ("post", "post_manage"), "-hidden")
 
     def _say(self, selector: str, message: str) -> None:
         self.query_one(selector, Static).update(message)
 
     def _clear_problems(self) -> None:
-        for selector in ("#caption-problem", "#icon-problem", "#url-problem", "#data-problem"):
+        for selector in (
+            "#caption-problem",
+            "#icon-problem",
+            "#url-problem",
+            "#data-problem",
+            "#post-problem",
+        ):
             self._say(selector, "")
 
     def draft(self) -> ButtonDraft:
@@ -141,6 +170,7 @@ class ButtonEditorScreen(ModalScreen[ButtonDraft | None]):
         b = self._button
         b.caption = self.query_one("#caption", Input).value
         b.url = self.query_one("#url", Input).value
+        b.post_token = self.query_one("#post-token", Input).value.strip()
         b.data = {}
         for row in self.query(DataRow):
             key, value = row.pair
@@ -162,6 +192,10 @@ class ButtonEditorScreen(ModalScreen[ButtonDraft | None]):
     def _check_url_as_typed(self, event: Input.Changed) -> None:
         self._say("#url-problem", check_url(event.value) or "")
 
+    @on(Input.Changed, "#post-token")
+    def _check_post_token_as_typed(self, event: Input.Changed) -> None:
+        self._say("#post-problem", check_post_token(event.value.strip()) or "")
+
     @on(Input.Changed, "#caption")
     def _caption_typed(self, event: Input.Changed) -> None:
         self._say("#caption-problem", "")
@@ -173,7 +207,7 @@ class ButtonEditorScreen(ModalScreen[ButtonDraft | None]):
 
     @on(RadioSet.Changed, "#kind")
     def _kind_changed(self, event: RadioSet.Changed) -> None:
-        self._button.kind = "server" if event.pressed.id == "kind-server" else "link"
+        self._button.kind = _KINDS.get(event.pressed.id or "", "link")
         self._show_kind()
 
     @on(Button.Pressed, "#icon")
@@ -215,7 +249,10 @@ class ButtonEditorScreen(ModalScreen[ButtonDraft | None]):
                 return
         problems = button.problems()
         for exc in problems:
-            self._say(_PROBLEM_FIELDS.get(exc.field, "#caption-problem"), str(exc))
+            field = exc.field
+            if field == "action" and button.kind in ("post", "post_manage"):
+                field = "post_token"
+            self._say(_PROBLEM_FIELDS.get(field, "#caption-problem"), str(exc))
         if problems:
             self.app.bell()
             return

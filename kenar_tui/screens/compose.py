@@ -281,7 +281,9 @@ class ButtonComposerScreen(ModalScreen[ComposerResult]):
             if button is not None:
                 event.editor.apply_edit(event, button)
 
-        self.app.push_screen(ButtonEditorScreen(event.button, title=title), edited)
+        post_token = self.template_context.get("post_token", "")
+        editor = ButtonEditorScreen(event.button, title=title, post_token=post_token)
+        self.app.push_screen(editor, edited)
 
     @on(TextArea.Changed, "#text")
     def _text_changed(self) -> None:

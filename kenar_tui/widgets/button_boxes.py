@@ -1,7 +1,7 @@
 """Drawing a button grid as rows of boxed buttons, shared by the grid editor and the preview.
 
 Each button is a box with its caption above its action marker (↗ a direct link, ⇄ a server
-link through the relay) and its icon's readable hint.
+link through the relay, ▤ a post's page, ✎ a post's manage page) and its icon's readable hint.
 """
 
 from __future__ import annotations
@@ -19,6 +19,22 @@ from kenar_tui.widgets.rtl import shown
 
 DIRECT_MARKER = "↗"
 SERVER_MARKER = "⇄"
+POST_MARKER = "▤"
+MANAGE_MARKER = "✎"
+MARKERS = {"server": SERVER_MARKER, "post": POST_MARKER, "post_manage": MANAGE_MARKER}
+
+
+def legend(boxes: Sequence[Box]) -> str:
+    """What the markers mean, under a drawn grid; the post markers only when used."""
+    parts = [f"{DIRECT_MARKER} opens a link", f"{SERVER_MARKER} asks the relay where to go"]
+    used = {box.marker for box in boxes}
+    if POST_MARKER in used:
+        parts.append(f"{POST_MARKER} the post's page")
+    if MANAGE_MARKER in used:
+        parts.append(f"{MANAGE_MARKER} its manage page")
+    return "  ".join(parts)
+
+
 BOX_HEIGHT = 4
 _GAP = 1
 
@@ -38,7 +54,7 @@ def box_of(button: ButtonDraft, *, bidi: bool = True) -> Box:
         hint = icon_hint(button.icon)
     else:
         hint = f"? {button.icon}"
-    marker = SERVER_MARKER if button.kind == "server" else DIRECT_MARKER
+    marker = MARKERS.get(button.kind, DIRECT_MARKER)
     return Box(caption, hint, marker)
 
 

@@ -7,7 +7,7 @@ from textual.widget import Widget
 
 from kenar_api.buttons import ButtonGrid
 from kenar_tui.button_drafts import ButtonDraft
-from kenar_tui.widgets.button_boxes import DIRECT_MARKER, SERVER_MARKER, box_of, draw_row
+from kenar_tui.widgets.button_boxes import Box, box_of, draw_row, legend
 from kenar_tui.widgets.rtl import bidi_of, shown
 
 
@@ -40,11 +40,11 @@ class MessagePreview(Widget):
         if self.grid is None or self.grid.is_empty:
             out.append("\n(no buttons)", "dim italic")
             return out
+        drawn: list[Box] = []
         for row in self.grid.rows:
             out.append("\n")
             boxes = [box_of(ButtonDraft.from_button(b), bidi=bidi) for b in row.buttons]
             out.append_text(draw_row(boxes, width))
-        out.append(
-            f"\n{DIRECT_MARKER} opens a link  {SERVER_MARKER} asks the relay where to go", "dim"
-        )
+            drawn += boxes
+        out.append(f"\n{legend(drawn)}", "dim")
         return out

@@ -19,7 +19,7 @@ from kenar_api.messages import Message, MessageType
 from kenar_core.redaction import mask_phone  # one masker for logs and screens
 from kenar_tui.text import display, format_size
 from kenar_tui.text.bidi import has_rtl, is_rtl
-from kenar_tui.widgets.button_boxes import DIRECT_MARKER, SERVER_MARKER
+from kenar_tui.widgets.button_boxes import DIRECT_MARKER, MANAGE_MARKER, POST_MARKER, SERVER_MARKER
 
 SIDE_STYLE = {"buyer": "bold $accent", "seller": "bold $success", "system": "bold $warning"}
 TEAMMATE_STYLE = "bold $secondary"  # a reply a teammate sent: not ours, still the seller's
@@ -166,7 +166,8 @@ _GRIDS = (  # body key, whose screen shows it (send-message and chatbot bodies)
 def sent_grid_lines(body: dict[str, Any]) -> list[Text]:
     """The button grids a reply carried, one compact line per row: `↗ call · ⇄ price`.
 
-    ↗ opens a link, ⇄ asks the relay where to go (the markers of the button composer).
+    ↗ opens a link, ⇄ asks the relay where to go, ▤ the post's page, ✎ its manage page (the
+    markers of the button composer).
     """
     lines: list[Text] = []
     for key, label in _GRIDS:
@@ -175,8 +176,7 @@ def sent_grid_lines(body: dict[str, Any]) -> list[Text]:
         for number, row in enumerate(rows if isinstance(rows, list) else []):
             buttons = row.get("buttons") if isinstance(row, dict) else None
             shown = [
-                f"{SERVER_MARKER if 'open_server_link' in _action(b) else DIRECT_MARKER} "
-                f"{b.get('caption') or '?'!s}"
+                f"{_marker(_action(b))} {b.get('caption') or '?'!s}"
                 for b in (buttons if isinstance(buttons, list) else [])
                 if isinstance(b, dict)
             ]
@@ -189,6 +189,16 @@ def sent_grid_lines(body: dict[str, Any]) -> list[Text]:
 def _action(button: dict[str, Any]) -> dict[str, Any]:
     action = button.get("action")
     return action if isinstance(action, dict) else {}
+
+
+def _marker(action: dict[str, Any]) -> str:
+    if "open_server_link" in action:
+        return SERVER_MARKER
+    if "open_post_page" in action:
+        return POST_MARKER
+    if "open_post_manage_page" in action:
+        return MANAGE_MARKER
+    return DIRECT_MARKER
 
 
 def _message_lines(message: Message, *, options: RenderOptions, revealed: bool) -> list[Text]:

@@ -130,7 +130,10 @@ def test_schema_errors_point_at_the_key_in_the_right_template(tmp_path: Path) ->
         ('{ caption = "c", icon = "NOPE", link = "https://divar.ir/" }', "unknown icon 'NOPE'"),
         ('{ caption = "", icon = "CALL", link = "https://divar.ir/" }', "caption may not be empty"),
         ('{ caption = "c", icon = "CALL", link = "divar.ir" }', "must start with http"),
-        ('{ caption = "c", icon = "CALL" }', "either link or server_data"),
+        (
+            '{ caption = "c", icon = "CALL" }',
+            "one of link, server_data, post_page or post_manage_page",
+        ),
         ('{ caption = "c", icon = "CALL", server_data = { n = 1 } }', "table of strings"),
     ],
 )
