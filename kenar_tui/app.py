@@ -51,6 +51,7 @@ from kenar_tui.dialogs.confirm import ConfirmScreen
 from kenar_tui.dialogs.help import HelpScreen, binding_rows
 from kenar_tui.keyring_thread import KEYRING_HEALTH, keyring_call
 from kenar_tui.media.download import MediaLink, media_of, save
+from kenar_tui.media.pictures import PictureStore
 from kenar_tui.screens.compose import ButtonComposerScreen
 from kenar_tui.screens.main import MainScreen
 from kenar_tui.text import format_time
@@ -141,6 +142,8 @@ class KenarApp(App[str | None]):
             me=lambda: self.team.me,
         )
         self.feed = LiveFeed(self)
+        # Buyers' photos in the history: fetched only from the configured Divar (or sandbox).
+        self.pictures = PictureStore([settings.api_base, settings.upload_base])
         # None without a relay; keeper_note says why tokens are not refreshed without a keeper.
         self.kenar = kenar
         self.keeper = keeper

@@ -4,10 +4,15 @@ Only the items on screen are fetched (`inbox.history(cid, start, stop)` in small
 laid out; a conversation of 50,000 messages costs what one of 20 does. The view is anchored
 either to the top of an item (after scrolling up) or to the bottom of an item (following the
 newest message, like every chat), and a cursor marks the item the keys act on.
+
+A buyer's photo is drawn under its label once it has loaded (media/pictures.py): the first
+time its message is laid out a worker fetches it from the configured host and decodes it in
+a thread; the view is laid out again when it is ready.
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -20,6 +25,9 @@ from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
+from kenar_core.errors import MediaError
+from kenar_tui.media.download import media_of
+from kenar_tui.media.pictures import Picture, PictureStore, picture_lines
 from kenar_tui.widgets.message_lines import RenderOptions, item_lines
 
 PAGE = 48  # items fetched per page from the inbox
@@ -149,6 +157,7 @@ class HistoryView(Widget, can_focus=True):
             )
             marker = Style(bgcolor=self.options.palette.get("boost")) if selected else None
             strips = [self._strip(text, width, marker) for text in texts]
+            strips += self._picture_strips(item, width)
             if len(self._lines) > 512:
                 self._lines.clear()
             self._lines[key] = strips
@@ -195,6 +204,42 @@ class HistoryView(Widget, can_focus=True):
             frame.extend((index, s) for s in self._item_strips(index, width))
             index += 1
         return frame[skip : skip + height]
+
+    # --- pictures ---------------------------------------------------------------------------
+
+    @property
+    def pictures(self) -> PictureStore | None:
+        store = getattr(self.app, "pictures", None)
+        return store if isinstance(store, PictureStore) else None
+
+    def _picture_strips(self, item: Any, width: int) -> list[Strip]:
+        """A photo's drawing under its label when loaded; else start loading it (no lines)."""
+        media = media_of(getattr(item, "message", None))
+        store = self.pictures
+        if media is None or media.kind != "IMAGE" or store is None:
+            return []
+        picture = store.get(media.link)
+        if picture is None:
+            if store.should_load(media.link):
+                self.run_worker(
+                    self._load_picture(store, media.link), group="pictures", exit_on_error=False
+                )
+            return []
+        lines = picture_lines(picture, width, self.app.console)
+        return [Strip(line).crop_extend(0, width, None) for line in lines]
+
+    async def _load_picture(self, store: PictureStore, link: str) -> None:
+        picture: Picture | None = None
+        try:
+            content = await store.fetch(link)
+            picture = await asyncio.to_thread(store.decode_here, content)  # off the UI loop
+        except MediaError:
+            pass  # the label stays; `s` and `o` say what went wrong
+        finally:
+            store.done(link, picture)
+        if picture is not None:
+            self._lines.clear()
+            self._invalidate()
 
     def render_line(self, y: int) -> Strip:
         frame = self._layout()
