@@ -17,7 +17,7 @@ ignore frame types they do not know"); the relay refuses console frames it does 
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Final, Literal, TypeGuard
+from typing import Annotated, Any, ClassVar, Final, Literal, TypeGuard
 
 from pydantic import (
     BaseModel,
@@ -49,9 +49,6 @@ CONSOLE_KINDS: Final = frozenset({"reply", "note", "assignment"})
 Seq = Annotated[StrictInt, Field(ge=0, description="an integer >= 0")]
 PresenceState = Annotated[
     Literal["viewing", "replying", "idle"], Field(description="viewing, replying or idle")
-]
-OptionalId = Annotated[
-    StrictStr | None, Field(default=None, max_length=MAX_ID, description="a string or null")
 ]
 
 
@@ -245,6 +242,12 @@ RELAY_FRAME: TypeAdapter[RelayFrame] = TypeAdapter(RelayFrame)
 class _Data(_Wire):
     """An entry's `data`: the keys its kind uses (others are dropped)."""
 
+    # Whether a key set to null is written out as null (the doc's "null" fields) or left out.
+    keep_nulls: ClassVar[bool] = True
+
+    def wire(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_none=not self.keep_nulls)
+
 
 class UnknownData(_Data):
     reason: StrictStr
@@ -268,6 +271,7 @@ class ButtonPressedData(_Data):
 
 
 class ReplyData(_Data):
+    keep_nulls: ClassVar[bool] = False  # `ref` is there when the console sent one
     conversation_type: Annotated[
         Literal["POST", "BOT"], Field(default="POST", description="POST or BOT")
     ]
@@ -309,8 +313,8 @@ class _Entry(_Wire):
     """The keys every entry has (a missing key means null)."""
 
     received_at: StrictStr | None = None
-    conversation_id: OptionalId
-    post_token: OptionalId
+    conversation_id: StrictStr | None = None
+    post_token: StrictStr | None = None
     event_type: StrictStr | None = None
     raw: Any = None
     author: StrictStr | None = None
@@ -325,7 +329,7 @@ class _Entry(_Wire):
             "conversation_id": self.conversation_id,
             "post_token": self.post_token,
             "event_type": self.event_type,
-            "data": data.model_dump(mode="json") if isinstance(data, BaseModel) else data,
+            "data": data.wire() if isinstance(data, _Data) else data,
             "author": self.author,
         }
         if self.raw is not None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -24,15 +23,18 @@ from kenar_api import (
     parse_event,
 )
 from kenar_core.errors import ProtocolError
-from relay.config import TEMPLATE_FIELDS
-
-# Kinds only the relay makes; a console may not post them.
-RELAY_KINDS = frozenset(
-    {"message", "post_update", "access_revocation", "payment", "unknown", "button_pressed"}
+from kenar_core.protocol import (
+    AccessRevocationData,
+    AccessRevocationEntry,
+    ButtonPressedData,
+    ButtonPressedEntry,
+    MessageEntry,
+    PaymentEntry,
+    PostUpdateEntry,
+    UnknownData,
+    UnknownEntry,
 )
-_CONSOLE_KIND = re.compile(r"[a-z][a-z0-9_]{0,31}")
-# Keys the relay sets itself on a console's entry, whatever the console sent.
-_RELAY_KEYS = ("received_at", "raw", "author", "event_type")
+from relay.config import TEMPLATE_FIELDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,18 +46,8 @@ class NewEntry:
     event_type: str
 
 
-def _entry(kind: str, *, data: dict[str, Any], raw: Any = None, **keys: Any) -> dict[str, Any]:
-    entry: dict[str, Any] = {
-        "kind": kind,
-        "conversation_id": keys.get("conversation_id"),
-        "post_token": keys.get("post_token"),
-        "event_type": keys.get("event_type"),
-        "data": data,
-        "author": keys.get("author"),
-    }
-    if raw is not None:
-        entry["raw"] = raw
-    return entry
+def _unknown(reason: str, body: dict[str, Any], event_type: str | None) -> dict[str, Any]:
+    return UnknownEntry(data=UnknownData(reason=reason), raw=body, event_type=event_type).wire()
 
 
 def body_digest(body: Any) -> str:
@@ -75,9 +67,7 @@ def entry_from_event(body: dict[str, Any]) -> NewEntry:
     except Exception:  # whatever a strange body trips on, it is still kept, raw
         reason = "the body could not be normalised"
     return NewEntry(
-        _entry("unknown", data={"reason": reason}, raw=body, event_type=event_type),
-        f"body:{body_digest(body)}",
-        event_type or "none",
+        _unknown(reason, body, event_type), f"body:{body_digest(body)}", event_type or "none"
     )
 
 
@@ -85,37 +75,33 @@ def _normalised(body: dict[str, Any], event_type: str | None) -> NewEntry:
     event = parse_event(body)
     message = event_message(event)
     if message is not None:
-        entry = _entry(
-            "message",
+        entry = MessageEntry(
             data=message.wire(),
             raw=body,
             conversation_id=message.conversation_id,
             post_token=message.post_token,
             event_type=event_type,
-        )
+        ).wire()
         return NewEntry(entry, f"message:{message.id}", event.type)
     if isinstance(event, PostUpdateEvent):
         update = event.post_update
-        entry = _entry(
-            "post_update",
+        entry = PostUpdateEntry(
             data=update.model_dump(mode="json"),
             raw=body,
             post_token=update.post.token,
             event_type=event_type,
-        )
+        ).wire()
     elif isinstance(event, UserAccessRevocationEvent):
-        entry = _entry(
-            "access_revocation",
-            data=event.user_access_revocation.model_dump(mode="json"),
-            raw=body,
-            event_type=event_type,
-        )
+        revoked = event.user_access_revocation
+        entry = AccessRevocationEntry(
+            data=AccessRevocationData(user_id=revoked.user_id), raw=body, event_type=event_type
+        ).wire()
     elif isinstance(event, PaymentTransactionEvent):
-        entry = _entry("payment", data=event.transaction, raw=body, event_type=event_type)
+        entry = PaymentEntry(data=event.transaction, raw=body, event_type=event_type).wire()
     else:
         assert isinstance(event, UnknownEvent)
         reason = f"the event type {event.type} is not known to this relay"
-        entry = _entry("unknown", data={"reason": reason}, raw=body, event_type=event_type)
+        entry = _unknown(reason, body, event_type)
     # Only events without a message id are deduplicated by their whole body, so the digest
     # (a sorted re-serialisation, ~10 us) is computed only for them.
     return NewEntry(entry, f"body:{body_digest(body)}", event.type)
@@ -125,14 +111,15 @@ def entry_from_button(
     request: ServerLinkRequest, body: dict[str, Any], *, api_version: int, url: str
 ) -> dict[str, Any]:
     """The `button_pressed` entry for a start-URL request."""
-    data = {**request.model_dump(mode="json"), "api_version": api_version, "url": url}
-    return _entry(
-        "button_pressed",
+    data = ButtonPressedData.model_validate(
+        {**request.model_dump(mode="json"), "api_version": api_version, "url": url}
+    )
+    return ButtonPressedEntry(
         data=data,
         raw=body,
         conversation_id=request.conversation_id,
         post_token=request.post_token,
-    )
+    ).wire()
 
 
 def render_start_url(template: str, request: ServerLinkRequest) -> str:
@@ -164,59 +151,3 @@ class _Encoded(dict[str, str]):
 
     def __getitem__(self, key: str) -> str:
         return quote(super().get(key, ""), safe="")
-
-
-# What a console may post (docs/protocol.md, "Entries").
-CONSOLE_KINDS = frozenset({"reply", "note", "assignment"})
-MAX_NOTE = 4096
-MAX_NAME = 64
-
-
-def _team_data(kind: str, cid: Any, data: dict[str, Any], author: str) -> dict[str, Any]:
-    """`data` checked for its kind; an assignment's `by` is the poster, whatever was sent."""
-    if kind == "reply":
-        if not isinstance(data.get("body", {}), dict):
-            raise PostRefused("a reply's `data.body` must be a JSON object")
-        return data
-    if not isinstance(cid, str) or not cid:
-        raise PostRefused(f"a {kind} belongs to a conversation: `entry.conversation_id` is needed")
-    if kind == "note":
-        text = data.get("text")
-        if not isinstance(text, str) or not text.strip() or len(text) > MAX_NOTE:
-            raise PostRefused(f"a note's `data.text` must be 1 to {MAX_NOTE} characters")
-        return {"text": text}
-    assignee = data.get("assignee")
-    if assignee is not None and (
-        not isinstance(assignee, str) or not assignee.strip() or len(assignee) > MAX_NAME
-    ):
-        raise PostRefused("an assignment's `data.assignee` must be a name or null")
-    return {"assignee": assignee.strip() if assignee else None, "by": author}
-
-
-class PostRefused(ValueError):
-    """A console's `post` frame that cannot become an entry; the message says why."""
-
-
-def entry_from_post(posted: Any, *, author: str) -> dict[str, Any]:
-    """The entry for a console's `post` frame: its own keys, with the relay's keys set."""
-    if not isinstance(posted, dict):
-        raise PostRefused("`entry` must be a JSON object")
-    kind = posted.get("kind", "reply")
-    if not isinstance(kind, str) or not _CONSOLE_KIND.fullmatch(kind):
-        raise PostRefused("`entry.kind` must be a lowercase word such as reply")
-    if kind in RELAY_KINDS:
-        raise PostRefused(f"entries of kind {kind} are made by the relay, not posted")
-    if kind not in CONSOLE_KINDS:
-        raise PostRefused(f"a console posts entries of kind reply, note or assignment, not {kind}")
-    for key in ("conversation_id", "post_token"):
-        if posted.get(key) is not None and not isinstance(posted[key], str):
-            raise PostRefused(f"`entry.{key}` must be a string or null")
-    data = posted.get("data", {})
-    if not isinstance(data, dict):
-        raise PostRefused("`entry.data` must be a JSON object")
-    data = _team_data(kind, posted.get("conversation_id"), data, author)
-    entry = {key: value for key, value in posted.items() if key not in _RELAY_KEYS}
-    entry.update(kind=kind, data=data, author=author, event_type=None)
-    entry.setdefault("conversation_id", None)
-    entry.setdefault("post_token", None)
-    return entry

@@ -27,8 +27,22 @@ from starlette.responses import JSONResponse
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from kenar_core import __version__
+from kenar_core.protocol import (
+    AckFrame,
+    ConsoleFrame,
+    ErrorFrame,
+    GapFrame,
+    HelloFrame,
+    LiveFrame,
+    OAuthFrame,
+    OAuthStateFrame,
+    PostedFrame,
+    PostFailedFrame,
+    PostFrame,
+    PresenceFrame,
+    WelcomeFrame,
+)
 from relay.context import RelayContext
-from relay.entries import PostRefused
 from relay.errors import SessionClosed as _Close
 from relay.errors import StoreError, TooManyInstances
 from relay.hello import (
@@ -36,22 +50,16 @@ from relay.hello import (
     CLOSE_POLICY,
     CLOSE_TRY_AGAIN,
     CLOSE_UNSUPPORTED,
+    read_frame,
     read_hello,
 )
 from relay.hub import Subscription
 from relay.limits import depth_over
 from relay.oauth import CLAIM_TTL_S, claim_name
-from relay.posts import console_entry
-from relay.presence import MAX_CONVERSATION_ID, STATES
+from relay.posts import PostRefused, console_entry
 from relay.store import StoredEntry
 from relay.tokens import Identity
 from relay.wire import EntryFrame, FrameWriter, entry_text, text_frame
-
-MAX_REF = 200
-
-
-def _frame(**fields: Any) -> str:
-    return json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
 
 
 class ConsoleSession:
@@ -155,7 +163,7 @@ class ConsoleSession:
             async with asyncio.timeout(3):
                 if close is not None:
                     if close.error:
-                        await self._ws.send_text(_frame(type="error", message=close.error))
+                        await self._ws.send_text(ErrorFrame(message=close.error).json_text())
                     await self._ws.close(close.code, close.reason)
                 else:
                     await self._ws.close(1000)
@@ -166,7 +174,7 @@ class ConsoleSession:
 
     # --- receiving ----------------------------------------------------------------------------
 
-    async def _receive_frame(self) -> dict[str, Any]:
+    async def _receive_frame(self) -> ConsoleFrame:
         message = await self._ws.receive()
         if message["type"] == "websocket.disconnect":
             raise WebSocketDisconnect(message.get("code", 1000))
@@ -190,7 +198,7 @@ class ConsoleSession:
             )
         if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
             raise _Close(CLOSE_POLICY, "bad frame", "every frame is a JSON object with a type")
-        return frame
+        return read_frame(frame)
 
     async def _hello(self) -> int:
         ctx = self._ctx
@@ -212,37 +220,29 @@ class ConsoleSession:
             raise _Close(CLOSE_TRY_AGAIN, "store unavailable", None) from None
         since = min(since, head)  # a cursor past the head means "only what is new"
         self.sent_seq = since
-        await self._ws.send_text(
-            _frame(
-                type="welcome", head=head, oldest=oldest, relay=__version__, operator=self.operator
-            )
-        )
+        welcome = WelcomeFrame(head=head, oldest=oldest, relay=__version__, operator=self.operator)
+        await self._ws.send_text(welcome.json_text())
         resume_at = oldest if oldest else head + 1
         if since < head and resume_at > since + 1:
-            await self._ws.send_text(_frame(type="gap", since=since, oldest=resume_at))
+            await self._ws.send_text(GapFrame(since=since, oldest=resume_at).json_text())
         return since
 
     async def _read_frames(self) -> None:
         while True:
             frame = await self._receive_frame()
-            kind = frame["type"]
-            if kind == "post":
+            if isinstance(frame, PostFrame):
                 await self._post(frame)
-            elif kind == "oauth_state":
+            elif isinstance(frame, OAuthStateFrame):
                 await self._oauth_state(frame)
-            elif kind == "presence":
+            elif isinstance(frame, PresenceFrame):
                 await self._presence(frame)
-            elif kind == "ack":
-                seq = frame.get("seq")
-                if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
-                    raise _Close(CLOSE_POLICY, "bad frame", "ack.seq must be an integer >= 0")
+            elif isinstance(frame, AckFrame):
                 # Only what this connection sent can have been stored by the console.
-                self.acked = max(self.acked, min(seq, self.sent_seq))
+                self.acked = max(self.acked, min(frame.seq, self.sent_seq))
                 self._ctx.acks.record(self._token_name, self.instance, self.acked)
-            elif kind == "hello":
-                raise _Close(CLOSE_POLICY, "bad frame", "hello is sent once, first")
             else:
-                raise _Close(CLOSE_POLICY, "bad frame", f"unknown frame type {kind[:40]}")
+                assert isinstance(frame, HelloFrame)
+                raise _Close(CLOSE_POLICY, "bad frame", "hello is sent once, first")
 
     def _queue(self, text: str) -> None:
         if self._control_full:
@@ -251,37 +251,36 @@ class ConsoleSession:
             # The console does not read: drop what waits, and close it (1013) from the sender.
             self._control_full = True
             self._control.clear()
-            self._ctx.metrics.consoles_cut_off += 1
+            self._ctx.metrics.count_cut_off()
         else:
             self._control.append(text)
         self._wake.set()
 
-    async def _post(self, frame: dict[str, Any]) -> None:
-        ref = frame.get("ref")
-        if not isinstance(ref, str) or not ref or len(ref) > MAX_REF:
-            raise _Close(CLOSE_POLICY, "bad frame", "post.ref must be a non-empty string")
+    async def _post(self, frame: PostFrame) -> None:
+        ref = frame.ref
         try:
-            entry = console_entry(frame.get("entry"), token_name=self._token_name)
+            entry = console_entry(frame.entry, token_name=self._token_name)
         except PostRefused as exc:
             raise _Close(CLOSE_POLICY, "bad frame", f"post refused: {exc}") from None
         try:
             appended = await self._ctx.store.append(entry, dedupe=f"post:{self._token_name}:{ref}")
         except StoreError:
-            self._ctx.metrics.store_failures += 1
+            self._ctx.metrics.count_store_failure()
             message = "the relay could not store the entry; post it again later"
-            self._queue(_frame(type="post_failed", ref=ref, message=message))
+            self._queue(PostFailedFrame(ref=ref, message=message).json_text())
             return
-        self._ctx.metrics.stored += 0 if appended.duplicate else 1
-        self._queue(_frame(type="posted", ref=ref, seq=appended.seq))
+        if not appended.duplicate:
+            self._ctx.metrics.count_stored()
+        self._queue(PostedFrame(ref=ref, seq=appended.seq).json_text())
 
-    async def _oauth_state(self, frame: dict[str, Any]) -> None:
-        state = frame.get("state")
-        if not isinstance(state, str) or not 8 <= len(state) <= 512:
-            raise _Close(CLOSE_POLICY, "bad frame", "oauth_state.state must be 8 to 512 characters")
+    def _hand_oauth(self, frame: dict[str, Any]) -> None:
+        """An `oauth` frame from the callback (maybe another replica's) to this console."""
+        self._queue(OAuthFrame.model_validate(frame).json_text())
+
+    async def _oauth_state(self, frame: OAuthStateFrame) -> None:
+        state = frame.state
         owner = f"{self._token_name}/{self.instance}"
-        answer = self._ctx.oauth.announce(
-            self, state, lambda f: self._queue(_frame(**f)), owner_key=owner
-        )
+        answer = self._ctx.oauth.announce(self, state, self._hand_oauth, owner_key=owner)
         if answer == "too_many":
             raise _Close(CLOSE_POLICY, "bad frame", "too many logins waiting on one connection")
         # Replicas: the callback may land on another one, which looks for this claim; the
@@ -293,20 +292,16 @@ class ConsoleSession:
                 self._ctx.oauth.forget_state(self, state)
             self._log.info("oauth state refused reason=taken name=%s", self._token_name)
             refused = "another console is waiting for this login; start it again"
-            self._queue(_frame(type="oauth", state=state, error=refused))
+            self._queue(OAuthFrame(state=state, error=refused).json_text())
 
-    async def _presence(self, frame: dict[str, Any]) -> None:
-        cid, state = frame.get("conversation_id"), frame.get("state")
-        if not isinstance(cid, str) or not 0 < len(cid) <= MAX_CONVERSATION_ID:
-            raise _Close(CLOSE_POLICY, "bad frame", "presence.conversation_id must be a short id")
-        if state not in STATES:
-            raise _Close(CLOSE_POLICY, "bad frame", "presence.state is viewing, replying or idle")
+    async def _presence(self, frame: PresenceFrame) -> None:
+        cid, state = frame.conversation_id, frame.state
         now = time.monotonic()
         last = self._last_presence
         if last is not None and last[:2] == (cid, state) and now - last[2] < 1.0:
             return  # a repeat within a second says nothing new; spare the other replicas
         self._last_presence = (cid, state, now)
-        await self._ctx.presence.update(self.connection, self.operator, cid, str(state))
+        await self._ctx.presence.update(self.connection, self.operator, cid, state)
 
     # --- sending ------------------------------------------------------------------------------
 
@@ -322,7 +317,7 @@ class ConsoleSession:
         subscription = ctx.hub.subscribe(self._wake)
         try:
             last = await self._send_stored(last)
-            await self._ws.send_text(_frame(type="live", seq=last))
+            await self._ws.send_text(LiveFrame(seq=last).json_text())
             for presence in ctx.presence.join(self.connection, self._queue):
                 self._queue(presence)
             await self._send_live(subscription, last)
