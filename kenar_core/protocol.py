@@ -71,21 +71,19 @@ class HelloFrame(_Wire):
     operator: Annotated[
         StrictStr | None,
         Field(
-            default=None,
             min_length=1,
             max_length=MAX_NAME,
             pattern=r"\S",
             description="a short name",
         ),
-    ]
+    ] = None
     instance: Annotated[
         StrictStr | None,
         Field(
-            default=None,
             pattern=rf"^[A-Za-z0-9_\-]{{1,{MAX_INSTANCE}}}$",
             description=f"1 to {MAX_INSTANCE} letters, digits, '-' or '_'",
         ),
-    ]
+    ] = None
 
 
 class PostFrame(_Wire):
@@ -272,15 +270,11 @@ class ButtonPressedData(_Data):
 
 class ReplyData(_Data):
     keep_nulls: ClassVar[bool] = False  # `ref` is there when the console sent one
-    conversation_type: Annotated[
-        Literal["POST", "BOT"], Field(default="POST", description="POST or BOT")
-    ]
+    conversation_type: Annotated[Literal["POST", "BOT"], Field(description="POST or BOT")] = "POST"
     # The exact send-message body sent to Kenar; the relay checks it against kenar_api's
     # SendMessageBody / ChatbotMessageBody (this layer does not know Kenar's models).
     body: Annotated[dict[str, Any], Field(description="a JSON object")]
-    ref: Annotated[
-        StrictStr | None, Field(default=None, max_length=MAX_REF, description="a short string")
-    ]
+    ref: Annotated[StrictStr | None, Field(max_length=MAX_REF, description="a short string")] = None
 
 
 class NoteData(_Data):
@@ -299,13 +293,12 @@ class AssignmentData(_Data):
     assignee: Annotated[
         StrictStr | None,
         Field(
-            default=None,
             min_length=1,
             max_length=MAX_NAME,
             pattern=r"\S",
             description="a name or null",
         ),
-    ]
+    ] = None
     by: StrictStr | None = None  # set by the relay to the poster's name
 
 

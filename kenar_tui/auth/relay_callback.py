@@ -9,16 +9,23 @@ its own `RelayLink`; `kenar-tui login` opens this short-lived connection instead
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from pydantic import ValidationError
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus, WebSocketException
 
 from kenar_api.oauth import state_matches
 from kenar_core.errors import ConfigError, LoginError
+from kenar_core.protocol import (
+    RELAY_FRAME,
+    ErrorFrame,
+    HelloFrame,
+    OAuthFrame,
+    OAuthStateFrame,
+    RelayFrame,
+)
 from kenar_core.redaction import quiet_wire_logs
 
 # `since` far past any real head: the relay then sends no backlog, only what is live.
@@ -78,17 +85,16 @@ async def relay_oauth_code(
                 logger=quiet,
                 open_timeout=min(timeout, 15.0),
             ) as ws:
-                await ws.send(json.dumps({"type": "hello", "since": NO_BACKLOG}))
-                await ws.send(json.dumps({"type": "oauth_state", "state": state}))
+                await ws.send(HelloFrame(since=NO_BACKLOG).json_text())
+                await ws.send(OAuthStateFrame(state=state).json_text())
                 log.info("waiting for the oauth redirect at the relay")
                 if ready is not None:
                     ready.set()
                 async for raw in ws:
                     frame = _frame(raw)
-                    kind = frame.get("type")
-                    if kind == "error":
-                        raise LoginError(f"the relay refused: {frame.get('message', '')}")
-                    if kind == "oauth" and state_matches(state, frame.get("state")):
+                    if isinstance(frame, ErrorFrame):
+                        raise LoginError(f"the relay refused: {frame.message}")
+                    if isinstance(frame, OAuthFrame) and state_matches(state, frame.state):
                         return _code(frame)
     except TimeoutError:
         raise LoginError(
@@ -110,18 +116,17 @@ async def relay_oauth_code(
     raise LoginError("the relay closed the connection before the login finished; try again")
 
 
-def _frame(raw: str | bytes) -> dict[str, Any]:
+def _frame(raw: str | bytes) -> RelayFrame | None:
+    """The relay's frame as its model; None for one this version cannot read (skipped)."""
     try:
-        frame = json.loads(raw)
-    except ValueError:
-        return {}
-    return frame if isinstance(frame, dict) else {}
+        return RELAY_FRAME.validate_json(raw)
+    except ValidationError:
+        return None
 
 
-def _code(frame: dict[str, Any]) -> str:
-    code = frame.get("code")
-    if isinstance(code, str) and code:
-        return code
+def _code(frame: OAuthFrame) -> str:
+    if frame.code:
+        return frame.code
     # "Deny" at Divar: no code, maybe no error (docs/oauth/ReadMe.md, step two).
-    error = frame.get("error") or "no code came back"
+    error = frame.error or "no code came back"
     raise LoginError(f"login refused: Divar did not grant access: {error}")

@@ -9,12 +9,12 @@ listening, a name that does not resolve, TLS that failed and why, or no answer i
 from __future__ import annotations
 
 import asyncio
-import json
 import socket
 import ssl
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from pydantic import ValidationError
 from websockets.asyncio.client import connect
 from websockets.exceptions import (
     ConnectionClosed,
@@ -25,6 +25,7 @@ from websockets.exceptions import (
 )
 
 from kenar_core.errors import ConfigError
+from kenar_core.protocol import RELAY_FRAME, HelloFrame, WelcomeFrame
 from kenar_core.redaction import quiet_wire_logs
 from kenar_tui.auth.relay_callback import NO_BACKLOG, relay_ws_url
 from kenar_tui.link.relay_link import LOOPBACK, close_reason, public_url
@@ -65,15 +66,14 @@ async def probe_relay(
         return ProbeResult(False, failure_words(exc, ws_url), shown)
     if isinstance(welcome, str):
         return ProbeResult(False, welcome, shown)
-    named = welcome.get("operator")
-    who = named if isinstance(named, str) and named else None
+    who = welcome.operator or None
     as_whom = f" as {who}" if who else ""
     return ProbeResult(True, f"connected to {shown}{as_whom}: the relay took the token", shown, who)
 
 
 async def _welcome(
     ws_url: str, token: str, operator: str | None, *, proxied: bool
-) -> dict[str, object] | str:
+) -> WelcomeFrame | str:
     """The relay's welcome frame, or why the connection ended without one."""
     async with connect(
         ws_url,
@@ -84,17 +84,14 @@ async def _welcome(
         user_agent_header="kenar-tui",
         logger=quiet_wire_logs("websockets.client"),  # its DEBUG lines carry the token
     ) as ws:
-        hello: dict[str, object] = {"type": "hello", "since": NO_BACKLOG}
-        if operator:
-            hello["operator"] = operator
-        await ws.send(json.dumps(hello, ensure_ascii=False))
+        await ws.send(HelloFrame(since=NO_BACKLOG, operator=operator or None).json_text())
         try:
             async for raw in ws:
                 try:
-                    frame = json.loads(raw)
-                except ValueError:
+                    frame = RELAY_FRAME.validate_json(raw)
+                except ValidationError:
                     continue
-                if isinstance(frame, dict) and frame.get("type") == "welcome":
+                if isinstance(frame, WelcomeFrame):
                     return frame
         except ConnectionClosed:
             pass

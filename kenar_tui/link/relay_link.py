@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import random
 import uuid
@@ -18,12 +17,30 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any, Literal, Self
 from urllib.parse import urlsplit, urlunsplit
 
+from pydantic import ValidationError
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI, WebSocketException
 
 from kenar_core.backoff import retry_delay
 from kenar_core.errors import LoginError, RelayUnavailable
 from kenar_core.lifecycle import AsyncResource
+from kenar_core.protocol import (
+    RELAY_FRAME,
+    AckFrame,
+    EntryFrame,
+    ErrorFrame,
+    GapFrame,
+    HelloFrame,
+    LiveFrame,
+    OAuthFrame,
+    OAuthStateFrame,
+    PostedFrame,
+    PostFrame,
+    PresenceFrame,
+    PresenceNoticeFrame,
+    RelayFrame,
+    WelcomeFrame,
+)
 from kenar_core.redaction import quiet_wire_logs
 from kenar_tui.auth.relay_callback import relay_ws_url
 from kenar_tui.link.events import (
@@ -215,9 +232,7 @@ class RelayLink(AsyncResource):
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self._posts[ref] = future
         try:
-            await ws.send(
-                json.dumps({"type": "post", "ref": ref, "entry": entry}, ensure_ascii=False)
-            )
+            await ws.send(PostFrame(ref=ref, entry=entry).json_text())
             return await asyncio.wait_for(future, self.post_timeout)
         except TimeoutError:
             raise RelayUnavailable(
@@ -234,7 +249,7 @@ class RelayLink(AsyncResource):
         self._oauth[state] = future
         try:
             if self.online:
-                await self._send({"type": "oauth_state", "state": state})
+                await self._send(OAuthStateFrame(state=state))
             # Otherwise it is announced on the next welcome.
             return await asyncio.wait_for(future, timeout)
         except TimeoutError:
@@ -249,15 +264,21 @@ class RelayLink(AsyncResource):
 
         Ephemeral: skipped while offline (the console announces itself again once live).
         """
-        if self.online:
-            await self._send(
-                {"type": "presence", "conversation_id": conversation_id, "state": state}
+        if not self.online:
+            return
+        try:
+            frame = PresenceFrame.model_validate(
+                {"conversation_id": conversation_id, "state": state}
             )
+        except ValidationError as exc:  # the relay would close on it: say so, stay connected
+            self.log.warning("presence not sent: %s", _rule_broken(exc))
+            return
+        await self._send(frame)
 
     async def ack(self, seq: int) -> None:
         """Tell the relay everything up to `seq` is stored here (skipped when offline)."""
         if seq > self._last_acked and self.online:
-            await self._send({"type": "ack", "seq": seq})
+            await self._send(AckFrame(seq=seq))
             self._last_acked = seq
 
     # --- the connection loop ---------------------------------------------------------------
@@ -320,19 +341,22 @@ class RelayLink(AsyncResource):
         ) as ws:
             self._ws = ws
             since = max(self._since(), self._last_delivered)
-            hello: dict[str, Any] = {"type": "hello", "since": since}
-            if self.operator:
-                hello["operator"] = self.operator
-            if self.instance:
-                hello["instance"] = self.instance
-            await ws.send(json.dumps(hello, ensure_ascii=False))
+            hello = HelloFrame(
+                since=since, operator=self.operator or None, instance=self.instance or None
+            )
+            await ws.send(hello.json_text())
             try:
                 async for raw in ws:
-                    frame = _parse(raw)
-                    if frame is None:
-                        self.log.warning("relay sent a frame that is not a JSON object")
+                    try:
+                        frame = RELAY_FRAME.validate_json(raw)
+                    except ValidationError as exc:
+                        # A frame this version cannot read is skipped, never fatal; the
+                        # log names the rule, not the frame's content (it may be chat text).
+                        self.log.warning(
+                            "relay sent a frame the protocol does not allow: %s", _rule_broken(exc)
+                        )
                         continue
-                    if frame.get("type") == "welcome":
+                    if isinstance(frame, WelcomeFrame):
                         welcomed = True
                     await self._handle(frame)
             except ConnectionClosed:
@@ -341,21 +365,10 @@ class RelayLink(AsyncResource):
             reason = ws.close_reason or ""
         return welcomed, close_reason(code, reason)
 
-    async def _handle(self, frame: dict[str, Any]) -> None:
-        kind = frame.get("type")
-        if kind == "welcome":
-            self.head = _int(frame.get("head"))
-            self.oldest = _int(frame.get("oldest"))
-            self.relay_version = str(frame.get("relay") or "") or None
-            operator = frame.get("operator")
-            self.welcome_operator = operator if isinstance(operator, str) and operator else None
-            self._online.set()
-            self._set_state(LinkState("online", f"connected to {self.public_url}"))
-            for state in list(self._oauth):
-                await self._send({"type": "oauth_state", "state": state})
-        elif kind == "entry":
-            seq, entry = _int(frame.get("seq")), frame.get("entry")
-            if seq <= self._last_delivered or not isinstance(entry, dict):
+    async def _handle(self, frame: RelayFrame) -> None:
+        if isinstance(frame, EntryFrame):  # first: nearly every frame is one
+            seq, entry = frame.seq, frame.entry
+            if seq <= self._last_delivered:
                 return
             self._last_delivered = seq
             await self._queue_frame(LinkEntry(seq, entry))
@@ -363,52 +376,54 @@ class RelayLink(AsyncResource):
             if self._unacked >= ACK_EVERY:
                 self._unacked = 0
                 await self.ack(self._since())
-        elif kind == "gap":
-            await self._queue_frame(LinkGap(_int(frame.get("since")), _int(frame.get("oldest"))))
-        elif kind == "live":
-            await self._queue_frame(LinkLive(_int(frame.get("seq"))))
+        elif isinstance(frame, WelcomeFrame):
+            self.head, self.oldest = frame.head, frame.oldest
+            self.relay_version = frame.relay or None
+            self.welcome_operator = frame.operator or None
+            self._online.set()
+            self._set_state(LinkState("online", f"connected to {self.public_url}"))
+            for state in list(self._oauth):
+                await self._send(OAuthStateFrame(state=state))
+        elif isinstance(frame, GapFrame):
+            await self._queue_frame(LinkGap(frame.since, frame.oldest))
+        elif isinstance(frame, LiveFrame):
+            await self._queue_frame(LinkLive(frame.seq))
             await self.ack(self._since())
-        elif kind == "posted":
-            future = self._posts.get(str(frame.get("ref")))
+        elif isinstance(frame, PostedFrame):
+            future = self._posts.get(frame.ref)
             if future is not None and not future.done():
-                future.set_result(_int(frame.get("seq")))
-        elif kind == "oauth":
-            waiting = self._oauth.get(str(frame.get("state")))
+                future.set_result(frame.seq)
+        elif isinstance(frame, OAuthFrame):
+            waiting = self._oauth.get(frame.state)
             if waiting is not None and not waiting.done():
-                if frame.get("code"):
-                    waiting.set_result(str(frame["code"]))
+                if frame.code:
+                    waiting.set_result(frame.code)
                 else:
-                    error = frame.get("error") or "no code came back"
+                    error = frame.error or "no code came back"
                     waiting.set_exception(
                         LoginError(f"login refused: Divar did not grant access ({error})")
                     )
-        elif kind == "presence":
-            operator, cid = frame.get("operator"), frame.get("conversation_id")
-            expires = frame.get("expires_in")
-            if isinstance(operator, str) and isinstance(cid, str):
-                await self._queue_frame(
-                    LinkPresence(
-                        operator,
-                        cid,
-                        str(frame.get("state") or "idle"),
-                        float(expires) if isinstance(expires, int | float) else 0.0,
-                    )
+        elif isinstance(frame, PresenceNoticeFrame):
+            await self._queue_frame(
+                LinkPresence(
+                    frame.operator, frame.conversation_id, frame.state, float(frame.expires_in)
                 )
-        elif kind == "error":
-            self.log.warning("relay error: %s", frame.get("message"))
-        else:
-            self.log.info("relay sent an unknown frame type %r", kind)
+            )
+        elif isinstance(frame, ErrorFrame):
+            self.log.warning("relay error: %s", frame.message)
+        else:  # post_failed (the post times out, equally safe) or a type added later
+            self.log.info("relay sent a frame this console does not act on: %r", frame.type[:40])
 
     async def _queue_frame(self, event: LinkEvent) -> None:
         await self._room.acquire()  # waits, not reading the socket, while EVENT_QUEUE frames wait
         self._events.put_nowait(event)
 
-    async def _send(self, frame: dict[str, Any]) -> None:
+    async def _send(self, frame: OAuthStateFrame | PresenceFrame | AckFrame) -> None:
         ws = self._ws
         if ws is None:
             return
         with contextlib.suppress(ConnectionClosed):
-            await ws.send(json.dumps(frame, ensure_ascii=False))
+            await ws.send(frame.json_text())
 
     def _set_state(self, state: LinkState) -> None:
         self.state = state
@@ -421,13 +436,8 @@ class RelayLink(AsyncResource):
                 future.set_exception(RelayUnavailable(why))
 
 
-def _parse(raw: str | bytes) -> dict[str, Any] | None:
-    try:
-        value = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return value if isinstance(value, dict) else None
-
-
-def _int(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+def _rule_broken(exc: ValidationError) -> str:
+    """Where and which rule, from pydantic's first error: no input value (it may be chat)."""
+    error = exc.errors(include_url=False, include_input=False)[0]
+    where = ".".join(str(part) for part in error["loc"]) or "frame"
+    return f"{where}: {error['type']}"
