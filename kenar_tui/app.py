@@ -55,6 +55,7 @@ from kenar_tui.media.pictures import PictureStore
 from kenar_tui.screens.compose import ButtonComposerScreen
 from kenar_tui.screens.main import MainScreen
 from kenar_tui.text import format_time
+from kenar_tui.text.formats import format_price
 from kenar_tui.text.links import judge_link
 from kenar_tui.text.sanitize import clean_text
 from kenar_tui.widgets.button_grid import ButtonGridEditor
@@ -264,6 +265,9 @@ class KenarApp(App[str | None]):
             digits=self.settings.digits,
             now=self.clock(),
         )
+
+    def format_price(self, price: int | None) -> str:
+        return format_price(price, self.settings.digits)
 
     def can_send(self, summary: ConversationSummary) -> bool:
         try:

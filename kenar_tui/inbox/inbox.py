@@ -68,6 +68,7 @@ class Inbox(EntryApplier):
             waiting_since=from_micros(row.waiting_since) if row.waiting_since else None,
             answered=row.waiting_since is None,
             history_count=row.count,
+            post_price=self.timeline.post_price(row.post_token) if row.post_token else None,
         )
 
     def conversations(self) -> list[ConversationSummary]:
@@ -116,6 +117,7 @@ class Inbox(EntryApplier):
                     last_at=max(stamps) if stamps else None,
                     unread=sum(c.unread for c in conversations),
                     conversations=conversations,
+                    price=conversations[0].post_price,
                 )
             )
 

@@ -21,6 +21,7 @@ class ConversationSummary:
     waiting_since: datetime | None  # the buyer's oldest message after our last reply
     answered: bool
     history_count: int
+    post_price: int | None = None  # tomans, from the finder; None until known
 
     def wait_s(self, now: datetime) -> float | None:
         if self.waiting_since is None:
@@ -37,6 +38,7 @@ class PostSummary:
     last_at: datetime | None
     unread: int
     conversations: list[ConversationSummary] = field(default_factory=list)
+    price: int | None = None  # tomans, from the finder; None until known
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
 from kenar_tui.text import display, fold, format_wait
+from kenar_tui.text.formats import format_price
 from kenar_tui.text.sanitize import clean_text
 
 
@@ -65,8 +66,9 @@ class PostPickerScreen(ModalScreen[tuple[str | None] | None]):
                 else ""
             )
             count = len(post.conversations)
+            price = self._price(getattr(post, "price", None))
             # Content from parts, not markup: titles and tokens come from Divar.
-            detail = f"{clean_text(post.token or '')} · {count} chats{waiting}"
+            detail = f"{price}{clean_text(post.token or '')} · {count} chats{waiting}"
             options.append(Option(Content.assemble(title, " ", (detail, "dim")), id=str(i)))
         listing = self.query_one(OptionList)
         listing.clear_options()
@@ -84,6 +86,10 @@ class PostPickerScreen(ModalScreen[tuple[str | None] | None]):
     @on(OptionList.OptionSelected)
     def _chosen(self, event: OptionList.OptionSelected) -> None:
         self.dismiss((self.shown[int(event.option.id or 0)].token,))
+
+    def _price(self, price: int | None) -> str:
+        shown = getattr(self.app, "format_price", format_price)(price)
+        return f"{shown} · " if shown else ""
 
     def action_to_list(self) -> None:
         if self.shown:

@@ -127,6 +127,12 @@ class Timeline:
         row = self.db.execute("SELECT title FROM posts WHERE token = ?", (token,)).fetchone()
         return (self.cache.open_optional(row[0]) or None) if row else None
 
+    def post_price(self, token: str) -> int | None:
+        """The asking price the finder gave (sealed at rest), or None when none is known."""
+        row = self.db.execute("SELECT price FROM posts WHERE token = ?", (token,)).fetchone()
+        text = self.cache.open_optional(row[0]) if row else None
+        return int(text) if text and text.isdigit() else None
+
     # --- items -----------------------------------------------------------------------------
 
     def append(

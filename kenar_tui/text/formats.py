@@ -69,6 +69,17 @@ def format_wait(seconds: float) -> str:
     return f"{minutes}m"
 
 
+def format_price(price: int | None, digits: Digits = "latin") -> str:
+    """An asking price in tomans, grouped by thousands: "52,000,000 تومان", in Persian digits
+    "۵۲٬۰۰۰٬۰۰۰ تومان" (the Arabic thousands separator); "" when there is none."""
+    if not price:
+        return ""
+    grouped = f"{price:,}"
+    if digits == "persian":
+        grouped = to_digits(grouped, digits).replace(",", "٬")
+    return f"{grouped} تومان"
+
+
 def format_size(size_bytes: int | None) -> str:
     """A byte count for people: "812 B", "1.4 KB", "23 MB"; "?" when unknown."""
     if size_bytes is None or size_bytes < 0:

@@ -9,6 +9,7 @@ from textual.widget import Widget
 
 from kenar_tui.text import display
 from kenar_tui.text.fit import fit_title
+from kenar_tui.text.formats import format_price
 from kenar_tui.text.sanitize import clean_text
 
 
@@ -75,6 +76,9 @@ class ConversationHeader(Widget):
         token: list[tuple[str, str] | str] = (
             [" ", (clean_text(conv.post_token), "dim")] if conv.post_token else []
         )
+        price = getattr(self.app, "format_price", format_price)(conv.post_price)
+        if price:  # Persian words: bidi-ordered like the title
+            token = [" · ", (display(price, bidi=self.bidi), "$success"), *token]
         # What matters most first: narrow terminals cut the end of the line.
         return Content.assemble(
             *self._team(),

@@ -24,6 +24,9 @@ from textual.strip import Strip
 
 from kenar_tui.text import display, format_wait
 from kenar_tui.text.fit import fit_title
+from kenar_tui.text.formats import format_price
+
+TITLE_CELLS_WITH_PRICE = 12  # a narrower list row shows the title alone
 
 
 @dataclass(frozen=True)
@@ -174,9 +177,17 @@ class ConversationList(ScrollView, can_focus=True):
             stats = ""
             if post.unanswered:
                 stats = f" {post.unanswered} waiting · {format_wait(post.longest_wait_s or 0)}"
+            # The price, when known, if the title keeps at least TITLE_CELLS_WITH_PRICE cells.
+            price = getattr(self.app, "format_price", format_price)(post.price)
             room = max(width - len(stats) - 1, 4)
-            title = self._clip(post.title or post.token or "(no post)", room)
+            with_price = room - len(price) - 3
+            if not (post.title and price and with_price >= TITLE_CELLS_WITH_PRICE):
+                price, with_price = "", room
+            title = self._clip(post.title or post.token or "(no post)", with_price)
             text = Text(title, style=f"bold {self._color('primary')}", no_wrap=True)
+            if price:
+                text.append(" · ", style="dim")
+                text.append(display(price, bidi=self.bidi), style=self._color("success"))
             if stats:
                 text.pad_right(max(width - text.cell_len - len(stats), 1))
                 text.append(stats, style=self._color("warning"))
