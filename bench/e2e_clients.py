@@ -20,6 +20,8 @@ from pathlib import Path
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from kenar_core.protocol import HelloFrame
+
 MARK = '"id":"e2e-'
 DEFLATE = [True]  # offer permessage-deflate, as kenar-tui's relay link does
 
@@ -45,7 +47,7 @@ async def console(
         open_timeout=30,
         compression="deflate" if DEFLATE[0] else None,
     ) as ws:
-        await ws.send(json.dumps({"type": "hello", "since": since}))
+        await ws.send(HelloFrame(since=since).json_text())
         async for frame in ws:
             if isinstance(frame, bytes):
                 continue

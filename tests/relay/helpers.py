@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
 
+from kenar_core.protocol import RELAY_FRAME, HelloFrame, WelcomeFrame
 from tests.fixtures.paths import KENAR_SAMPLES
 
 SAMPLES = KENAR_SAMPLES  # Divar's sample bodies, copied into the repository
@@ -91,12 +92,10 @@ async def console(
         **kwargs,
     ) as ws:
         client = Console(ws)
-        hello: dict[str, Any] = {"type": "hello", "since": since}
-        if operator is not None:
-            hello["operator"] = operator
-        await client.send(**hello)
+        await ws.send(HelloFrame(since=since, operator=operator).json_text())
         client.welcome = await client.frame()
-        assert client.welcome["type"] == "welcome", client.welcome
+        # The welcome must be one the protocol's model takes, not just a dict with a type.
+        assert isinstance(RELAY_FRAME.validate_python(client.welcome), WelcomeFrame), client.welcome
         yield client
 
 
