@@ -1,4 +1,4 @@
-"""docs/protocol.md and kenar_core/protocol.py say the same thing (issue #18).
+"""docs/protocol.md and kenar_core/protocol/ say the same thing (issue #18).
 
 Every frame type and entry kind the doc's tables name is a model, and every model is in the
 doc; every JSON example in the doc validates (entries inside `entry` frames and `post` frames
