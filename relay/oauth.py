@@ -15,6 +15,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from kenar_core.protocol import OAuthFrame
+
 Deliver = Callable[[dict[str, Any]], None]
 
 MAX_STATES_PER_CONSOLE = 8
@@ -128,13 +130,14 @@ async def oauth_callback(
             "این نشانی ورود، state ندارد. ورود را از ترمینال دوباره شروع کنید.",
             "This login address lacks its state. Start the login again from the terminal.",
         )
-    frame: dict[str, Any] = {"type": "oauth", "state": state}
     if code:
-        frame["code"] = code
+        redirect = OAuthFrame(state=state, code=code)
     else:
         # "Deny" on Divar's consent page: no code, and maybe no error at all
         # (docs/oauth/ReadMe.md, step two: treat the absence of code as refusal).
-        frame["error"] = error[:200] or "access_denied"
+        redirect = OAuthFrame(state=state, error=error[:200] or "access_denied")
+    # A JSON object: it may cross the bus to the replica whose console waits for it.
+    frame = redirect.model_dump(exclude_none=True)
     if not await _hand_over(state, frame, waiters, bus):
         log.info("oauth callback refused reason=unknown_state")
         return page(

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import json
 import logging
 import math
 import time
@@ -23,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from kenar_core.protocol import PresenceNoticeFrame
 from relay.bus import Bus
 
 DEFAULT_TTL = 30.0
@@ -42,17 +42,14 @@ class Presence:
 
 
 def presence_frame(operator: str, cid: str, state: str, expires_in: float) -> str:
-    return json.dumps(
-        {
-            "type": "presence",
-            "operator": operator,
-            "conversation_id": cid,
-            "state": state,
-            "expires_in": max(math.ceil(expires_in), 0),
-        },
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
+    """The `presence` frame telling consoles of a teammate (`state` is one of STATES)."""
+    notice = {
+        "operator": operator,
+        "conversation_id": cid,
+        "state": state,
+        "expires_in": max(math.ceil(expires_in), 0),
+    }
+    return PresenceNoticeFrame.model_validate(notice).json_text()
 
 
 class PresenceBook:
