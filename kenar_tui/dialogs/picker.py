@@ -4,7 +4,9 @@ Typing filters the list (the subclass ranks the matches), Up/Down move the highl
 the box keeps the focus, Enter picks the highlighted choice, a click picks the clicked one,
 Escape answers None. Subclasses say how to match, how a choice reads, and what picking it
 answers; their bindings keep their own ids (`BINDING_PREFIX.cancel`, `.next`, `.previous`),
-so a user's keymap written for one picker stays valid.
+so a user's keymap written for one picker stays valid. A picker without `BINDING_PREFIX`
+declares its own bindings instead (same actions, its older ids kept): `cancel`, and
+`to_list` where Down moves the focus into the list rather than the highlight.
 """
 
 from __future__ import annotations
@@ -84,13 +86,17 @@ class FilterPicker(ModalScreen[ResultT | None], Generic[ChoiceT, ResultT]):
     def _filter(self, event: Input.Changed) -> None:
         self.typed(event)
 
-    @on(Input.Submitted)
-    def _pick_highlighted(self) -> None:
+    def submitted(self) -> None:
+        """Enter in the filter box: pick the highlighted choice (a subclass may refill first)."""
         highlighted = self.listing.highlighted
         if highlighted is None or highlighted >= len(self.choices_shown):
             self.app.bell()
             return
         self.picked(self.choices_shown[highlighted])
+
+    @on(Input.Submitted)
+    def _pick_highlighted(self) -> None:
+        self.submitted()
 
     @on(OptionList.OptionSelected)
     def _pick_selected(self, event: OptionList.OptionSelected) -> None:
@@ -101,6 +107,13 @@ class FilterPicker(ModalScreen[ResultT | None], Generic[ChoiceT, ResultT]):
             self.listing.action_cursor_down()
         else:
             self.listing.action_cursor_up()
+
+    def action_to_list(self) -> None:
+        """Move the focus from the filter box into the list, on its first choice."""
+        if self.choices_shown:
+            listing = self.listing
+            listing.focus()
+            listing.highlighted = 0
 
     def action_cancel(self) -> None:
         self.dismiss(None)

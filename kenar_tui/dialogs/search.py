@@ -4,26 +4,26 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from kenar_tui.dialogs.picker import FilterPicker
 from kenar_tui.text import display
 from kenar_tui.widgets.input_preview import InputPreview
 
 DEBOUNCE_S = 0.2
 
 
-class SearchScreen(ModalScreen[tuple[str, int] | None]):
+class SearchScreen(FilterPicker[Any, tuple[str, int]]):
     """Type to search; Enter or a click opens the hit's conversation at that message.
 
-    Answers (conversation id, position in its history) or None.
+    Answers (conversation id, position in its history) or None. The store is searched
+    once typing pauses (DEBOUNCE_S), and at once on Enter.
     """
 
     DEFAULT_CSS = """
@@ -36,9 +36,10 @@ class SearchScreen(ModalScreen[tuple[str, int] | None]):
     SearchScreen #search-count { height: 1; color: $text-muted; padding: 0 1; }
     """
 
+    # Its own ids from before FilterPicker (a user's keymap names them): Down moves into the list.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "close", "Close the search", id="search.close"),
-        Binding("down", "to_results", "Move into the results", id="search.results", show=False),
+        Binding("escape", "cancel", "Close the search", id="search.close"),
+        Binding("down", "to_list", "Move into the results", id="search.results", show=False),
     ]
 
     def __init__(self, inbox: Any, *, bidi: bool, query: str = "") -> None:
@@ -46,8 +47,12 @@ class SearchScreen(ModalScreen[tuple[str, int] | None]):
         self.inbox = inbox
         self.bidi = bidi
         self.query_text = query
-        self.hits: list[Any] = []
         self._timer: Timer | None = None
+
+    @property
+    def hits(self) -> list[Any]:
+        """The hits shown, in the Inbox's order."""
+        return list(self.choices_shown)
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -61,48 +66,39 @@ class SearchScreen(ModalScreen[tuple[str, int] | None]):
         if self.query_text:
             self.run_search()
 
-    @on(Input.Changed)
-    def _changed(self, event: Input.Changed) -> None:
+    def run_search(self) -> None:
+        self.refill(self.query_one(Input).value.strip())
+
+    def typed(self, event: Input.Changed) -> None:
+        """Show the text as typed and search when typing pauses (each key would cost a query)."""
         self.query_one(InputPreview).show_text(event.value)
         if self._timer is not None:
             self._timer.stop()
         self._timer = self.set_timer(DEBOUNCE_S, self.run_search)
 
-    @on(Input.Submitted)
-    def _submitted(self) -> None:
+    def submitted(self) -> None:
+        """Enter searches what is typed now (a pause may not have come yet), then opens a hit."""
+        if self._timer is not None:
+            self._timer.stop()
         self.run_search()
-        if self.hits:
-            self.dismiss((self.hits[0].cid, self.hits[0].position))
+        if self.choices_shown:
+            super().submitted()
 
-    def run_search(self) -> None:
-        query = self.query_one(Input).value.strip()
-        results = self.query_one(OptionList)
-        results.clear_options()
-        self.hits = list(self.inbox.search(query)) if query else []
-        options = []
-        for i, hit in enumerate(self.hits):
-            conv = self.inbox.conversation(hit.cid)
-            where = (conv.post_title or conv.post_token or "") if conv else ""
-            snippet = display(hit.snippet.replace("\n", " "), bidi=self.bidi)
-            place = display(where, bidi=self.bidi)
-            # Content, not markup: snippets and titles are other people's text.
-            prompt = Content.assemble(snippet, "\n", (f"{place} · {hit.cid[:12]}", "dim"))
-            options.append(Option(prompt, id=str(i)))
-        results.add_options(options)
-        count = self.query_one("#search-count", Static)
-        found = len(self.hits)
-        count.update(f"{found} match{'' if found == 1 else 'es'}" if query else "")
+    def ranked(self, query: str) -> list[Any]:
+        return list(self.inbox.search(query)) if query else []
 
-    @on(OptionList.OptionSelected)
-    def _chosen(self, event: OptionList.OptionSelected) -> None:
-        hit = self.hits[int(event.option.id or 0)]
-        self.dismiss((hit.cid, hit.position))
+    def option(self, choice: Any, index: int) -> Option:
+        conv = self.inbox.conversation(choice.cid)
+        where = (conv.post_title or conv.post_token or "") if conv else ""
+        snippet = display(choice.snippet.replace("\n", " "), bidi=self.bidi)
+        place = display(where, bidi=self.bidi)
+        # Content, not markup: snippets and titles are other people's text.
+        return Option(Content.assemble(snippet, "\n", (f"{place} · {choice.cid[:12]}", "dim")))
 
-    def action_to_results(self) -> None:
-        results = self.query_one(OptionList)
-        if self.hits:
-            results.focus()
-            results.highlighted = 0
+    def filtered(self, query: str) -> None:
+        found = len(self.choices_shown)
+        count = f"{found} match{'' if found == 1 else 'es'}" if query else ""
+        self.query_one("#search-count", Static).update(count)
 
-    def action_close(self) -> None:
-        self.dismiss(None)
+    def picked(self, choice: Any) -> None:
+        self.dismiss((choice.cid, choice.position))

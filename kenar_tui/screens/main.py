@@ -407,7 +407,7 @@ class MainScreen(Screen[None]):
         self.composer.focus()
 
     def action_jump_post(self) -> None:
-        from kenar_tui.screens.post_picker import PostPickerScreen
+        from kenar_tui.dialogs.post_picker import PostPickerScreen
 
         def chosen(answer: tuple[str | None] | None) -> None:
             if answer is not None:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from kenar_tui.commands.demo import demo_environment
-from kenar_tui.screens.post_picker import PostPickerScreen
+from kenar_tui.dialogs.post_picker import PostPickerScreen
 from kenar_tui.text import display
 from kenar_tui.text.formats import format_price
 from tests.console.test_app_live import relay_live, running, until
