@@ -50,7 +50,10 @@ _NAMED = {
     # extended-keys, kitty, foot, WezTerm); this is what they send.
     "shift+enter": "\x1b[13;2u",
 }
-_FUNCTION = {1: "\x1bOP", 2: "\x1bOQ", 3: "\x1bOR", 4: "\x1bOS", 5: "\x1b[15~", 6: "\x1b[17~"}
+_FUNCTION = {  # xterm's F1-F12
+    1: "\x1bOP", 2: "\x1bOQ", 3: "\x1bOR", 4: "\x1bOS", 5: "\x1b[15~", 6: "\x1b[17~",
+    7: "\x1b[18~", 8: "\x1b[19~", 9: "\x1b[20~", 10: "\x1b[21~", 11: "\x1b[23~", 12: "\x1b[24~",
+}  # fmt: skip
 _ARROWS = {"up": "A", "down": "B", "right": "C", "left": "D"}
 _MODIFIER_CODE = {"shift": 2, "alt": 3, "ctrl": 5}
 
