@@ -4,7 +4,7 @@ Entries arrive in seq order, exactly once. A message adds an item and moves its
 conversation's unread count and wait; a reply (ours or a teammate's) answers the buyer;
 Divar's SELLER-side echo of a reply is merged into it; a button press finds its caption among
 the buttons we sent; a post update names the post; anything else is a note, an assignment,
-a notice, or an item kept raw.
+a notice, or an item kept raw. Each entry is read once, as an `EntryView`.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from kenar_tui.history import (
     parse_message,
     reply_text,
 )
+from kenar_tui.inbox.entry_view import EntryView
 from kenar_tui.inbox.models import InboxChange
 from kenar_tui.store import ButtonCaptions, Cache, ItemRow, Notices, OutboxRows, Timeline, micros
 from kenar_tui.text.sanitize import clean_tree
@@ -53,11 +54,11 @@ class EntryApplier:
         kind = str(entry.get("kind") or "unknown")
         if seq <= self.cache.last_seq:
             return InboxChange(seq=seq, kind=kind, ignored=True)
-        entry = clean_tree(entry)  # untrusted text: no control codes or bidi overrides kept
+        view = EntryView.of(clean_tree(entry), kind)  # untrusted text: no control codes kept
         with self.cache.transaction():
-            at = self._received_at(entry)
-            self.cache.put_entry(seq, entry, at)
-            change = self._apply(seq, kind, entry, micros(at))
+            at = self._received_at(view)
+            self.cache.put_entry(seq, view.wire, at)
+            change = self._apply(seq, view, micros(at))
             self.cache.set_last_seq(seq)
         return change
 
@@ -78,10 +79,10 @@ class EntryApplier:
                     if seq <= last:
                         changes.append(InboxChange(seq=seq, kind=kind, ignored=True))
                         continue
-                    entry = clean_tree(entry)  # as in `apply`
-                    at = self._received_at(entry)
-                    self.cache.put_entry(seq, entry, at)
-                    changes.append(self._apply(seq, kind, entry, micros(at)))
+                    view = EntryView.of(clean_tree(entry), kind)  # as in `apply`
+                    at = self._received_at(view)
+                    self.cache.put_entry(seq, view.wire, at)
+                    changes.append(self._apply(seq, view, micros(at)))
                     last = seq
                 if any(not c.ignored for c in changes):
                     self.cache.set_last_seq(last)
@@ -106,8 +107,8 @@ class EntryApplier:
         )
         return notice_item(row)
 
-    def _received_at(self, entry: dict[str, Any]) -> datetime:
-        value = entry.get("received_at")
+    def _received_at(self, entry: EntryView) -> datetime:
+        value = entry.received_at
         if value:
             try:
                 return parse_sent_at(value)
@@ -115,23 +116,22 @@ class EntryApplier:
                 pass
         return self.now()
 
-    def _apply(self, seq: int, kind: str, entry: dict[str, Any], at: int) -> InboxChange:
-        data = as_dict(entry.get("data"))
-        cid = entry.get("conversation_id") or data.get("conversation_id")
-        post = entry.get("post_token") or data.get("post_token")
+    def _apply(self, seq: int, entry: EntryView, at: int) -> InboxChange:
+        kind, data = entry.kind, entry.data
+        cid = entry.conversation
+        post = entry.post
         if kind == "message":
-            return self._message(seq, entry, data, at)
+            return self._message(seq, entry, at)
         if kind == "reply" and cid:
-            return self._reply(seq, entry, data, str(cid), post, at)
+            return self._reply(seq, entry, cid, post, at)
         if kind == "button_pressed" and cid:
-            return self._button(seq, entry, data, str(cid), post, at)
+            return self._button(seq, entry, cid, post, at)
         if kind == "post_update":
-            return self._post_update(seq, entry, data, at)
+            return self._post_update(seq, entry, at)
         if kind in NOTICE_KINDS or not cid:
-            notice = notice_item(self.notices_store.add(seq, kind, at, entry))
+            notice = notice_item(self.notices_store.add(seq, kind, at, entry.wire))
             return InboxChange(seq=seq, kind=kind, notice=notice)
         # A note, an assignment, an unknown webhook or a kind this version does not know.
-        cid = str(cid)
         if kind == "assignment" and self._assignees is not None:
             assignee = data.get("assignee")
             self._assignees[cid] = assignee if isinstance(assignee, str) and assignee else None
@@ -147,16 +147,14 @@ class EntryApplier:
         )
         return self._change(seq, kind, row, entry)
 
-    def _message(
-        self, seq: int, entry: dict[str, Any], data: dict[str, Any], at: int
-    ) -> InboxChange:
-        message = parse_message(data)
-        cid = entry.get("conversation_id") or (message.conversation_id if message else None)
+    def _message(self, seq: int, entry: EntryView, at: int) -> InboxChange:
+        message = parse_message(entry.data)
+        cid = entry.conversation_id or (message.conversation_id if message else None)
         if message is None or not cid:
-            notice = notice_item(self.notices_store.add(seq, "unknown", at, entry))
+            notice = notice_item(self.notices_store.add(seq, "unknown", at, entry.wire))
             return InboxChange(seq=seq, kind="message", notice=notice)
         cid = str(cid)
-        post = entry.get("post_token") or message.post_token
+        post = entry.post_token or message.post_token
         self.timeline.ensure_conversation(cid, post, message.conversation.type)
         self._legacy_title(post, entry, at)
         sent = micros(message.sent_at)
@@ -182,12 +180,12 @@ class EntryApplier:
     def _reply(
         self,
         seq: int,
-        entry: dict[str, Any],
-        data: dict[str, Any],
+        entry: EntryView,
         cid: str,
         post: str | None,
         at: int,
     ) -> InboxChange:
+        data = entry.data
         body = as_dict(data.get("body"))
         ref = str(data.get("ref") or f"seq-{seq}")
         text = reply_text(body)
@@ -222,14 +220,9 @@ class EntryApplier:
         return self._change(seq, "reply", row, entry, merged=merged)
 
     def _button(
-        self,
-        seq: int,
-        entry: dict[str, Any],
-        data: dict[str, Any],
-        cid: str,
-        post: str | None,
-        at: int,
+        self, seq: int, entry: EntryView, cid: str, post: str | None, at: int
     ) -> InboxChange:
+        data = entry.data
         self.timeline.ensure_conversation(cid, post, None)
         caption = self.buttons.caption(cid, data.get("extra_data"))
         seller = str(data.get("user_side") or "").lower() in ("supply", "seller")
@@ -248,14 +241,12 @@ class EntryApplier:
             self.timeline.buyer_wrote(cid, seq, at)
         return self._change(seq, "button_pressed", row, entry, new_from_buyer=side == "buyer")
 
-    def _post_update(
-        self, seq: int, entry: dict[str, Any], data: dict[str, Any], at: int
-    ) -> InboxChange:
-        post = as_dict(data.get("post"))
-        token = entry.get("post_token") or post.get("token")
+    def _post_update(self, seq: int, entry: EntryView, at: int) -> InboxChange:
+        post = as_dict(entry.data.get("post"))
+        token = entry.post_token or post.get("token")
         title = (post.get("data") or {}).get("title")
         if not token:
-            notice = notice_item(self.notices_store.add(seq, "post_update", at, entry))
+            notice = notice_item(self.notices_store.add(seq, "post_update", at, entry.wire))
             return InboxChange(seq=seq, kind="post_update", notice=notice)
         if isinstance(title, str) and title.strip():
             self.timeline.set_post_title(str(token), title.strip(), at)
@@ -272,8 +263,8 @@ class EntryApplier:
             item=None if row is None else self._item(row, entry),
         )
 
-    def _legacy_title(self, post: str | None, entry: dict[str, Any], at: int) -> None:
-        raw = entry.get("raw")
+    def _legacy_title(self, post: str | None, entry: EntryView, at: int) -> None:
+        raw = entry.raw
         payload = raw.get("payload") if isinstance(raw, dict) else None
         metadata = payload.get("metadata") if isinstance(payload, dict) else None
         title = metadata.get("title") if isinstance(metadata, dict) else None
@@ -305,7 +296,7 @@ class EntryApplier:
         seq: int,
         kind: str,
         row: ItemRow,
-        entry: dict[str, Any] | None,
+        entry: EntryView | None,
         *,
         merged: bool = False,
         new_from_buyer: bool = False,
@@ -315,7 +306,7 @@ class EntryApplier:
                 seq=seq,
                 kind=kind,
                 conversation_id=row.conversation_id,
-                post_token=(entry or {}).get("post_token"),
+                post_token=None if entry is None else entry.post_token,
                 new_from_buyer=new_from_buyer,
                 merged=merged,
             )
@@ -330,10 +321,11 @@ class EntryApplier:
             merged=merged,
         )
 
-    def _item(self, row: ItemRow, entry: dict[str, Any] | None) -> HistoryItem:
-        if entry is None or (row.seq is not None and entry.get("kind") != row.kind):
-            entry = self.cache.entry(row.seq) if row.seq is not None else None
+    def _item(self, row: ItemRow, entry: EntryView | None) -> HistoryItem:
+        stored = None if entry is None else entry.wire
+        if entry is None or (row.seq is not None and entry.kind != row.kind):
+            stored = self.cache.entry(row.seq) if row.seq is not None else None
         outbox = self.outbox_rows.get(row.ref) if row.ref else None
         return entry_item(
-            row, entry, outbox, position=self.timeline.position(row), operator=self.operator
+            row, stored, outbox, position=self.timeline.position(row), operator=self.operator
         )
