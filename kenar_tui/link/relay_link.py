@@ -23,7 +23,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI, W
 
 from kenar_core.backoff import retry_delay
 from kenar_core.errors import LoginError, RelayUnavailable
-from kenar_core.lifecycle import AsyncResource
+from kenar_core.lifecycle import AsyncResource, stop_task, wait_stopped
 from kenar_core.protocol import (
     RELAY_FRAME,
     AckFrame,
@@ -100,6 +100,20 @@ def describe_failure(exc: BaseException, url: str = "") -> str:
             exc.rcvd.code if exc.rcvd else None, exc.rcvd.reason if exc.rcvd else ""
         )
     return str(exc) or type(exc).__name__
+
+
+# Close reasons (code 1008) after which the same token would be refused again.
+PERMANENT_REFUSALS = {
+    "operator is not this token's name": (
+        "the operator name is not this relay token's name; each teammate connects with a token"
+        " of their own (kenar-relay token create NAME), or leave the operator name empty"
+    ),
+    "token revoked": "the relay token was revoked: check the relay token",
+}
+
+
+class _Refused(Exception):
+    """The relay refused this console for a reason a retry cannot change."""
 
 
 def close_reason(code: int | None, reason: str) -> str:
@@ -186,9 +200,7 @@ class RelayLink(AsyncResource):
             return
         self._closed = True
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await stop_task(self._task)
         self._fail_pending("the console is closing the relay link")
         for future in self._oauth.values():
             if not future.done():
@@ -207,8 +219,7 @@ class RelayLink(AsyncResource):
     async def stopped(self) -> None:
         """Returns once the link has stopped trying: its token was refused, or it was closed."""
         if self._task is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.shield(self._task)
+            await wait_stopped(self._task, shield=True)
 
     async def events(self) -> AsyncIterator[LinkEvent]:
         """Connection changes and timeline entries, in order, until the link is closed."""
@@ -292,6 +303,10 @@ class RelayLink(AsyncResource):
                 reason = welcomed[1]
                 if welcomed[0]:
                     attempt = 0
+            except _Refused as exc:
+                self.log.warning("%s", exc)
+                self._set_state(LinkState("refused", str(exc)))
+                return
             except (OSError, TimeoutError, WebSocketException) as exc:
                 if isinstance(exc, InvalidStatus) and exc.response.status_code == 401:
                     # Retrying a wrong token only fills the relay's log: stop and say so.
@@ -363,6 +378,9 @@ class RelayLink(AsyncResource):
                 pass
             code = ws.close_code
             reason = ws.close_reason or ""
+        if code == 1008 and reason in PERMANENT_REFUSALS:
+            # The same token and name would be refused again: retrying only fills the logs.
+            raise _Refused(f"the relay refused this console: {PERMANENT_REFUSALS[reason]}")
         return welcomed, close_reason(code, reason)
 
     async def _handle(self, frame: RelayFrame) -> None:

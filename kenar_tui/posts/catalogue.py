@@ -16,7 +16,6 @@ post Divar does not know (404) or an unreachable Divar costs one request per pos
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -25,6 +24,7 @@ from typing import Any, Protocol
 
 from kenar_api.finder import PostResponse
 from kenar_core.errors import KenarError, ProtocolError
+from kenar_core.lifecycle import stop_task
 from kenar_tui.store import Cache, Timeline, micros
 
 MAX_QUEUED = 256
@@ -36,11 +36,6 @@ _log = logging.getLogger("kenar_tui.posts")
 
 class Finder(Protocol):
     async def get_post(self, post_token: str) -> PostResponse: ...
-
-
-def format_price(price: int | None) -> str:
-    """52000000 -> "52,000,000 تومان"; "" when there is none."""
-    return f"{price:,} تومان" if price else ""
 
 
 class PostCatalogue:
@@ -76,9 +71,7 @@ class PostCatalogue:
 
     async def aclose(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await stop_task(self._task)
             self._task = None
 
     def want(self, post_token: str | None, *, refresh: bool = False) -> bool:

@@ -88,6 +88,7 @@ class MainScreen(Screen[None]):
             with Vertical(id="conversation-pane"):
                 yield ConversationHeader(
                     bidi=app.settings.bidi,
+                    digits=app.settings.digits,
                     login_hint=f"{app.keys_for('auth.login')}: log in",
                     id="conversation-header",
                 )

@@ -9,7 +9,7 @@ from textual.widget import Widget
 
 from kenar_tui.text import display
 from kenar_tui.text.fit import fit_title
-from kenar_tui.text.formats import format_price
+from kenar_tui.text.formats import Digits, format_price
 from kenar_tui.text.sanitize import clean_text
 
 
@@ -25,10 +25,16 @@ class ConversationHeader(Widget):
     """
 
     def __init__(
-        self, *, bidi: bool, login_hint: str = "kenar-tui login", id: str | None = None
+        self,
+        *,
+        bidi: bool,
+        digits: Digits = "latin",
+        login_hint: str = "kenar-tui login",
+        id: str | None = None,
     ) -> None:
         super().__init__(id=id)
         self.bidi = bidi
+        self.digits: Digits = digits  # the price reads in the digits the rest of the console uses
         # How to get a token, after "read only": the console names its key.
         self.login_hint = login_hint
         self.summary: Any | None = None
@@ -76,7 +82,7 @@ class ConversationHeader(Widget):
         token: list[tuple[str, str] | str] = (
             [" ", (clean_text(conv.post_token), "dim")] if conv.post_token else []
         )
-        price = getattr(self.app, "format_price", format_price)(conv.post_price)
+        price = format_price(conv.post_price, self.digits)
         if price:  # Persian words: bidi-ordered like the title
             token = [" · ", (display(price, bidi=self.bidi), "$success"), *token]
         # What matters most first: narrow terminals cut the end of the line.

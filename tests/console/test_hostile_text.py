@@ -236,7 +236,9 @@ def test_the_conversation_header_draws_titles_and_names_as_text() -> None:
     from kenar_tui.widgets.conversation_header import ConversationHeader
 
     header = ConversationHeader(bidi=False)
-    summary = SimpleNamespace(post_title="[/]\\", post_token="tok[", type="POST", id="abcdefgh1")
+    summary = SimpleNamespace(
+        post_title="[/]\\", post_token="tok[", post_price=None, type="POST", id="abcdefgh1"
+    )
     header.show(
         summary, can_send=True, presence="[b]Sara is replying", assignee="[@click=app.quit]"
     )

@@ -136,6 +136,19 @@ async def test_a_wrong_token_stops_and_asks_to_check_it(relay: RunningRelay) -> 
     assert secret not in refused.detail and secret not in repr(link)
 
 
+async def test_a_name_that_is_not_the_tokens_stops_and_says_why(relay: RunningRelay) -> None:
+    """The relay binds each token to one name: a console that says hello as someone else is
+    refused for good (1008), so the link stops instead of retrying forever."""
+    async with make_link(relay.ws_url, relay.token, operator="bob") as link:
+        events = Events(link)
+        refused = await events.state("refused")
+        async with asyncio.timeout(WAIT):
+            await link.stopped()
+    assert "not this relay token's name" in refused.detail
+    assert "kenar-relay token create NAME" in refused.detail
+    assert [e.state for e in events.seen if isinstance(e, LinkState)] == ["connecting", "refused"]
+
+
 async def test_the_bare_relay_url_from_the_deploy_doc_works(relay: RunningRelay) -> None:
     """docs/deploy.md writes wss://relay.example.com (no path): the link adds the relay's /ws."""
     bare = relay.ws_url.removesuffix("/ws")
