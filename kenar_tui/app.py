@@ -87,6 +87,10 @@ def short_key(key: str) -> str:
     return key.upper() if key.startswith("f") and key[1:].isdigit() else key
 
 
+# Columns from which a new-message toast leaves the history readable beside it.
+TOAST_MIN_WIDTH = 120
+
+
 class KenarApp(App[str | None]):
     """The console. `exit` results: None (quit), "demo" (start the demo), "restart"."""
 
@@ -561,7 +565,9 @@ class KenarApp(App[str | None]):
 
     def notify_new_message(self, title: str, preview: str) -> None:
         """Toast, bell and desktop notification, each as the settings say."""
-        if self.settings.notify_toast:
+        # A toast sits over the history: on a narrow terminal it would cover the very text
+        # being read, and the list already shows the new message, so it toasts only when wide.
+        if self.settings.notify_toast and self.size.width >= TOAST_MIN_WIDTH:
             self.notify(preview, title=title, timeout=4, markup=False)
         if self.settings.notify_bell:
             self.bell()
