@@ -43,6 +43,7 @@ from websockets.asyncio.client import connect
 
 from bench.common import CLIENT_TOKEN, IDENTIFICATION_KEY, rss_kib
 from bench.procs import SHARED_KEYS, free_port
+from kenar_core.lifecycle import stop_task
 from kenar_tui.link.events import LinkEntry
 from kenar_tui.link.relay_link import RelayLink
 from kenar_tui.store.cache import Cache
@@ -215,9 +216,7 @@ class SoakConsole:
                         with contextlib.suppress(Exception):
                             await link.presence(f"conv-{random.randrange(50)}", state)
             finally:
-                reader.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await reader
+                await stop_task(reader)
                 self.flush()
 
     async def _read(self, link: RelayLink) -> None:

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
+from kenar_core.backoff import retry_delay
+
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
@@ -35,8 +37,9 @@ class RetryPolicy:
 
     def backoff(self, attempt: int) -> float:
         """Full-jitter wait after failed attempt number `attempt` (1-based)."""
-        ceiling = min(self.cap, self.base * (2 ** (attempt - 1)))
-        return self.rng.uniform(0.0, ceiling)
+        return retry_delay(
+            attempt - 1, base=self.base, cap=self.cap, jitter="full", rand=self.rng.random
+        )
 
     def delay(self, attempt: int, retry_after: float | None) -> float:
         """The wait before the next attempt: the server's Retry-After if it gave one."""

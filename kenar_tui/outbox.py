@@ -47,7 +47,7 @@ from kenar_core.errors import (
     ServerError,
     TransportError,
 )
-from kenar_core.lifecycle import AsyncResource
+from kenar_core.lifecycle import AsyncResource, stop_tasks
 from kenar_tui.history import reply_text
 from kenar_tui.keyring_thread import keyring_call
 from kenar_tui.media import sending as media_sending
@@ -244,11 +244,7 @@ class Outbox(AsyncResource):
         tasks = list(self._tasks.values())
         if tasks:
             _, pending = await asyncio.wait(tasks, timeout=self.close_grace)
-            for task in pending:
-                task.cancel()
-            for task in pending:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            await stop_tasks(pending)
         self.log.info("outbox closed")
 
     # --- the public operations -------------------------------------------------------------
@@ -540,10 +536,7 @@ class Outbox(AsyncResource):
         waiter = asyncio.ensure_future(awaitable)
         closing = asyncio.create_task(self._closing.wait())
         await asyncio.wait({waiter, closing}, return_when=asyncio.FIRST_COMPLETED)
-        for task in (waiter, closing):
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await stop_tasks((waiter, closing))
         return self._closing.is_set()
 
     def _update(self, ref: str, **fields: Any) -> None:

@@ -32,7 +32,7 @@ from typing import Any, Protocol, Self
 import redis.asyncio as redis
 from redis.exceptions import RedisError
 
-from kenar_core.lifecycle import AsyncResource
+from kenar_core.lifecycle import AsyncResource, stop_task
 from relay.config import RelayConfig
 from relay.stores import is_redis
 
@@ -228,9 +228,7 @@ class RedisBus(AsyncResource, _Handlers):
             return
         self._closed = True
         if self._listener is not None:
-            self._listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._listener
+            await stop_task(self._listener)
         if self._client is not None:
             await self._client.aclose()
             self._client = None

@@ -13,7 +13,6 @@ Frame to consoles: {"type": "presence", "operator", "conversation_id", "state", 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import logging
 import math
@@ -22,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from kenar_core.lifecycle import stop_task
 from kenar_core.protocol import PresenceNoticeFrame
 from relay.bus import Bus
 
@@ -178,7 +178,5 @@ class PresenceBook:
         self._closed = True
         self._listeners.clear()
         if self._sweeper is not None:
-            self._sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
+            await stop_task(self._sweeper)
             self._sweeper = None

@@ -16,6 +16,7 @@ import contextlib
 import logging
 from typing import Any
 
+from kenar_core.lifecycle import stop_task
 from relay.acks import AckBook
 from relay.bus import Bus
 from relay.errors import TokenError
@@ -59,9 +60,7 @@ class RevocationWatch:
 
     async def aclose(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await stop_task(self._task)
             self._task = None
 
     async def _loop(self) -> None:

@@ -29,7 +29,7 @@ from kenar_core.cipher import AesGcmSealer
 from kenar_core.errors import ConfigError
 from kenar_core.files import private_dir
 from kenar_core.keyfile import ENV_INDEX_KEY, ENV_KEY, KeyRing, relay_keyring
-from kenar_core.lifecycle import AsyncResource
+from kenar_core.lifecycle import AsyncResource, stop_task, wait_stopped
 from kenar_core.redaction import install_redaction, quiet_wire_logs
 from kenar_core.sealing import Sealer
 from relay.acks import AckBook
@@ -372,16 +372,12 @@ class RelayServer(AsyncResource):
         ctx = self.ctx
         if ctx is not None:
             ctx.draining = True
-        if self._purge_task is not None:
-            self._purge_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._purge_task
+        await stop_task(self._purge_task)
         if ctx is not None:
             await ctx.hub.close_all(1001, "the relay is shutting down")
         if self._server is not None and self._serve_task is not None:
             self._server.should_exit = True
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._serve_task
+            await wait_stopped(self._serve_task)
         await self._stack.aclose()
         self._log.info("relay stopped")
         self._closed.set()

@@ -19,7 +19,6 @@ ids, conversation and post) is the sealed `payload` (docs/privacy.md).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import sqlite3
@@ -34,7 +33,7 @@ from typing import Any, Self
 from kenar_api.messages import to_micros
 from kenar_core.errors import SealingError
 from kenar_core.files import private_dir, private_sqlite
-from kenar_core.lifecycle import AsyncResource
+from kenar_core.lifecycle import AsyncResource, stop_task, wait_stopped
 from kenar_core.sealing import PlainSealer, Sealer
 from relay.errors import StoreBusy, StoreClosed, StoreError
 from relay.store import (
@@ -150,15 +149,11 @@ class SqliteStore(AsyncResource):
     async def aclose(self) -> None:
         if self._closing:
             if self._task is not None:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await asyncio.shield(self._task)
+                await wait_stopped(self._task, shield=True)
             return
         self._closing = True
         recovery, self._recovery = self._recovery, None
-        if recovery is not None:
-            recovery.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await recovery
+        await stop_task(recovery)
         if self._task is not None:
             self._queue.put_nowait(_STOP)
             await self._task

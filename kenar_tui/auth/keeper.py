@@ -25,7 +25,7 @@ from typing import Any, Self
 from kenar_api.client import KenarClient
 from kenar_api.events import UserAccessRevocationEvent
 from kenar_core.errors import AuthError, CredentialError, KenarError, KeyringUnavailable
-from kenar_core.lifecycle import AsyncResource
+from kenar_core.lifecycle import AsyncResource, stop_task
 from kenar_tui.auth.subscriptions import subscribe_token
 from kenar_tui.credentials import CredentialStore, StoredToken
 from kenar_tui.keyring_thread import keyring_call
@@ -151,9 +151,7 @@ class TokenKeeper(AsyncResource):
             return
         self._closed = True
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await stop_task(self._task)
             self._task = None
 
     def listen(

@@ -32,7 +32,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol, Self, runtime_checkable
 
 from kenar_core.errors import ConfigError
-from kenar_core.lifecycle import AsyncResource
+from kenar_core.lifecycle import AsyncResource, stop_task
 
 RELAY_MAX_AGE = timedelta(hours=72)
 CONSOLE_MAX_AGE = timedelta(days=30)
@@ -274,13 +274,7 @@ class Purger(AsyncResource):
         task, self._task = self._task, None
         if task is None or task.done():
             return
-        task.cancel()
-        try:
-            await task
-        except asyncio.CancelledError:
-            current = asyncio.current_task()
-            if current is not None and current.cancelling():
-                raise
+        await stop_task(task)
 
     def __repr__(self) -> str:
         return f"Purger({self.policy.describe()}, rounds={self.rounds})"

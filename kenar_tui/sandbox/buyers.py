@@ -8,7 +8,6 @@ sent. The answers use their own seeded RNG, so a run is repeatable given the sam
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ from typing import Any
 
 from kenar_api.messages import Message
 from kenar_core.errors import KenarTuiError
+from kenar_core.lifecycle import stop_tasks
 from kenar_tui.sandbox.catalogue import BUTTON_THANKS, FOLLOW_UPS
 from kenar_tui.sandbox.core import SandboxCore
 from kenar_tui.sandbox.script import BuyerStep, iter_buyer_script
@@ -59,11 +59,7 @@ class BuyerSimulator:
         self.rate = 0.0
         reactions = list(self._reactions)
         self._reactions.clear()
-        for pending in reactions:
-            pending.cancel()
-        for pending in [t for t in (task, *reactions) if t is not None]:
-            with contextlib.suppress(asyncio.CancelledError):
-                await pending
+        await stop_tasks([*reactions, task])
         if task is not None:
             self._log.info("sandbox buyers stopped after %d steps", self.steps_played)
 

@@ -8,7 +8,6 @@ fault plan can send a delivery twice or hold one back behind the next (out of or
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from collections import deque
@@ -18,6 +17,8 @@ from typing import Any
 
 import httpx
 
+from kenar_core.backoff import backoff_ceiling
+from kenar_core.lifecycle import stop_tasks
 from kenar_tui.sandbox.clock import Clock
 from kenar_tui.sandbox.faults import FaultPlan
 
@@ -91,11 +92,7 @@ class DeliveryQueue:
         tasks = [t for t in (self._worker, *self._retries) if t is not None]
         self._worker = None
         self._retries.clear()
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await stop_tasks(tasks)
         if self._http is not None:
             http, self._http = self._http, None
             await http.aclose()
@@ -167,7 +164,8 @@ class DeliveryQueue:
             )
             self._finish(delivery, "failed")
             return
-        wait = self._plan.faults.delivery_backoff * (2 ** (failures - 1))
+        # No jitter: a seeded plan must retry at the same moments every run.
+        wait = backoff_ceiling(failures - 1, base=self._plan.faults.delivery_backoff)
         task = asyncio.create_task(self._retry_later(delivery, wait))
         self._retries.add(task)
         task.add_done_callback(self._retries.discard)

@@ -20,7 +20,7 @@ from typing import Self
 
 import uvicorn
 
-from kenar_core.lifecycle import AsyncResource
+from kenar_core.lifecycle import AsyncResource, wait_stopped
 from kenar_tui.sandbox.app import build_app
 from kenar_tui.sandbox.buyers import BuyerSimulator
 from kenar_tui.sandbox.control import SandboxControl
@@ -200,8 +200,7 @@ class Sandbox(AsyncResource):
             await self._control.aclose()
         if self._task is not None and self._server is not None:
             self._server.should_exit = True
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await wait_stopped(self._task)
         for sock in self._sockets:
             sock.close()
         await self.core.delivery.aclose()
