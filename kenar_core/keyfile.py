@@ -42,6 +42,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from kenar_core.errors import SealingError
+from kenar_core.files import write_atomically
 
 KEY_BYTES = 32
 FORMAT = 1
@@ -227,20 +228,7 @@ class KeyFile:
 
     def save(self, ring: KeyRing) -> None:
         """Write `ring` atomically (temporary file, fsync, rename), readable by the owner only."""
-        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        temporary = self.path.with_name(f".{self.path.name}.{secrets.token_hex(4)}.tmp")
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            os.fchmod(fd, 0o600)  # whatever the umask said
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(ring.to_json())
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temporary, self.path)
-        except BaseException:
-            temporary.unlink(missing_ok=True)
-            raise
-        _fsync_dir(self.path.parent)
+        write_atomically(self.path, ring.to_json())
 
     def load_or_create(self) -> KeyRing:
         """The ring in the file, or a new one written there if there is no file yet."""
@@ -260,19 +248,6 @@ class KeyFile:
 
     def __repr__(self) -> str:
         return f"KeyFile({str(self.path)!r})"
-
-
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass  # some filesystems cannot fsync a directory; the rename is still atomic
-    finally:
-        os.close(fd)
 
 
 def keyring_from_env(

@@ -7,9 +7,6 @@ in one rename, so a crash leaves either the old file or the new one, never half 
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -17,7 +14,7 @@ import tomlkit
 from tomlkit.exceptions import ParseError
 
 from kenar_core.errors import ConfigError
-from kenar_core.files import FILE_MODE, private_dir
+from kenar_core.files import write_atomically
 
 
 def update_config(path: Path, values: Mapping[str, str | None]) -> None:
@@ -43,35 +40,3 @@ def update_config(path: Path, values: Mapping[str, str | None]) -> None:
         write_atomically(path, tomlkit.dumps(document))
     except OSError as exc:
         raise ConfigError(f"{path}: cannot be written ({exc.strerror or exc})") from None
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Replace `path` with `text`: temporary file beside it (0600), fsync, rename, fsync folder."""
-    if not path.parent.is_dir():
-        private_dir(path.parent)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            os.fchmod(handle.fileno(), FILE_MODE)  # mkstemp's 0600 already; said, not assumed
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass  # some filesystems cannot fsync a folder; the rename is atomic all the same
-    finally:
-        os.close(fd)

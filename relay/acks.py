@@ -18,15 +18,13 @@ anyway), and each token may register at most `MAX_INSTANCES_PER_TOKEN` instances
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from kenar_core.files import write_atomically
 from relay.errors import TooManyInstances
 
 MAX_INSTANCES_PER_TOKEN = 16
@@ -148,25 +146,9 @@ class AckBook:
             {"token": token, "instance": instance, "acked": ack.acked, "seen": ack.seen}
             for (token, instance), ack in sorted(self._acks.items())
         ]
-        _write_private(self._path, json.dumps({"instances": rows}, ensure_ascii=False))
+        write_atomically(self._path, json.dumps({"instances": rows}, ensure_ascii=False))
         self._dirty = False
         self._saved_at = now
 
     def __repr__(self) -> str:
         return f"AckBook({len(self._acks)} instances)"
-
-
-def _write_private(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".acks-", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise

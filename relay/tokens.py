@@ -9,19 +9,16 @@ without a restart, and the relay's watcher closes its open connections (relay/se
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import json
-import os
 import re
 import secrets
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from kenar_core.files import private_dir
+from kenar_core.files import private_dir, write_atomically
 from relay.errors import TokenError
 
 _NAME = re.compile(r"\w[\w.\-]{0,63}")
@@ -75,18 +72,7 @@ class TokenBook:
 
     def _save(self, tokens: dict[str, dict[str, str]]) -> None:
         private_dir(self._path.parent)  # the relay's data dir: 0700 before anything in it
-        fd, tmp = tempfile.mkstemp(prefix=".tokens-", dir=self._path.parent)
-        try:
-            os.fchmod(fd, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump({"tokens": tokens}, handle, indent=2, ensure_ascii=False)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self._path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
+        write_atomically(self._path, json.dumps({"tokens": tokens}, indent=2, ensure_ascii=False))
         self._stamp = None
 
     def create(self, name: str) -> str:
