@@ -16,7 +16,6 @@ Every problem in the file is a ConfigError naming the file and the line.
 
 from __future__ import annotations
 
-import os
 import re
 import string
 import tomllib
@@ -27,11 +26,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import tomlkit
+import tomlkit.items
 from platformdirs import user_config_path
 
 from kenar_api.buttons import grid_problem
 from kenar_core.errors import ButtonGridError, ConfigError
-from kenar_tui import toml_writer
+from kenar_core.files import write_atomically
 from kenar_tui.button_drafts import POST_ACTION_KEYS, POST_ACTIONS, ButtonDraft, GridDraft
 
 PLACEHOLDERS = ("post_title", "post_token", "conversation_id", "buyer_last_message")
@@ -68,7 +69,7 @@ def example_templates() -> str:
 def ensure_templates_file(path: Path) -> Path:
     """Create the templates file from the shipped examples on first use."""
     if not path.exists():
-        _write_atomically(path, example_templates())
+        write_atomically(path, example_templates())
     return path
 
 
@@ -348,62 +349,92 @@ def _button_table(button: ButtonDraft) -> dict[str, Any]:
     return table
 
 
-def render_template(template: Template) -> str:
-    """One [[template]] table, as a person would write it."""
-    lines = [
-        "[[template]]",
-        f"name = {toml_writer.string(template.name)}",
-        f"text = {toml_writer.string(template.text)}",
-    ]
+def _string(text: str) -> tomlkit.items.String:
+    """A basic string; text with newlines as a triple-quoted block so it reads as written."""
+    return tomlkit.string(text, multiline="\n" in text)
+
+
+def _grid_array(grid: GridDraft) -> tomlkit.items.Array:
+    """`[[{...}, {...}], ...]`: one row of inline tables a line, as a person would write it."""
+    rows = tomlkit.array()
+    for row in grid.rows:
+        buttons = tomlkit.array()
+        for button in row:
+            table = tomlkit.inline_table()
+            table.update(_button_table(button))
+            buttons.append(table)
+        rows.append(buttons)
+    return rows.multiline(True)
+
+
+def _fill_table(table: tomlkit.items.Table, template: Template) -> None:
+    """Write `template` into `table` key by key, so the table's own comments stay put.
+
+    Comments and blank lines at the table's end belong to the next template (tomlkit files
+    them under this one): new keys go above them.
+    """
+    body = table.value.body
+    trailing: list[tomlkit.items.Comment | tomlkit.items.Whitespace] = []
+    while body and body[-1][0] is None:
+        item = body.pop()[1]
+        assert isinstance(item, tomlkit.items.Comment | tomlkit.items.Whitespace)  # keyless
+        trailing.insert(0, item)
+    table["name"] = _string(template.name)
+    table["text"] = _string(template.text)
     for side, grid in (
         ("sender_buttons", template.sender),
         ("receiver_buttons", template.receiver),
     ):
         if grid.is_empty:
-            continue
-        lines.append(f"{side} = [")
-        for row in grid.rows:
-            buttons = ", ".join(toml_writer.inline_table(_button_table(b)) for b in row)
-            lines.append(f"    [{buttons}],")
-        lines.append("]")
-    return "\n".join(lines) + "\n"
+            table.pop(side, None)
+        else:
+            table[side] = _grid_array(grid)
+    for kept in trailing:
+        table.add(kept)
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
+def render_template(template: Template) -> str:
+    """One [[template]] table, as a person would write it."""
+    document = tomlkit.document()
+    document.append("template", tomlkit.aot())
+    document["template"].append(_new_table(template))
+    return tomlkit.dumps(document)
 
 
 def save_template(path: Path, template: Template) -> None:
     """Add `template` to the file, or replace the one with the same name in place.
 
-    The rest of the file (comments, order, other templates) is kept as written; a file that
-    does not parse is left untouched and its error raised.
+    tomlkit keeps the rest of the file (comments, order, other templates) as written; a file
+    that does not parse is left untouched and its error raised.
     """
     template.check()
-    block = render_template(template)
     if not path.exists():
-        _write_atomically(path, FILE_INTRO + "\n" + block)
+        write_atomically(path, FILE_INTRO + "\n" + render_template(template))
         return
     raw = path.read_text(encoding="utf-8")
-    templates = parse_templates(raw, path)
-    src = _Source(path, raw)
+    templates = parse_templates(raw, path)  # our checks, with line numbers, before any edit
+    document = tomlkit.parse(raw)
     names = [t.name for t in templates]
-    if template.name not in names:
-        _write_atomically(path, raw.rstrip("\n") + "\n\n" + block)
-        return
-    if len(src.headers) != len(templates):
-        # Headers we cannot place (e.g. inline arrays): rewrite the file from what it holds.
+    tables = document.get("template")
+    if isinstance(tables, tomlkit.items.AoT) and template.name in names:
+        _fill_table(tables[names.index(template.name)], template)
+    elif isinstance(tables, tomlkit.items.AoT):
+        if not document.as_string().endswith("\n\n"):
+            tables[-1].add(tomlkit.nl())  # a blank line between templates
+        tables.append(_new_table(template))
+    else:
+        # None yet, or an inline array of tables: written out as [[template]] tables.
         kept = [template if t.name == template.name else t for t in templates]
-        _write_atomically(path, FILE_INTRO + "\n" + "\n".join(render_template(t) for t in kept))
-        return
-    lines = raw.splitlines(keepends=True)
-    index = names.index(template.name)
-    start = src.headers[index] - 1
-    end = src.headers[index + 1] - 1 if index + 1 < len(src.headers) else len(lines)
-    # Blank and comment lines just before the next header describe the next template.
-    while end > start + 1 and (not lines[end - 1].strip() or lines[end - 1].lstrip()[0] == "#"):
-        end -= 1
-    _write_atomically(path, "".join([*lines[:start], block, *lines[end:]]))
+        if template.name not in names:
+            kept.append(template)
+        document.pop("template", None)
+        document.append("template", tomlkit.aot())
+        for each in kept:
+            document["template"].append(_new_table(each))
+    write_atomically(path, tomlkit.dumps(document))
+
+
+def _new_table(template: Template) -> tomlkit.items.Table:
+    table = tomlkit.table()
+    _fill_table(table, template)
+    return table
