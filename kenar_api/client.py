@@ -21,7 +21,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -54,6 +54,7 @@ from kenar_core.errors import (
     api_error,
 )
 from kenar_core.lifecycle import AsyncResource
+from kenar_core.urls import check_http_base
 
 DEFAULT_API_BASE = "https://open-api.divar.ir"
 DEFAULT_OAUTH_BASE = oauth.DEFAULT_OAUTH_BASE
@@ -76,13 +77,6 @@ _log = logging.getLogger("kenar_tui.kenar.client")
 def short_id(identifier: str) -> str:
     """An id shortened for logs: enough to tell chats apart, not enough to address one."""
     return identifier if len(identifier) <= 8 else f"{identifier[:8]}…"
-
-
-def _check_base(name: str, url: str) -> str:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"the {name} must be an http(s) URL like https://open-api.divar.ir")
-    return url.rstrip("/")
 
 
 class KenarClient(PostAndMediaCalls, AsyncResource):
@@ -108,10 +102,10 @@ class KenarClient(PostAndMediaCalls, AsyncResource):
         if timeout <= 0:
             raise ConfigError("the Kenar timeout must be a positive number of seconds")
         self._api_key = api_key
-        self.api_base = _check_base("API base URL", api_base)
-        self.oauth_base = _check_base("OAuth base URL", oauth_base)
+        self.api_base = check_http_base(api_base, "API base URL")
+        self.oauth_base = check_http_base(oauth_base, "OAuth base URL")
         # Divar's chat uploads go to their own host (docs/chat/upload_media.md).
-        self.upload_base = _check_base("upload base URL", upload_base)
+        self.upload_base = check_http_base(upload_base, "upload base URL")
         self.timeout = timeout
         self.policy = policy or RetryPolicy(
             retries=retries, base=backoff, cap=max_backoff, retry_after_cap=max_retry_after

@@ -19,6 +19,7 @@
     ├── LoginError                 an OAuth login did not complete (refused, wrong state, no code)
     ├── RelayUnavailable           the console is not connected to the relay (it keeps retrying)
     └── ConfigError                a configuration or template file is invalid
+        └── InvalidURL             a relay URL or API base is not a URL we can use
 
 Every message is safe to show to the user and to log: no error carries an API key,
 a token or an identification key.
@@ -157,6 +158,13 @@ class RelayUnavailable(KenarTuiError):
 
 class ConfigError(KenarTuiError):
     """A configuration or template file is invalid; the message names the file and line."""
+
+
+class InvalidURL(ConfigError, ValueError):
+    """A relay URL or API base that is not a URL we can use (kenar_core/urls.py).
+
+    Also a ValueError, so pydantic validators raise it as it is and report its sentence.
+    """
 
 
 def api_error(status: int, body: Any, *, retry_after: float | None = None) -> KenarAPIError:

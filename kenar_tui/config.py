@@ -10,29 +10,25 @@ from __future__ import annotations
 
 import os
 import tomllib
-from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import (
-    BaseSettings,
-    PydanticBaseSettingsSource,
     SettingsConfigDict,
-    TomlConfigSettingsSource,
 )
 
 from kenar_core.errors import ConfigError
+from kenar_core.settings import TomlFileSettings, first_problem
+from kenar_core.urls import check_http_base, check_relay_url
 
 APP_NAME = "kenar-tui"
 CONFIG_FILE_ENV = "KENAR_TUI_CONFIG_FILE"
 
 # Which TOML file `load` is reading; a context variable because pydantic-settings builds
 # its sources in a classmethod that cannot be handed a per-call path.
-_toml_path: ContextVar[Path | None] = ContextVar("kenar_tui_config_toml", default=None)
 
 
 def default_config_dir() -> Path:
@@ -49,7 +45,7 @@ def default_config_file() -> Path:
     return Path(chosen).expanduser() if chosen else default_config_dir() / "config.toml"
 
 
-class Settings(BaseSettings):
+class Settings(TomlFileSettings):
     """Everything the console can be told; `Settings.load()` is the way to build one."""
 
     model_config = SettingsConfigDict(
@@ -82,21 +78,6 @@ class Settings(BaseSettings):
     mask_phones: bool = True
 
     @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        path = _toml_path.get()
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        if path is not None and path.is_file():
-            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
-        return tuple(sources)
-
-    @classmethod
     def load(cls, path: Path | str | None = None, **overrides: Any) -> Settings:
         """Read the config file (if it exists), the environment and `overrides`.
 
@@ -111,36 +92,24 @@ class Settings(BaseSettings):
                 raise ConfigError(f"{file}: {exc}") from None
             except OSError as exc:
                 raise ConfigError(f"{file}: cannot be read ({exc.strerror})") from None
-        token = _toml_path.set(file)
         try:
-            return cls(**{"config_file": file, **overrides})
+            return cls.from_toml_file(file, **{"config_file": file, **overrides})
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"]) or "settings"
-            raise ConfigError(f"{file}: {where}: {first['msg']}") from None
-        finally:
-            _toml_path.reset(token)
+            where, message = first_problem(exc)
+            raise ConfigError(f"{file}: {where or 'settings'}: {message}") from None
 
     @field_validator("relay_url")
     @classmethod
     def _relay_url(cls, value: str | None) -> str | None:
         if value is None or not value.strip():
             return None
-        parts = urlsplit(value.strip())
         # The bare address (wss://relay.example.com) is fine: the link adds the relay's /ws.
-        if parts.scheme not in ("ws", "wss", "http", "https") or not parts.hostname:
-            raise ValueError(
-                "the relay URL must look like wss://relay.example.com (ws:// on loopback)"
-            )
-        return value.strip()
+        return check_relay_url(value)
 
     @field_validator("api_base", "oauth_base", "upload_base")
     @classmethod
-    def _http_url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError("must be an http(s) URL like https://open-api.divar.ir")
-        return value.rstrip("/")
+    def _http_url(cls, value: str, info: ValidationInfo) -> str:
+        return check_http_base(value, info.field_name or "base URL")
 
     @field_validator("timezone")
     @classmethod

@@ -12,22 +12,19 @@ import ipaddress
 import os
 import re
 import string
-from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any
 
 import platformdirs
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
-    BaseSettings,
     NoDecode,
-    PydanticBaseSettingsSource,
     SettingsConfigDict,
-    TomlConfigSettingsSource,
 )
 
 from kenar_core.errors import ConfigError
 from kenar_core.keyfile import KEY_FILE_NAME
+from kenar_core.settings import TomlFileSettings, first_problem
 
 APP_NAME = "kenar-relay"
 
@@ -40,7 +37,6 @@ IP_PRESETS: dict[str, tuple[str, ...]] = {
 # `extra_data`); relay.entries.render_start_url fills them.
 TEMPLATE_FIELDS = ("post_token", "conversation_id", "user_side", "source", "completion_url")
 
-_toml_file: ContextVar[Path | None] = ContextVar("relay_toml_file", default=None)
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -55,7 +51,7 @@ def _split_list(value: Any) -> Any:
     return value
 
 
-class RelayConfig(BaseSettings):
+class RelayConfig(TomlFileSettings):
     model_config = SettingsConfigDict(env_prefix="KENAR_RELAY_", extra="forbid")
 
     identification_key: SecretStr | None = None
@@ -110,21 +106,6 @@ class RelayConfig(BaseSettings):
     # and everyone otherwise (behind nginx, which limits it; deploy/nginx-kenar-relay.conf).
     metrics_token: SecretStr | None = None
     metrics_allow_ip: Annotated[list[str], NoDecode] = Field(default_factory=list)
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        toml = _toml_file.get()
-        if toml is not None:
-            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml))
-        return tuple(sources)
 
     @field_validator("allow_ip", "trusted_proxies", "metrics_allow_ip", mode="before")
     @classmethod
@@ -250,16 +231,12 @@ class RelayConfig(BaseSettings):
         if path is None and default_config_file().is_file():
             path = default_config_file()
         flags = {key: value for key, value in overrides.items() if value is not None}
-        token = _toml_file.set(path)
         try:
-            return cls(**flags)
+            return cls.from_toml_file(path, **flags)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"]) or "config"
+            where, message = first_problem(exc)
             origin = f" (from {path})" if path is not None else ""
-            message = str(first["msg"]).removeprefix("Value error, ")
-            raise ConfigError(f"setting {where}{origin}: {message}") from None
+            message = message.removeprefix("Value error, ")
+            raise ConfigError(f"setting {where or 'config'}{origin}: {message}") from None
         except ValueError as exc:  # a TOML syntax error names its line
             raise ConfigError(f"the config file {path} is not valid TOML: {exc}") from None
-        finally:
-            _toml_file.reset(token)

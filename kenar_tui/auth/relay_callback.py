@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import ValidationError
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus, WebSocketException
 
 from kenar_api.oauth import state_matches
-from kenar_core.errors import ConfigError, LoginError
+from kenar_core.errors import LoginError
 from kenar_core.protocol import (
     RELAY_FRAME,
     ErrorFrame,
@@ -27,37 +26,23 @@ from kenar_core.protocol import (
     RelayFrame,
 )
 from kenar_core.redaction import quiet_wire_logs
+from kenar_core.urls import relay_address
 
 # `since` far past any real head: the relay then sends no backlog, only what is live.
 NO_BACKLOG = 2**53 - 1
 CALLBACK_PATH = "/oauth/callback"
 
 
-def _split(relay_url: str) -> tuple[str, str, str]:
-    parts = urlsplit(relay_url.strip())
-    if parts.scheme not in ("ws", "wss", "http", "https") or not parts.hostname:
-        raise ConfigError(
-            "the relay URL must look like wss://relay.example.com (or ws:// on loopback)"
-        )
-    secure = parts.scheme in ("wss", "https")
-    path = parts.path.rstrip("/")
-    if path.endswith("/ws"):
-        path = path[: -len("/ws")]
-    return ("wss" if secure else "ws"), parts.netloc, path
-
-
 def relay_ws_url(relay_url: str) -> str:
     """The relay's websocket endpoint (`/ws`) from its URL in any of the usual spellings."""
-    scheme, netloc, path = _split(relay_url)
-    return urlunsplit((scheme, netloc, f"{path}/ws", "", ""))
+    return relay_address(relay_url).url("/ws")
 
 
 def relay_callback_uri(relay_url: str) -> str:
     """The redirect URI to register in the Kenar panel when the relay receives the code."""
-    scheme, netloc, path = _split(relay_url)
-    return urlunsplit(
-        ("https" if scheme == "wss" else "http", netloc, path + CALLBACK_PATH, "", "")
-    )
+    relay = relay_address(relay_url)
+    https = relay._replace(scheme="https" if relay.scheme == "wss" else "http")
+    return https.url(CALLBACK_PATH)
 
 
 async def relay_oauth_code(
