@@ -93,7 +93,7 @@ class Hub(AsyncResource):
         for subscription in list(self._subscriptions):
             if not subscription.offer(frames):
                 self._subscriptions.discard(subscription)
-                self._metrics.consoles_cut_off += 1
+                self._metrics.count_cut_off()
                 self._log.warning("console too slow, cut off queue_limit=%d", self._limit)
             self.peak_queue = max(self.peak_queue, subscription.peak)
 

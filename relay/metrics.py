@@ -1,13 +1,28 @@
-"""The relay's counters, rendered as Prometheus text at `GET /metrics`.
+"""The relay's counters, served as Prometheus text at `GET /metrics` by prometheus-client.
 
-Labels are bounded: event types outside Divar's documented set count as `other`, so a sender
-cannot grow the page without limit.
+Each relay has its own registry (tests run several relays in one process). Labels are
+bounded: event types outside Divar's documented set count as `other`, and rejection reasons
+are the relay's own words, so a sender cannot grow the page without limit. The values known
+only at scrape time (consoles, head, store health, unreadable entries) come from the caller of
+`render`.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+
+# The `_created` series (a timestamp per counter) would double the page for no question we
+# ask of it; this is process-wide, and only the relay serves Prometheus.
+disable_created_metrics()
 
 KNOWN_TYPES = frozenset(
     {
@@ -20,104 +35,101 @@ KNOWN_TYPES = frozenset(
     }
 )
 LAG_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+PREFIX = "kenar_relay_"
 
 
-@dataclass
+class _ScrapeTimeValues:
+    """A collector for the values the relay reads from its hub and store when scraped."""
+
+    def __init__(self) -> None:
+        self.consoles = 0
+        self.head = 0
+        self.healthy = True
+        self.unreadable = 0
+
+    def collect(self) -> Iterator[Metric]:
+        yield GaugeMetricFamily(
+            f"{PREFIX}consoles_connected", "Console websockets open now.", value=self.consoles
+        )
+        yield CounterMetricFamily(
+            f"{PREFIX}entries_unreadable",
+            "Stored entries that could not be opened and went to consoles as `unknown`.",
+            value=self.unreadable,
+        )
+        yield GaugeMetricFamily(f"{PREFIX}timeline_head", "The newest seq.", value=self.head)
+        yield GaugeMetricFamily(
+            f"{PREFIX}store_healthy", "1 when the store accepts writes.", value=int(self.healthy)
+        )
+
+
 class Metrics:
-    received: Counter[str] = field(default_factory=Counter)
-    rejected: Counter[str] = field(default_factory=Counter)
-    stored: int = 0
-    duplicates: int = 0
-    button_presses: int = 0
-    store_failures: int = 0
-    consoles_cut_off: int = 0
-    lag_buckets: list[int] = field(default_factory=lambda: [0] * len(LAG_BUCKETS))
-    lag_count: int = 0
-    lag_sum: float = 0.0
+    """What the relay counts; `render` is the /metrics page."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=False)
+
+        def counter(name: str, help_text: str, labels: tuple[str, ...] = ()) -> Counter:
+            return Counter(PREFIX + name, help_text, labels, registry=self.registry)
+
+        self._received = counter(
+            "events_received", "Authenticated webhook bodies by event type.", ("type",)
+        )
+        self._rejected = counter("requests_rejected", "Requests refused, by reason.", ("reason",))
+        self._stored = counter("entries_stored", "Entries appended to the timeline.")
+        self._duplicates = counter("duplicates", "Deliveries recognised as already stored.")
+        self._button_presses = counter("button_presses", "Start-URL requests answered.")
+        self._store_failures = counter(
+            "store_failures", "Requests answered 503 because the store failed."
+        )
+        self._cut_off = counter("consoles_cut_off", "Consoles closed for reading too slowly.")
+        self._lag = Histogram(
+            f"{PREFIX}delivery_lag_seconds",
+            "From commit to a live frame sent.",
+            buckets=LAG_BUCKETS,
+            registry=self.registry,
+        )
+        self._scrape = _ScrapeTimeValues()
+        self.registry.register(self._scrape)
 
     def count_received(self, event_type: str) -> None:
-        self.received[event_type if event_type in KNOWN_TYPES else "other"] += 1
+        self._received.labels(event_type if event_type in KNOWN_TYPES else "other").inc()
 
     def count_rejected(self, reason: str) -> None:
-        self.rejected[reason] += 1
+        self._rejected.labels(reason).inc()
+
+    def count_stored(self) -> None:
+        self._stored.inc()
+
+    def count_duplicate(self) -> None:
+        self._duplicates.inc()
+
+    def count_button_press(self) -> None:
+        self._button_presses.inc()
+
+    def count_store_failure(self) -> None:
+        self._store_failures.inc()
+
+    def count_cut_off(self) -> None:
+        self._cut_off.inc()
 
     def observe_lag(self, seconds: float) -> None:
-        seconds = max(seconds, 0.0)
-        self.lag_count += 1
-        self.lag_sum += seconds
-        for index, bound in enumerate(LAG_BUCKETS):
-            if seconds <= bound:
-                self.lag_buckets[index] += 1
+        self._lag.observe(max(seconds, 0.0))
+
+    def value(self, name: str, **labels: str) -> float:
+        """A sample's value by its exposed name (e.g. "entries_stored_total"); 0 if unseen."""
+        found = self.registry.get_sample_value(PREFIX + name, labels)
+        return found if found is not None else 0.0
+
+    @property
+    def consoles_cut_off(self) -> int:
+        return int(self.value("consoles_cut_off_total"))
 
     def render(self, *, consoles: int, head: int, healthy: bool, unreadable: int = 0) -> str:
-        lines: list[str] = []
-
-        def metric(name: str, kind: str, help_text: str, samples: list[tuple[str, float]]) -> None:
-            lines.append(f"# HELP kenar_relay_{name} {help_text}")
-            lines.append(f"# TYPE kenar_relay_{name} {kind}")
-            for labels, value in samples:
-                number = repr(value) if isinstance(value, float) else str(value)
-                lines.append(f"kenar_relay_{name}{labels} {number}")
-
-        def labelled(counter: Counter[str], label: str) -> list[tuple[str, float]]:
-            return [(f'{{{label}="{key}"}}', value) for key, value in sorted(counter.items())]
-
-        metric(
-            "events_received_total",
-            "counter",
-            "Authenticated webhook bodies by event type.",
-            labelled(self.received, "type"),
+        scrape = self._scrape
+        scrape.consoles, scrape.head, scrape.healthy, scrape.unreadable = (
+            consoles,
+            head,
+            healthy,
+            unreadable,
         )
-        metric(
-            "requests_rejected_total",
-            "counter",
-            "Requests refused, by reason.",
-            labelled(self.rejected, "reason"),
-        )
-        metric(
-            "entries_stored_total",
-            "counter",
-            "Entries appended to the timeline.",
-            [("", self.stored)],
-        )
-        metric(
-            "duplicates_total",
-            "counter",
-            "Deliveries recognised as already stored.",
-            [("", self.duplicates)],
-        )
-        metric(
-            "button_presses_total",
-            "counter",
-            "Start-URL requests answered.",
-            [("", self.button_presses)],
-        )
-        metric(
-            "store_failures_total",
-            "counter",
-            "Requests answered 503 because the store failed.",
-            [("", self.store_failures)],
-        )
-        metric("consoles_connected", "gauge", "Console websockets open now.", [("", consoles)])
-        metric(
-            "consoles_cut_off_total",
-            "counter",
-            "Consoles closed for reading too slowly.",
-            [("", self.consoles_cut_off)],
-        )
-        metric(
-            "entries_unreadable_total",
-            "counter",
-            "Stored entries that could not be opened and went to consoles as `unknown`.",
-            [("", unreadable)],
-        )
-        metric("timeline_head", "gauge", "The newest seq.", [("", head)])
-        metric("store_healthy", "gauge", "1 when the store accepts writes.", [("", int(healthy))])
-        lines.append("# HELP kenar_relay_delivery_lag_seconds From commit to a live frame sent.")
-        lines.append("# TYPE kenar_relay_delivery_lag_seconds histogram")
-        for bound, count in zip(LAG_BUCKETS, self.lag_buckets, strict=True):
-            lines.append(f'kenar_relay_delivery_lag_seconds_bucket{{le="{bound}"}} {count}')
-        lines.append(f'kenar_relay_delivery_lag_seconds_bucket{{le="+Inf"}} {self.lag_count}')
-        lines.append(f"kenar_relay_delivery_lag_seconds_sum {self.lag_sum!r}")
-        lines.append(f"kenar_relay_delivery_lag_seconds_count {self.lag_count}")
-        return "\n".join(lines) + "\n"
+        return generate_latest(self.registry).decode("utf-8")

@@ -48,11 +48,11 @@ async def server_link(request: Request, ctx: RelayContext) -> Response:
     try:
         appended = await ctx.store.append(entry)
     except StoreError:
-        metrics.store_failures += 1
+        metrics.count_store_failure()
         log.warning("button press not stored status=503")
         return unavailable("the relay cannot record the press right now; try again")
-    metrics.button_presses += 1
-    metrics.stored += 1
+    metrics.count_button_press()
+    metrics.count_stored()
     log.info("button pressed seq=%d api_version=%d", appended.seq, 2 if v2 else 1)
     if v2:
         return JSONResponse({"url": url})

@@ -39,12 +39,12 @@ async def receive_event(request: Request, ctx: RelayContext) -> Response:
         log.warning("event not stored status=503 reason=store_busy")
         return unavailable("the relay is busy storing other events; deliver again shortly")
     except StoreError:
-        metrics.store_failures += 1
+        metrics.count_store_failure()
         log.warning("event not stored status=503 type=%s", new.event_type.lower())
         return unavailable("the relay cannot store events right now; deliver again later")
     if appended.duplicate:
-        metrics.duplicates += 1
+        metrics.count_duplicate()
     else:
-        metrics.stored += 1
+        metrics.count_stored()
     log.debug("event stored seq=%d duplicate=%s", appended.seq, appended.duplicate)
     return JSONResponse({"seq": appended.seq, "duplicate": appended.duplicate})
