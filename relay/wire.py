@@ -26,10 +26,11 @@ the websocket ping times out and closes it.
 from __future__ import annotations
 
 import asyncio
-import struct
+import functools
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from websockets.frames import Frame, Opcode
 from websockets.protocol import State
 
 try:  # uvicorn's websockets-sansio connection (uvicorn >= 0.35); elsewhere: ASGI sends only
@@ -42,7 +43,6 @@ from relay.store import StoredEntry
 # Where relay.server's middleware leaves the server's own ASGI `send` in a websocket scope.
 RAW_SEND_SCOPE_KEY = "kenar_relay.raw_send"
 
-_FIN_TEXT = 0x81
 # Bytes the transport may hold for one console before writes wait (asyncio's default mark).
 HIGH_WATER = 64 * 1024
 # How often a waiting write looks at the buffer again (no public event says it drained):
@@ -64,14 +64,22 @@ def entry_text(seq: int, payload: str) -> str:
 
 
 def text_frame(text: str) -> bytes:
-    """`text` as one final, unmasked websocket text frame (RFC 6455 §5.2), header included."""
+    """`text` as one final, unmasked websocket text frame, header included (a server's frames
+    are not masked: RFC 6455 §5.1), framed by websockets as its own connections frame it."""
     data = text.encode()
-    size = len(data)
-    if size < 126:
-        return bytes((_FIN_TEXT, size)) + data
-    if size < 1 << 16:
-        return struct.pack("!BBH", _FIN_TEXT, 126, size) + data
-    return struct.pack("!BBQ", _FIN_TEXT, 127, size) + data
+    return _text_header(len(data)) + data
+
+
+@functools.lru_cache(maxsize=4096)
+def _text_header(size: int) -> bytes:
+    """The header websockets writes before `size` bytes of text.
+
+    It depends on the length only; `Frame.serialize` costs as much again as the rest of a
+    catch-up frame's encoding, so it runs once per length and the header is reused (4,096
+    lengths at most, the least recently used dropped first: well under a MiB).
+    """
+    frame = Frame(Opcode.TEXT, bytes(size)).serialize(mask=False, extensions=())
+    return frame[: len(frame) - size]
 
 
 class EntryFrame:
