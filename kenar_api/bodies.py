@@ -10,11 +10,11 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 
 from kenar_api.buttons import ButtonGrid
 from kenar_api.messages import Conversation, Message
-from kenar_api.spellings import current_spelling
+from kenar_api.spellings import AcceptsOldSpellings
 from kenar_core.errors import ProtocolError
 
 MAX_TEXT_LENGTH = 4096
@@ -75,18 +75,15 @@ class SubscriptionEventType(StrEnum):
     POST_UPDATE = "POST_UPDATE"
 
 
-class SubscriptionRequest(_Body):
+class SubscriptionRequest(AcceptsOldSpellings, _Body):
     """`POST /v1/open-platform/events/subscriptions`; accepts the guide's `meta_data` spelling."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
     event_type: SubscriptionEventType
     event_resource_id: str = ""
-    metadata: dict[str, Any] | None = Field(default=None)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _meta_data(cls, data: Any) -> Any:
-        return current_spelling(data, "meta_data", "metadata")
+    metadata: dict[str, Any] | None = Field(
+        default=None, validation_alias=AliasChoices("metadata", "meta_data")
+    )
 
 
 class SendMessageResponse(BaseModel):

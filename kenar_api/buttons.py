@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import (
+    AliasChoices,
     BaseModel,
     ConfigDict,
     Field,
@@ -24,7 +25,7 @@ from pydantic import (
 )
 
 from kenar_api.icons import is_icon
-from kenar_api.spellings import current_spelling
+from kenar_api.spellings import AcceptsOldSpellings
 from kenar_core.errors import ButtonGridError
 
 MAX_ROWS = 3
@@ -131,17 +132,12 @@ class Action(BaseModel):
         return {k: v for k, v in data.items() if v is not None}
 
 
-class Button(BaseModel):
+class Button(AcceptsOldSpellings):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
     action: Action
-    icon: str
+    # The spec keeps `icon_name` as deprecated beside `icon`; when both come, `icon` wins.
+    icon: str = Field(validation_alias=AliasChoices("icon", "icon_name"))
     caption: str
-
-    @model_validator(mode="before")
-    @classmethod
-    def _accept_icon_name(cls, data: Any) -> Any:
-        # The spec keeps `icon_name` as deprecated beside `icon`; when both come, `icon` wins.
-        return current_spelling(data, "icon_name", "icon")
 
     @model_validator(mode="after")
     def _check(self) -> Button:

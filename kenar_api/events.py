@@ -35,18 +35,22 @@ from kenar_api.messages import (
     parse_sent_at,
     without_nulls,
 )
-from kenar_api.spellings import current_spelling
+from kenar_api.spellings import AcceptsOldSpellings
 from kenar_core.errors import ProtocolError
 
 
-class _Event(BaseModel):
+class _Event(AcceptsOldSpellings):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
-    metadata: dict[str, Any] | None = None
+    metadata: dict[str, Any] | None = Field(
+        default=None, validation_alias=AliasChoices("metadata", "meta_data")
+    )
 
     @model_validator(mode="before")
     @classmethod
-    def _meta_data(cls, data: Any) -> Any:
-        return current_spelling(without_nulls(data), "meta_data", "metadata")
+    def _without_nulls(cls, data: Any) -> Any:
+        # Runs before the base class's spelling rule: a null `metadata` beside `meta_data`
+        # is absent, so `meta_data` is read.
+        return without_nulls(data)
 
 
 class _Payload(BaseModel):
