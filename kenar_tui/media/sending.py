@@ -50,7 +50,7 @@ def media_body(media: MediaFile) -> dict[str, Any]:
 
 
 def media_label(body: dict[str, Any]) -> str | None:
-    """"[photo] dent.jpg" for a media reply's body, or None for a text reply."""
+    """ "[photo] dent.jpg" for a media reply's body, or None for a text reply."""
     spec = body.get(MEDIA_KEY)
     if not isinstance(spec, dict):
         return None

@@ -53,9 +53,7 @@ async def test_get_post_md_unknown_post_is_404(kenar: KenarClient) -> None:
     assert caught.value.status == 404
 
 
-async def test_get_user_posts_md_needs_user_posts_get(
-    sandbox: Sandbox, kenar: KenarClient
-) -> None:
+async def test_get_user_posts_md_needs_user_posts_get(sandbox: Sandbox, kenar: KenarClient) -> None:
     without = await sandbox.control.issue_token([ALL_SEND])
     with pytest.raises(AuthError, match="USER_POSTS_GET"):
         await kenar.user_posts(access_token=without["access_token"])
