@@ -49,6 +49,7 @@ from kenar_tui.controllers.team_desk import TeamDesk
 from kenar_tui.controllers.token_watch import TokenWatch
 from kenar_tui.dialogs.confirm import ConfirmScreen
 from kenar_tui.dialogs.help import HelpScreen, binding_rows
+from kenar_tui.draw_log import DrawLog
 from kenar_tui.keyring_thread import KEYRING_HEALTH, keyring_call
 from kenar_tui.media.download import MediaLink, media_of, save
 from kenar_tui.media.pictures import PictureStore
@@ -161,6 +162,13 @@ class KenarApp(App[str | None]):
         self.main_screen = MainScreen()
         if settings.keymap:
             self.set_keymap(dict(settings.keymap))
+        # Draw times for bench/screen.py; None unless its environment variables are set.
+        self.draw_log = DrawLog.from_environ()
+
+    def post_display_hook(self) -> None:
+        """Textual wrote a frame to the terminal: stamp the marked messages it carried."""
+        if self.draw_log is not None:
+            self.draw_log.drawn()
 
     # --- set-up ----------------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from kenar_core.errors import MediaError
+from kenar_tui.draw_log import DrawLog
 from kenar_tui.media.download import media_of
 from kenar_tui.media.pictures import Picture, PictureStore, picture_lines
 from kenar_tui.widgets.message_lines import RenderOptions, item_lines
@@ -158,10 +159,17 @@ class HistoryView(Widget, can_focus=True):
             marker = Style(bgcolor=self.options.palette.get("boost")) if selected else None
             strips = [self._strip(text, width, marker) for text in texts]
             strips += self._picture_strips(item, width)
+            draw_log = self._draw_log
+            if draw_log is not None and item.message is not None:
+                draw_log.laid_out(item.message.id)
             if len(self._lines) > 512:
                 self._lines.clear()
             self._lines[key] = strips
         return strips
+
+    @property
+    def _draw_log(self) -> DrawLog | None:
+        return getattr(self.app, "draw_log", None)
 
     def _strip(self, text: Text, width: int, marker: Style | None) -> Strip:
         segments = list(text.render(self.app.console))
@@ -275,6 +283,8 @@ class HistoryView(Widget, can_focus=True):
         elif self.cursor >= visible[-1]:
             self._anchor = ("bottom", self.cursor)
         self._invalidate()
+        if self._draw_log is not None:
+            self._draw_log.key_handled()
 
     def scroll_lines(self, lines: int) -> None:
         """Scroll by screen lines (mouse wheel, page keys); the cursor stays where it is."""
