@@ -1,5 +1,8 @@
 """The relay's ASGI application: routes onto the endpoints, sharing one `RelayContext`.
 
+`POST /events` (every webhook) goes straight to its plain ASGI endpoint (relay/webhooks.py);
+everything else, `/events` with another method included, goes through Starlette's router.
+
 `/healthz` only reads: it never writes to the store (an unhealthy store probes itself,
 relay/store.py), so anyone reaching it cannot make the relay write. `/metrics` answers those
 `metrics_token` / `metrics_allow_ip` let in (relay/config.py).
@@ -14,6 +17,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from relay.context import RelayContext
@@ -21,7 +25,7 @@ from relay.intake import client_address
 from relay.oauth import oauth_callback
 from relay.serverlink import server_link
 from relay.session import ConsoleSession
-from relay.webhooks import receive_event
+from relay.webhooks import events_endpoint
 
 
 def _bearer(websocket: WebSocket) -> str | None:
@@ -55,12 +59,23 @@ def _metrics_allowed(request: Request, ctx: RelayContext) -> bool:
     return True
 
 
-def create_app(ctx: RelayContext) -> Starlette:
+class RelayApp:
+    """Webhooks on the plain path, the rest on Starlette (`starlette`)."""
+
+    def __init__(self, ctx: RelayContext, starlette: Starlette) -> None:
+        self._ctx = ctx
+        self.starlette = starlette
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == "/events" and scope["method"] == "POST":
+            await events_endpoint(scope, receive, send, self._ctx)
+            return
+        await self.starlette(scope, receive, send)
+
+
+def create_app(ctx: RelayContext) -> RelayApp:
     """The app for one relay; the context's store and hub must already be open."""
     log = ctx.logger
-
-    async def events(request: Request) -> Response:
-        return await receive_event(request, ctx)
 
     async def start_url(request: Request) -> Response:
         return await server_link(request, ctx)
@@ -114,9 +129,13 @@ def create_app(ctx: RelayContext) -> Starlette:
             return
         await ConsoleSession(websocket, ctx, identity=identity).run()
 
-    return Starlette(
+    async def events_not_posted(request: Request) -> Response:
+        # Reached only for other methods: the route's list makes Starlette answer 405.
+        raise AssertionError("POST /events is served by relay.webhooks")
+
+    starlette = Starlette(
         routes=[
-            Route("/events", events, methods=["POST"]),
+            Route("/events", events_not_posted, methods=["POST"]),
             Route("/server-link", start_url, methods=["POST"]),
             Route("/oauth/callback", callback, methods=["GET"]),
             Route("/healthz", healthz, methods=["GET"]),
@@ -124,3 +143,4 @@ def create_app(ctx: RelayContext) -> Starlette:
             WebSocketRoute("/ws", console),
         ]
     )
+    return RelayApp(ctx, starlette)

@@ -60,6 +60,9 @@ def entry_from_event(body: dict[str, Any]) -> NewEntry:
     """The entry for one authenticated webhook body (a JSON object), never refusing it."""
     raw_type = body.get("type")
     event_type = raw_type if isinstance(raw_type, str) and raw_type else None
+    plain = _plain_message(body, event_type)
+    if plain is not None:
+        return plain
     try:
         return _normalised(body, event_type)
     except ProtocolError as exc:
@@ -69,6 +72,83 @@ def entry_from_event(body: dict[str, Any]) -> NewEntry:
     return NewEntry(
         _unknown(reason, body, event_type), f"body:{body_digest(body)}", event_type or "none"
     )
+
+
+# The chat events whose message is read by `_plain_message`, and the key it is under.
+_MESSAGE_FIELD = {"NEW_MESSAGE": "new_message", "NEW_CHATBOT_MESSAGE": "new_chatbot_message"}
+_MESSAGE_KEYS = frozenset({"id", "conversation", "sender", "type", "sent_at", "text"})
+_CONVERSATION_KEYS = frozenset({"id", "type", "post_token"})
+_SENDER_KEYS = frozenset({"side", "type"})
+# sent_at in microseconds (what Divar sends): 1973 to 5138, where kenar_api reads it as is.
+_MICROS_LOW, _MICROS_HIGH = 10**14, 10**17
+
+
+def _plain_message(body: dict[str, Any], event_type: str | None) -> NewEntry | None:
+    """The entry of a chat event in its everyday shape, without the protocol models, or None.
+
+    Pydantic validation of the whole event was the largest single cost of intake
+    (docs/performance.md, issue 20). This reads only the shape Divar sends for a text
+    message (every value a string, sent_at microseconds, no null, no extra key) and builds
+    exactly what `_normalised` builds from it (tests/relay/test_plain_entries.py compares
+    the two); any other shape returns None and goes through the models.
+    """
+    field = _MESSAGE_FIELD.get(event_type or "")
+    if field is None or field not in body or not body.keys() <= {"type", "metadata", field}:
+        return None
+    metadata = body.get("metadata")
+    message = body[field]
+    if (metadata is not None and type(metadata) is not dict) or type(message) is not dict:
+        return None
+    keys = message.keys()
+    if not keys <= _MESSAGE_KEYS or len(keys) < 5 + ("text" in keys):
+        return None
+    message_id, conversation, sender = message["id"], message["conversation"], message["sender"]
+    kind, text = message["type"], message.get("text", "")
+    if not (type(message_id) is str and type(kind) is str and type(text) is str):
+        return None
+    sent_at = _micros(message["sent_at"])
+    if sent_at is None or type(conversation) is not dict or type(sender) is not dict:
+        return None
+    if not conversation.keys() <= _CONVERSATION_KEYS or not sender.keys() <= _SENDER_KEYS:
+        return None
+    if not all(type(v) is str for v in (*conversation.values(), *sender.values())):
+        return None
+    conversation_id, post_token = conversation.get("id", ""), conversation.get("post_token")
+    if not conversation_id or not sender.get("side"):
+        return None  # no conversation is refused, a sideless sender re-read: the models do it
+    data: dict[str, Any] = {
+        "id": message_id,
+        "conversation": {"id": conversation_id, "type": conversation.get("type", "POST")},
+        "sender": {"side": sender["side"]},
+        "type": kind,
+        "sent_at": sent_at,
+    }
+    if post_token is not None:
+        data["conversation"]["post_token"] = post_token
+    if "type" in sender:
+        data["sender"]["type"] = sender["type"]
+    if "text" in keys:
+        data["text"] = text
+    entry = {
+        "kind": "message",
+        "conversation_id": conversation_id,
+        "post_token": post_token,
+        "event_type": event_type,
+        "data": data,
+        "author": None,
+        "raw": body,
+    }
+    assert event_type is not None
+    return NewEntry(entry, f"message:{message_id}", event_type)
+
+
+def _micros(value: Any) -> int | None:
+    """sent_at as microseconds when it is plainly that (an int, or a string of ASCII digits)."""
+    if type(value) is str and value.isascii() and value.isdigit():
+        value = int(value)
+    if type(value) is int and _MICROS_LOW <= value <= _MICROS_HIGH:
+        return value
+    return None
 
 
 def _normalised(body: dict[str, Any], event_type: str | None) -> NewEntry:

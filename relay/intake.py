@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.types import Scope
+from starlette.types import Receive, Scope
 
 from relay.config import Network
 from relay.errors import Forbidden, RequestRejected, Unauthorized
-from relay.limits import parse_json, read_body
+from relay.limits import declared_length, parse_json, receive_body
 
 if TYPE_CHECKING:
     from relay.context import RelayContext
@@ -83,8 +83,14 @@ def unavailable(message: str) -> JSONResponse:
 
 async def read_divar_json(request: Request, ctx: RelayContext) -> Any:
     """Address, key, then the body as JSON; RequestRejected (with `body_unread`) otherwise."""
+    return await receive_divar_json(request.scope, request.receive, ctx)
+
+
+async def receive_divar_json(scope: Scope, receive: Receive, ctx: RelayContext) -> Any:
+    """`read_divar_json` on the ASGI scope and `receive` (POST /events has no Request)."""
     config = ctx.config
-    check_address(request.scope, ctx.allowed, ctx.proxies)
-    check_identification(request.scope, ctx.identification_key)
-    body = await read_body(request, limit=config.max_body_bytes, read_timeout=config.body_timeout)
+    check_address(scope, ctx.allowed, ctx.proxies)
+    check_identification(scope, ctx.identification_key)
+    limit, timeout = config.max_body_bytes, config.body_timeout
+    body = await receive_body(receive, declared_length(scope), limit=limit, read_timeout=timeout)
     return parse_json(body, max_depth=config.max_json_depth)

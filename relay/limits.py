@@ -11,14 +11,23 @@ import asyncio
 import json
 from typing import Any
 
-from starlette.requests import ClientDisconnect, Request
+from starlette.types import Receive, Scope
 
 from relay.errors import BadRequest, BodyTooLarge, RequestTimeout
 
 
-async def read_body(request: Request, *, limit: int, read_timeout: float) -> bytes:
-    """The whole body, or BodyTooLarge (413), RequestTimeout (408), BadRequest (400)."""
-    declared = request.headers.get("content-length")
+def declared_length(scope: Scope) -> str | None:
+    """The first `Content-Length` header's value, as Starlette's `headers.get` reads it."""
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            return value.decode("latin-1")
+    return None
+
+
+async def receive_body(
+    receive: Receive, declared: str | None, *, limit: int, read_timeout: float
+) -> bytes:
+    """The whole body from ASGI `receive` (the raw path of POST /events, and `read_body`)."""
     if declared is not None:
         if not declared.strip().isdigit():
             raise BadRequest("the Content-Length header is not a number")
@@ -28,15 +37,22 @@ async def read_body(request: Request, *, limit: int, read_timeout: float) -> byt
     size = 0
     try:
         async with asyncio.timeout(read_timeout):
-            async for chunk in request.stream():
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    raise BadRequest("the connection closed before the body was complete")
+                chunk = message.get("body", b"")
                 size += len(chunk)
                 if size > limit:
                     raise BodyTooLarge(f"the body is larger than the limit of {limit} bytes")
+                if not message.get("more_body", False):
+                    if not chunks:
+                        return chunk  # the common case: one message, no copy
+                    chunks.append(chunk)
+                    break
                 chunks.append(chunk)
     except TimeoutError:
         raise RequestTimeout(f"the body did not arrive within {read_timeout:g} s") from None
-    except ClientDisconnect:
-        raise BadRequest("the connection closed before the body was complete") from None
     return b"".join(chunks)
 
 
