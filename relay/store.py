@@ -93,8 +93,12 @@ async def probe_until_healthy(
             except Exception:  # a probe that raises is one more failed probe, never the end
                 logger.exception("store recovery probe failed")
         wake.clear()
+        # asyncio.timeout, not wait_for: on Python 3.11, wait_for returns the inner result
+        # when the waiting task is cancelled just as `wake` is set (a purge sets it right
+        # before the store closes), swallowing the cancellation, so stop_task waited forever.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(wake.wait(), timeout=interval)
+            async with asyncio.timeout(interval):
+                await wake.wait()
 
 
 class Store(Protocol):

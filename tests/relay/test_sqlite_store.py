@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from kenar_core.lifecycle import stop_task
 from relay.errors import StoreClosed, StoreError
 from relay.sqlite_store import SqliteStore
-from relay.store import StoredEntry
+from relay.store import StoredEntry, probe_until_healthy
 
 LOG = logging.getLogger("kenar_relay.test.store")
 
@@ -152,3 +153,34 @@ async def test_appends_after_close_are_refused(tmp_path: Path) -> None:
     await store.aclose()
     with pytest.raises(StoreClosed):
         await store.append(_entry("پس از بستن"))
+
+
+async def test_a_purge_then_close_returns_with_the_recovery_probe_woken(tmp_path: Path) -> None:
+    """`kenar-relay purge` hung: the purge wakes the recovery probe right before aclose().
+
+    On Python 3.11 `wait_for` swallowed a cancellation that met a set wake-up, so the probe
+    looped on and aclose() waited for it forever. The guard turns a hang into a failure.
+    """
+    store = SqliteStore(tmp_path / "t.db", logger=LOG)
+    await store.__aenter__()
+    await store.append({"kind": "message", "seq_hint": 1})
+    await store.purge_older_than(datetime.now(UTC) + timedelta(days=1))  # sets the wake-up
+    async with asyncio.timeout(10):
+        await store.aclose()
+
+
+async def test_the_recovery_probe_stops_when_cancelled_as_it_is_woken() -> None:
+    """The race itself, without timing: the wake-up is set and the task cancelled in one step."""
+    wake = asyncio.Event()
+    probe = asyncio.create_task(
+        probe_until_healthy(_never_called, lambda: True, wake=wake, logger=LOG, interval=3600)
+    )
+    await asyncio.sleep(0)  # one loop turn: the probe is now waiting for its wake-up
+    wake.set()
+    async with asyncio.timeout(10):
+        await stop_task(probe)
+    assert probe.cancelled()
+
+
+async def _never_called() -> bool:
+    raise AssertionError("a healthy store is never probed")
