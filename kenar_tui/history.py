@@ -114,7 +114,9 @@ def entry_item(
     base: dict[str, Any] = {"seq": row.seq, "at": at, "position": position, "ref": row.ref}
     kind = row.kind
     if kind == "message":
-        message = parse_message(data)
+        # No entry at all: its body was dropped by retention (body_retention_days). Said
+        # before parsing: an empty body may parse as a message with every field at its zero.
+        message = parse_message(data) if entry else None
         if message is not None:
             # An unsupported message type keeps Divar's body (or the whole entry) to show.
             raw = (as_dict(entry.get("raw")) or entry) if message.known_type is None else None
@@ -133,7 +135,6 @@ def entry_item(
             side="system",
             author=author,
             message=None,
-            # No entry at all: its body was dropped by retention (body_retention_days).
             text="unsupported message (it does not have the shape Kenar documents)"
             if entry
             else "message text deleted from this computer after the retention period",
