@@ -14,6 +14,7 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from kenar_core.lifecycle import AsyncResource
 from relay.metrics import Metrics
@@ -27,6 +28,18 @@ CLOSE_POLICY = 1008
 DirectWrite = Callable[[list[EntryFrame]], bool]
 
 
+@dataclass(frozen=True, slots=True)
+class LiveGap:
+    """Entries after `since` and before `oldest` were gone before the store could publish
+    them (a trimmed Redis stream); queued in order, each session sends a `gap` if it lacks them."""
+
+    since: int
+    oldest: int
+
+
+Queued = EntryFrame | LiveGap
+
+
 class Subscription:
     """One console's live queue; `wake` is set whenever there is something for it.
 
@@ -38,7 +51,7 @@ class Subscription:
     """
 
     def __init__(self, limit: int, wake: asyncio.Event) -> None:
-        self._queue: deque[EntryFrame] = deque()
+        self._queue: deque[Queued] = deque()
         self._limit = limit
         self._wake = wake
         self.cut_off = False
@@ -60,7 +73,18 @@ class Subscription:
         self._wake.set()
         return True
 
-    def take(self) -> list[EntryFrame]:
+    def offer_gap(self, gap: LiveGap) -> None:
+        """Queue `gap` (never direct): entries offered after it queue behind it, in order."""
+        if self.cut_off:
+            return  # the console resumes from the store, whose hello reports the gap
+        if len(self._queue) + 1 > self._limit:
+            self.cut_off = True
+            self._queue.clear()
+        else:
+            self._queue.append(gap)
+        self._wake.set()
+
+    def take(self) -> list[Queued]:
         items = list(self._queue)
         self._queue.clear()
         return items
@@ -96,6 +120,16 @@ class Hub(AsyncResource):
                 self._metrics.count_cut_off()
                 self._log.warning("console too slow, cut off queue_limit=%d", self._limit)
             self.peak_queue = max(self.peak_queue, subscription.peak)
+
+    def publish_gap(self, since: int, oldest: int) -> None:
+        """The store lost entries after `since` before `oldest` to live delivery: say so."""
+        self._metrics.count_live_gap(oldest - since - 1)
+        gap = LiveGap(since, oldest)
+        for subscription in list(self._subscriptions):
+            subscription.offer_gap(gap)
+            if subscription.cut_off:
+                self._subscriptions.discard(subscription)
+                self._metrics.count_cut_off()
 
     def subscribe(self, wake: asyncio.Event) -> Subscription:
         subscription = Subscription(self._limit, wake)

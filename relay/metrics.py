@@ -82,6 +82,9 @@ class Metrics:
             "store_failures", "Requests answered 503 because the store failed."
         )
         self._cut_off = counter("consoles_cut_off", "Consoles closed for reading too slowly.")
+        self._live_gaps = counter(
+            "entries_missed_live", "Entries gone before live delivery (reported as `gap`)."
+        )
         self._lag = Histogram(
             f"{PREFIX}delivery_lag_seconds",
             "From commit to a live frame sent.",
@@ -111,6 +114,9 @@ class Metrics:
 
     def count_cut_off(self) -> None:
         self._cut_off.inc()
+
+    def count_live_gap(self, entries: int) -> None:
+        self._live_gaps.inc(max(entries, 0))
 
     def observe_lag(self, seconds: float) -> None:
         self._lag.observe(max(seconds, 0.0))

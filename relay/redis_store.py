@@ -44,6 +44,7 @@ from relay.redis_writer import AppendWriter
 from relay.store import (
     MAX_PENDING_APPENDS,
     Appended,
+    GapListener,
     Listener,
     StoredEntry,
     probe_until_healthy,
@@ -114,6 +115,7 @@ class RedisStore(AsyncResource):
         self._dedupe_prefix = f"{tag}:dedupe:"
         self._probe_key = f"{tag}:probe"
         self._listeners: list[Listener] = []
+        self._gap_listeners: list[GapListener] = []
         self._client: redis.Redis | None = None
         self._reader_client: redis.Redis | None = None
         self._writer: AppendWriter | None = None
@@ -239,6 +241,9 @@ class RedisStore(AsyncResource):
 
     def add_listener(self, listener: Listener) -> None:
         self._listeners.append(listener)
+
+    def add_gap_listener(self, listener: GapListener) -> None:
+        self._gap_listeners.append(listener)
 
     async def append(self, entry: dict[str, Any], *, dedupe: str | None = None) -> Appended:
         writer = self._writer
@@ -410,18 +415,47 @@ class RedisStore(AsyncResource):
             # RESP2 answers [[stream, rows]]; RESP3 (protocol=3 in the URL) {stream: rows}.
             found: Any = answer or []
             for rows in found.values() if isinstance(found, dict) else (r for _, r in found):
-                self._deliver(rows)
+                fresh = [row for row in rows if _seq_of(row[0]) > self._delivered]
+                if fresh:
+                    await self._report_trimmed(_seq_of(fresh[0][0]))
+                    self._deliver(fresh)
 
-    def _deliver(self, rows: Sequence[Any]) -> None:
-        fresh = [row for row in rows if _seq_of(row[0]) > self._delivered]
-        if not fresh:
+    async def _report_trimmed(self, first: int) -> None:
+        """Entries between the last delivered and `first` that are gone: a `gap`, never silence.
+
+        A hole has two causes. An append whose XADD failed after its INCR (Redis out of
+        memory) burnt a seq but stored nothing, and its webhook was answered 503: nothing is
+        lost. Or the stream was trimmed (MAXLEN, retention) before this replica read them:
+        live consoles here would miss them. Trimming only ever removes the stream's oldest
+        entries, so the hole is a loss exactly when the stream no longer holds the seq right
+        after the last delivered one, i.e. its oldest entry is past it.
+        """
+        since = self._delivered
+        if first <= since + 1:
             return
-        first = _seq_of(fresh[0][0])
-        if first > self._delivered + 1:
-            # Trimmed (MAXLEN) before this replica read them: its consoles resume from the store.
-            self._log.warning(
-                "store reader skipped trimmed entries from=%d to=%d", self._delivered + 1, first - 1
-            )
+        client = self._reader_client
+        try:
+            rows = await client.xrange(self._stream_key, count=1) if client is not None else []
+        except RedisError as exc:
+            # Cannot tell the causes apart now: report the hole, which is the safe answer.
+            self._log.warning("store reader cannot read the oldest error=%s", _describe(exc))
+            rows = [(f"{first}-0", None)]
+        oldest = _seq_of(rows[0][0]) if rows else first
+        if oldest <= since + 1:
+            self._log.info("store reader seqs unused from=%d to=%d", since + 1, first - 1)
+            return
+        self._log.warning(
+            "store reader lost trimmed entries from=%d to=%d: live consoles get a gap",
+            since + 1,
+            first - 1,
+        )
+        for listener in self._gap_listeners:
+            try:
+                listener(since, first)
+            except Exception:
+                self._log.exception("store gap listener failed")
+
+    def _deliver(self, fresh: Sequence[Any]) -> None:
         entries = self._entries(fresh)  # per entry: one unreadable payload hides no other
         self._delivered = entries[-1].seq
         self._known_head = max(self._known_head, self._delivered)

@@ -207,6 +207,7 @@ class RelayServer(AsyncResource):
             Hub(logger=log.getChild("hub"), metrics=metrics, queue_limit=config.console_queue)
         )
         store.add_listener(hub.publish)
+        store.add_gap_listener(hub.publish_gap)
         try:
             bus = await self._stack.enter_async_context(
                 open_bus(config, logger=log.getChild("bus"))

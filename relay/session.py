@@ -53,7 +53,7 @@ from relay.hello import (
     read_frame,
     read_hello,
 )
-from relay.hub import Subscription
+from relay.hub import Queued, Subscription
 from relay.limits import depth_over
 from relay.oauth import CLAIM_TTL_S, claim_name
 from relay.posts import PostRefused, console_entry
@@ -366,10 +366,7 @@ class ConsoleSession:
                         CLOSE_TRY_AGAIN, "too slow: reconnect and resume from your last seq"
                     )
                 entries = subscription.take()
-                fresh = [frame for frame in entries if frame.seq > self._live_last]
-                if fresh:
-                    await self._send_frames(fresh)
-                    self._sent(fresh)
+                await self._send_queued(entries)
                 if not entries and not self._control and not subscription.cut_off:
                     self._idle = True
                     try:
@@ -378,6 +375,22 @@ class ConsoleSession:
                         self._idle = False
         finally:
             subscription.direct = None
+
+    async def _send_queued(self, items: list[Queued]) -> None:
+        """The hub's queue in order; a LiveGap is a `gap` if this console lacks its entries."""
+        fresh: list[EntryFrame] = []
+        for item in [*items, None]:
+            if isinstance(item, EntryFrame):
+                if item.seq > self._live_last:
+                    fresh.append(item)
+                continue
+            if fresh:
+                await self._send_frames(fresh)
+                self._sent(fresh)
+                fresh = []
+            if item is not None and item.oldest > self._live_last + 1:
+                gap = GapFrame(since=self._live_last, oldest=item.oldest)
+                await self._ws.send_text(gap.json_text())
 
     def _write_direct(self, frames: list[EntryFrame]) -> bool:
         """The hub's shortcut: write now if this sender is parked with nothing pending."""

@@ -39,6 +39,7 @@ from relay.errors import StoreBusy, StoreClosed, StoreError
 from relay.store import (
     MAX_PENDING_APPENDS,
     Appended,
+    GapListener,
     Listener,
     StoredEntry,
     probe_until_healthy,
@@ -194,6 +195,10 @@ class SqliteStore(AsyncResource):
 
     def add_listener(self, listener: Listener) -> None:
         self._listeners.append(listener)
+
+    def add_gap_listener(self, listener: GapListener) -> None:
+        """Never called here: one writer publishes every commit, so live delivery has no
+        holes (a purge shows at the next `hello` as its `gap`)."""
 
     async def append(self, entry: dict[str, Any], *, dedupe: str | None = None) -> Appended:
         if self._closing or self._task is None:

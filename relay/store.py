@@ -43,6 +43,10 @@ class Appended:
 
 
 Listener = Callable[[list[StoredEntry]], None]
+# Called with (since, oldest) when entries after `since` and before `oldest` were gone before
+# the store could hand them to its listeners (a Redis stream trimmed ahead of a replica's
+# reader), before the batch that starts at `oldest`: live consoles get a `gap`, as at hello.
+GapListener = Callable[[int, int], None]
 
 # Appends waiting for the writer, at most: past it `append` raises StoreBusy (the webhook is
 # answered 503 with Retry-After, and Divar delivers again) instead of memory growing.
@@ -153,4 +157,8 @@ class Store(Protocol):
 
     def add_listener(self, listener: Listener) -> None:
         """Call `listener` with each committed batch of new entries, in `seq` order."""
+        ...
+
+    def add_gap_listener(self, listener: GapListener) -> None:
+        """Call `listener(since, oldest)` when entries were lost to live delivery (see above)."""
         ...
