@@ -49,10 +49,14 @@ def rss_mb(pid: int) -> float:
 
 
 @pytest.fixture
-async def relay(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[RelayProcess]:
+async def relay(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> AsyncIterator[RelayProcess]:
     # A smaller live queue than the default 4,096 entries, so a flood passes its bound many
     # times over in seconds (at 3 KB an entry the default holds ~25 MB per stuck console).
     monkeypatch.setenv("KENAR_RELAY_CONSOLE_QUEUE", str(CONSOLE_QUEUE))
+    for name, value in getattr(request, "param", {}).items():
+        monkeypatch.setenv(name, value)
     process = RelayProcess(
         tmp_path / "data", "idkey-" + secrets.token_hex(16), "kr_test_" + secrets.token_hex(16)
     )
@@ -234,3 +238,41 @@ async def test_connection_attempts_past_the_per_token_cap_get_429_memory_flat(
     finally:
         for ws in held:
             await ws.close()
+
+
+@pytest.mark.parametrize("relay", [{"KENAR_RELAY_MAX_CONNECTIONS": "16"}], indirect=True)
+async def test_requests_past_the_connection_limit_get_503_at_once_memory_flat(
+    relay: RelayProcess, http: httpx.AsyncClient
+) -> None:
+    """Connections held open past `max_connections` (uvicorn's limit_concurrency): every
+    request meanwhile is answered 503 within a second, and 200 once they are gone."""
+    pid = relay_pid(relay)
+    port = int(relay.url.rsplit(":", 1)[1])
+
+    async def refused_within_a_second(client: httpx.AsyncClient) -> int:
+        answer = await client.get(relay.url + "/healthz", timeout=1.0)
+        return answer.status_code
+
+    warm = 0.0
+    for wave in range(6):
+        held = [await asyncio.open_connection("127.0.0.1", port) for _ in range(100)]
+        try:
+            # A fresh client each: a kept-alive connection would not be a new one.
+            async with httpx.AsyncClient(limits=httpx.Limits(max_keepalive_connections=0)) as c:
+                statuses = await asyncio.gather(*(refused_within_a_second(c) for _ in range(50)))
+            assert set(statuses) == {503}, sorted(set(statuses))
+        finally:
+            for _, writer in held:
+                writer.close()
+            for _, writer in held:
+                await writer.wait_closed()
+        async with asyncio.timeout(WAIT):
+            # The relay sees the held connections close as its loop gets to them.
+            while True:
+                answer = await http.get(relay.url + "/healthz", timeout=1.0)
+                if answer.status_code == 200:
+                    break
+        if wave == 1:
+            warm = rss_mb(pid)
+    grown = rss_mb(pid) - warm
+    assert grown < FLAT_MB, f"relay RSS grew {grown:.1f} MB during the connection flood"
