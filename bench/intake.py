@@ -7,6 +7,10 @@ number that matters on a shared machine.
 
     python -m bench.intake [--smoke] [--store sqlite|redis|redis://H:P/DB] [--replicas N]
                            [--encryption on|off] [--seconds S] [--rate R]
+                           [--floor asgi|starlette]
+
+The floor is a bare ASGI endpoint on the same uvicorn (issue 20); `--floor starlette` puts
+Starlette's routing, Request and Response in it, as the floor was before.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import sys
 import tempfile
 import time
@@ -44,6 +49,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=None, help="per measurement")
     parser.add_argument("--rate", type=float, default=None, help="the fixed rate (events/s)")
     parser.add_argument("--concurrency", type=int, nargs="+", default=None)
+    parser.add_argument("--floor", choices=["asgi", "starlette"], default="asgi")
     args = parser.parse_args(argv)
     if args.replicas > 1 and args.store == "sqlite":
         parser.error("--replicas above 1 needs --store redis (SQLite is one process's file)")
@@ -64,8 +70,15 @@ def servers(args: argparse.Namespace) -> Iterator[tuple[list[ServerProcess], lis
             relays.append(
                 stack.enter_context(relay_process(data, store=store, encryption=encryption))
             )
-        noops = [stack.enter_context(noop_process()) for _ in range(args.replicas)]
+        noops = [stack.enter_context(floor_process(args.floor)) for _ in range(args.replicas)]
         yield relays, noops
+
+
+def floor_process(kind: str) -> ServerProcess:
+    """The no-op endpoint (bench/noop_server.py): bare ASGI, or behind Starlette."""
+    if kind == "asgi":
+        return noop_process()
+    return ServerProcess([sys.executable, "-m", "bench.noop_server", "--port", "0", "--starlette"])
 
 
 def fixed_rate(urls: list[str], rate: float, seconds: float) -> LoadResult:
@@ -82,17 +95,50 @@ def fixed_rate(urls: list[str], rate: float, seconds: float) -> LoadResult:
     )
 
 
-def closed_row(c: int, noop: WrkResult, relay: WrkResult) -> dict[str, Any]:
+def cpu_seconds(pids: list[int]) -> tuple[float, float]:
+    """CPU time (user + system) of the processes' main threads, and of all their threads."""
+    tick = os.sysconf("SC_CLK_TCK")
+    main = every = 0.0
+    for pid in pids:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+            spent = (int(fields[11]) + int(fields[12])) / tick
+            every += spent
+            if task.name == str(pid):
+                main += spent
+    return main, every
+
+
+def measured_wrk(
+    servers: list[ServerProcess], c: int, seconds: float
+) -> tuple[WrkResult, float, float]:
+    """wrk at c connections, and the servers' CPU per answered request (µs): loop, all threads."""
+    pids = [s.pid for s in servers]
+    main_before, every_before = cpu_seconds(pids)
+    result = run_wrk([s.url for s in servers], connections=c, seconds=seconds)
+    main_after, every_after = cpu_seconds(pids)
+    per = 1e6 / result.requests if result.requests else float("nan")
+    return result, (main_after - main_before) * per, (every_after - every_before) * per
+
+
+def closed_row(
+    c: int, noop: tuple[WrkResult, float, float], relay: tuple[WrkResult, float, float]
+) -> dict[str, Any]:
+    (floor, _, floor_cpu), (served, relay_loop_cpu, relay_cpu) = noop, relay
     return {
         "load": f"wrk c={c}",
-        "noop_rps": noop.rps,
-        "noop_p50_ms": noop.p50_ms,
-        "noop_p99_ms": noop.p99_ms,
-        "relay_rps": relay.rps,
-        "relay_p50_ms": relay.p50_ms,
-        "relay_p99_ms": relay.p99_ms,
-        "ratio": ratio(relay.rps, noop.rps),
-        "errors": noop.errors + relay.errors,
+        "noop_rps": floor.rps,
+        "noop_p50_ms": floor.p50_ms,
+        "noop_p99_ms": floor.p99_ms,
+        "relay_rps": served.rps,
+        "relay_p50_ms": served.p50_ms,
+        "relay_p99_ms": served.p99_ms,
+        "ratio": ratio(served.rps, floor.rps),
+        # CPU per request (µs): the no-op's, the relay's event loop, the relay's every thread.
+        "noop_cpu_us": floor_cpu,
+        "relay_loop_cpu_us": relay_loop_cpu,
+        "relay_cpu_us": relay_cpu,
+        "errors": floor.errors + served.errors,
     }
 
 
@@ -106,6 +152,9 @@ def open_row(rate: float, noop: LoadResult, relay: LoadResult) -> dict[str, Any]
         "relay_p50_ms": relay.p(50),
         "relay_p99_ms": relay.p(99),
         "ratio": ratio(relay.rate, noop.rate),
+        "noop_cpu_us": None,
+        "relay_loop_cpu_us": None,
+        "relay_cpu_us": None,
         "errors": noop.errors + relay.errors,
     }
 
@@ -121,8 +170,9 @@ def main(argv: list[str] | None = None) -> int:
         "store": args.store,
         "replicas": args.replicas,
         "encryption": args.encryption or "relay default",
-        "noop": "uvicorn+starlette, reads the body, answers 200 {seq,duplicate}; no auth, "
-        "no JSON parse, no storage (bench/noop_server.py)",
+        "noop": f"uvicorn + {'a bare ASGI app' if args.floor == 'asgi' else 'starlette'}, "
+        "reads the body, answers 200 {seq,duplicate}; no auth, no JSON parse, no storage "
+        "(bench/noop_server.py)",
     }
     if args.replicas > 1:
         notes["spread"] = (
@@ -136,8 +186,8 @@ def main(argv: list[str] | None = None) -> int:
         run_wrk(noop_urls, connections=4, seconds=1)
         run_wrk(relay_urls, connections=4, seconds=1)
         for c in levels:
-            noop = run_wrk(noop_urls, connections=c, seconds=seconds)
-            relay = run_wrk(relay_urls, connections=c, seconds=seconds)
+            noop = measured_wrk(noops, c, seconds)
+            relay = measured_wrk(relays, c, seconds)
             rows.append(closed_row(c, noop, relay))
         noop_fixed = fixed_rate(noop_urls, rate, seconds)
         relay_fixed = fixed_rate(relay_urls, rate, seconds)
@@ -157,6 +207,8 @@ def _suffix(args: argparse.Namespace) -> str:
         parts.append(f"redis-x{args.replicas}")
     if args.encryption:
         parts.append(f"enc-{args.encryption}")
+    if args.floor != "asgi":
+        parts.append(f"floor-{args.floor}")
     return "".join(f"-{p}" for p in parts)
 
 

@@ -1,14 +1,15 @@
-"""The no-op endpoint: the relay's web stack with nothing behind it, as the intake floor.
+"""The no-op endpoint: the relay's web server with nothing behind it, as the intake floor.
 
 Exactly what it does per request: uvicorn, with the relay's settings (the same HTTP parser,
 h11 or httptools when installed; one process; no access log; keep-alive 5 s; a listening
 socket made with IPPROTO_TCP so TCP_NODELAY is set on accepted sockets) parses the
-request, Starlette routes `POST /events` to a handler that reads the whole body
-(`await request.body()`) and answers 200 with the 27-byte JSON `{"seq":0,"duplicate":false}`
+request and calls a bare ASGI app that reads the whole body (`receive()` until
+`more_body` is false) and answers 200 with the 27-byte JSON `{"seq":0,"duplicate":false}`
 (the relay's answer has the same shape). It does not check the Authorization header, parse
-the JSON or store anything.
+the JSON or store anything. `--starlette` puts Starlette's routing, `Request` and `Response`
+in between (the floor of docs/performance.md before issue 20).
 
-    python -m bench.noop_server --port 0      # prints url=http://127.0.0.1:<port>
+    python -m bench.noop_server --port 0 [--starlette]   # prints url=http://127.0.0.1:<port>
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import socket
+from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
@@ -24,6 +26,29 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 ANSWER = b'{"seq":0,"duplicate":false}'
+_START = {
+    "type": "http.response.start",
+    "status": 200,
+    "headers": [(b"content-type", b"application/json"), (b"content-length", b"27")],
+}
+_BODY = {"type": "http.response.body", "body": ANSWER}
+_NOT_FOUND = {"type": "http.response.start", "status": 404, "headers": [(b"content-length", b"0")]}
+
+
+async def bare_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """A bare ASGI endpoint: POST /events reads the body and answers; anything else 404."""
+    if scope["type"] != "http":
+        return
+    if scope["path"] != "/events" or scope["method"] != "POST":
+        await send(_NOT_FOUND)
+        await send({"type": "http.response.body", "body": b""})
+        return
+    more = True
+    while more:
+        message = await receive()
+        more = message.get("more_body", False)
+    await send(_START)
+    await send(_BODY)
 
 
 async def events(request: Request) -> Response:
@@ -31,7 +56,7 @@ async def events(request: Request) -> Response:
     return Response(ANSWER, media_type="application/json")
 
 
-def build_app() -> Starlette:
+def build_starlette() -> Starlette:
     return Starlette(routes=[Route("/events", events, methods=["POST"])])
 
 
@@ -42,10 +67,10 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-async def serve(host: str, port: int) -> None:
+async def serve(host: str, port: int, *, starlette: bool = False) -> None:
     sock = bind(host, port)
     config = uvicorn.Config(
-        build_app(),
+        build_starlette() if starlette else bare_app,
         lifespan="off",
         log_config=None,
         access_log=False,
@@ -69,8 +94,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--starlette", action="store_true", help="the Starlette floor")
     args = parser.parse_args()
-    asyncio.run(serve(args.host, args.port))
+    asyncio.run(serve(args.host, args.port, starlette=args.starlette))
 
 
 if __name__ == "__main__":
