@@ -130,7 +130,9 @@ class Terminal:
 
 
 @contextlib.contextmanager
-def console_process(relay_url: str, tmp: Path, log: Path) -> Iterator[Terminal]:
+def console_process(
+    relay_url: str, tmp: Path, log: Path, profile: Path | None = None
+) -> Iterator[Terminal]:
     terminal = Terminal()
     ready = tmp / "console-ready"
     data = tmp / "console"
@@ -146,6 +148,8 @@ def console_process(relay_url: str, tmp: Path, log: Path) -> Iterator[Terminal]:
     argv = [sys.executable, "-m", "bench.screen_console", "--relay", relay_url]
     argv += ["--token", CLIENT_TOKEN, "--data-dir", str(data), "--open", cid(0)]
     argv += ["--ready", str(ready)]
+    if profile is not None:
+        argv += ["--profile", str(profile)]
     proc = subprocess.Popen(
         argv,
         cwd=ROOT,
@@ -291,6 +295,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rate", type=float, default=100.0)
     parser.add_argument("--burst-rate", type=float, default=1000.0)
     parser.add_argument("--burst-seconds", type=float, default=None)
+    parser.add_argument(
+        "--profile", type=Path, default=None, help="write the console's cProfile stats here"
+    )
     return parser.parse_args(argv)
 
 
@@ -306,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
         # Every conversation exists before the console starts (its first screen lists them).
         asyncio.run(post(relay.url, 500.0, CONVERSATIONS / 500, prefix="seed-", seed=True))
         log = tmp / "draws.log"
-        terminal = stack.enter_context(console_process(relay.url, tmp, log))
+        terminal = stack.enter_context(console_process(relay.url, tmp, log, args.profile))
         rows.append(idle_keys(terminal, log, 1.0 if args.smoke else 3.0))
         rows.append(cell("steady", relay.url, terminal, log, args.rate, seconds, tmp))
         rows.append(cell("burst", relay.url, terminal, log, args.burst_rate, burst_seconds, tmp))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sys
 from pathlib import Path
 
@@ -63,7 +64,19 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--open", required=True)
     parser.add_argument("--ready", type=Path, required=True)
-    asyncio.run(run(parser.parse_args()))
+    parser.add_argument("--profile", type=Path, default=None, help="cProfile stats to this file")
+    args = parser.parse_args()
+    if args.profile is None:
+        asyncio.run(run(args))
+        return
+    import cProfile
+
+    profiler = cProfile.Profile()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # so the stats are written
+    try:
+        profiler.runcall(asyncio.run, run(args))
+    finally:
+        profiler.dump_stats(args.profile)
 
 
 if __name__ == "__main__":

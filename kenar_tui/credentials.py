@@ -323,6 +323,7 @@ class CredentialStore:
         ids, stale = self._read_index()
         self._write_index([*ids, token.id], stale)
         self._log.info("stored token %s (%d scopes)", token.id, len(token.scopes))
+        self.tokens()  # read again now: known_can_send (the screen's) sees it at once
         return token
 
     def replace_token(self, old_id: str, new: StoredToken) -> StoredToken:
@@ -344,6 +345,7 @@ class CredentialStore:
         self._delete(TOKEN_PREFIX + old_id)
         self._write_index(ids, [s for s in stale if s != old_id])
         self._log.info("replaced token %s with %s", old_id, new.id)
+        self.tokens()  # read again now: known_can_send (the screen's) sees the new one
         return new
 
     def drop_token(self, token_id: str) -> bool:
@@ -358,6 +360,8 @@ class CredentialStore:
 
     def drop_tokens(self, tokens: Iterable[StoredToken]) -> list[StoredToken]:
         dropped = [t for t in tokens if self.drop_token(t.id)]
+        if dropped:
+            self.tokens()  # read again now: known_can_send (the screen's) must not see them
         return dropped
 
     def drop_tokens_for_user(self, user_id: str | None) -> list[StoredToken]:

@@ -7,10 +7,9 @@ watches, and the conversations touched to the screens that draw them.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import TYPE_CHECKING, Any
-
-from textual.timer import Timer
 
 from kenar_tui.controllers.messages import ConversationChanged, OutboxChanged, RelayStateChanged
 from kenar_tui.link import LinkEntry, LinkEvent, LinkGap, LinkLive, LinkPresence, LinkState
@@ -24,8 +23,9 @@ if TYPE_CHECKING:
 
 ACK_EVERY = 200
 TOAST_GAP_S = 2.0
-# Live entries arriving within this window are stored in one transaction (a burst of 1,000
-# is one commit, not 1,000); the list redraw coalesces the same way (screens/main.py).
+# Live entries are stored at most once per this window, all that came in it in one
+# transaction (a burst of 1,000 is a few commits, not 1,000); an entry after a quiet window
+# is stored at once. The list redraw coalesces the same way (screens/main.py).
 APPLY_S = 1 / 60
 
 RELAY_WORDS = {
@@ -49,7 +49,8 @@ class LiveFeed:
         self._skipped = 0
         # Entries received but not stored yet, in seq order; stored by `flush`.
         self._pending: list[tuple[int, dict[str, Any]]] = []
-        self._flush_timer: Timer | None = None
+        self._flush_timer: asyncio.TimerHandle | None = None
+        self._flushed_at = -APPLY_S  # time.monotonic() of the last store
         self._stopped = False  # storing failed: the link stops, nothing more is taken
 
     def start(self) -> None:
@@ -121,7 +122,14 @@ class LiveFeed:
                 return
             self._pending.append((event.seq, event.entry))
             if self._flush_timer is None:
-                self._flush_timer = self.app.set_timer(APPLY_S, self._flush_due)
+                # Right away after a quiet window (what the operator waits for), else at
+                # the window's end with whatever else arrived (what a burst needs).
+                # asyncio's timer, not Textual's: a one-shot Textual timer whose task starts
+                # later than its delay skips its only tick, and the entries would wait.
+                wait = APPLY_S - (time.monotonic() - self._flushed_at)
+                self._flush_timer = asyncio.get_running_loop().call_later(
+                    max(wait, 0.0), self.app.call_next, self._flush_due
+                )
             return
         if not self.flush():
             return
@@ -172,12 +180,13 @@ class LiveFeed:
         Returns False once storing has failed.
         """
         if self._flush_timer is not None:
-            self._flush_timer.stop()
+            self._flush_timer.cancel()
             self._flush_timer = None
         if self._stopped:
             return False
         if not self._pending:
             return True
+        self._flushed_at = time.monotonic()
         pending, self._pending = self._pending, []
         try:
             changes = self.app.inbox.apply_many(pending)

@@ -7,6 +7,8 @@ watches the app's reactive relay, outbox and keyring state.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on
@@ -34,7 +36,8 @@ from kenar_tui.widgets.status_bar import StatusBar
 if TYPE_CHECKING:
     from kenar_tui.app import KenarApp
 
-# Live entries arrive in bursts; the list is rebuilt at most this often (about two frames).
+# Live entries arrive in bursts; the list is rebuilt at most this often (about two frames),
+# at once when the last rebuild is older than that.
 REFRESH_S = 1 / 30
 # Passing over a conversation with the cursor does not read it; staying on it this long does.
 READ_DWELL_S = 2.0
@@ -67,7 +70,8 @@ class MainScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.cid: str | None = None
-        self._refresh_timer: Timer | None = None
+        self._refresh_timer: asyncio.TimerHandle | None = None
+        self._refreshed_at = -REFRESH_S  # time.monotonic() of the last rebuild
         self._open_changed = False
         self._read_timer: Timer | None = None
 
@@ -145,10 +149,15 @@ class MainScreen(Screen[None]):
     def schedule_refresh(self) -> None:
         """Coalesce a burst of live entries into one rebuild of the list."""
         if self._refresh_timer is None:
-            self._refresh_timer = self.set_timer(REFRESH_S, self._flush)
+            # asyncio's timer: a one-shot Textual timer that starts late never fires.
+            wait = REFRESH_S - (time.monotonic() - self._refreshed_at)
+            self._refresh_timer = asyncio.get_running_loop().call_later(
+                max(wait, 0.0), self.call_next, self._flush
+            )
 
     def _flush(self) -> None:
         self._refresh_timer = None
+        self._refreshed_at = time.monotonic()
         if self._open_changed and self.cid is not None:
             self._open_changed = False
             if self._read_timer is None:  # opened, not just passed over: new messages are read

@@ -27,6 +27,7 @@ from kenar_tui.text.fit import fit_title
 from kenar_tui.text.formats import format_price
 
 TITLE_CELLS_WITH_PRICE = 12  # a narrower list row shows the title alone
+MAX_DRAWN = 1024  # lines kept by what they show; all dropped past this (a screenful is ~50)
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,9 @@ class ConversationList(ScrollView, can_focus=True):
         self.starts: list[int] = []  # first line of each row
         self.selected: str | None = None
         self._cache: dict[tuple[int, int], Strip] = {}
+        # The same line drawn again (a list reordered by a new message moves most rows, it
+        # changes few): its strip by what it shows, so only changed lines are rendered anew.
+        self._drawn: dict[tuple[Any, ...], Strip] = {}
         # Team mode: "✎ Sara" / "◉ Reza" per conversation, and "mine" / "→ Sara".
         self.presence_marks: dict[str, str] = {}
         self.assignee_labels: dict[str, str] = {}
@@ -151,15 +155,24 @@ class ConversationList(ScrollView, can_focus=True):
             row = self.rows[index]
             text = self._row_line(row, line - self.starts[index], width)
             selected = row.conversation is not None and row.conversation.id == self.selected
+            focus = self.has_focus
+            shows = (text.plain, tuple(text.spans), str(text.style), width, selected, focus)
+            strip = self._drawn.get(shows)
+            if strip is None:
+                strip = self._draw(text, width, selected, focus)
+                if len(self._drawn) > MAX_DRAWN:
+                    self._drawn.clear()
+                self._drawn[shows] = strip
+            self._cache[key] = strip
+        return strip
+
+    def _draw(self, text: Text, width: int, selected: bool, focus: bool) -> Strip:
+        strip = Strip(list(text.render(self.app.console))).crop_extend(0, width, None)
+        if selected:
             # Textual's own cursor colours: a solid bar while the list has the focus, a muted
             # one otherwise ("boost" was all but invisible in the default theme).
-            cursor = "block-cursor-background" if self.has_focus else "primary-muted"
-            style = Style(bgcolor=self.palette.get(cursor), bold=self.has_focus)
-            segments = list(text.render(self.app.console))
-            strip = Strip(segments).crop_extend(0, width, None)
-            if selected:
-                strip = strip.apply_style(style)
-            self._cache[key] = strip
+            cursor = "block-cursor-background" if focus else "primary-muted"
+            strip = strip.apply_style(Style(bgcolor=self.palette.get(cursor), bold=focus))
         return strip
 
     def visible_text(self) -> list[str]:

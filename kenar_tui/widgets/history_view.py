@@ -13,6 +13,7 @@ a thread; the view is laid out again when it is ready.
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -33,6 +34,9 @@ from kenar_tui.widgets.message_lines import RenderOptions, item_lines
 
 PAGE = 48  # items fetched per page from the inbox
 KEEP_PAGES = 6  # pages kept in memory; older ones are dropped
+# Laid-out items survive a reload (a new message redraws only itself, not the screenful
+# around it) for at most this long, so "today" times turn into dates soon after midnight.
+LINES_KEPT_S = 60.0
 
 
 class HistoryView(Widget, can_focus=True):
@@ -83,7 +87,9 @@ class HistoryView(Widget, can_focus=True):
         # `index` first with its first `skip` lines scrolled away.
         self._anchor: tuple[Any, ...] = ("bottom", -1)
         self._pages: dict[int, list[Any]] = {}
-        self._lines: dict[tuple[int, int, bool, bool], list[Strip]] = {}
+        # Laid-out items by (what the item shows, width, selected, revealed).
+        self._lines: dict[tuple[Any, ...], list[Strip]] = {}
+        self._lines_since = time.monotonic()
         self._frame: list[Strip] | None = None
         self._frame_items: list[int] = []  # the item of each line shown, top to bottom
         self._line_items: list[int] = []  # the same per screen line, -1 for blank lines
@@ -101,7 +107,9 @@ class HistoryView(Widget, can_focus=True):
         at_end = self.following
         self.count = self.inbox.history_count(self.cid) if self.cid else 0
         self._pages.clear()
-        self._lines.clear()
+        # The items are read again; their lines are kept, keyed by what they show.
+        if time.monotonic() - self._lines_since > LINES_KEPT_S:
+            self._clear_lines()
         if follow or at_end:
             self.cursor = self.count - 1
             self._anchor = ("bottom", self.count - 1)
@@ -140,14 +148,19 @@ class HistoryView(Widget, can_focus=True):
         self.border_subtitle = f"{self.cursor + 1} / {self.count}" if self.count else ""
         self.refresh()
 
+    def _clear_lines(self) -> None:
+        self._lines.clear()
+        self._lines_since = time.monotonic()
+
     def _item_strips(self, index: int, width: int) -> list[Strip]:
+        item = self.item(index)
+        if item is None:
+            return []
         selected = index == self.cursor and self.has_focus
-        key = (index, width, selected, index in self.revealed)
+        shows = (self.cid, index, item.seq, item.ref, item.status, item.error, item.caption)
+        key = (shows, width, selected, index in self.revealed)
         strips = self._lines.get(key)
         if strips is None:
-            item = self.item(index)
-            if item is None:
-                return []
             texts = item_lines(
                 item,
                 width=width,
@@ -163,7 +176,7 @@ class HistoryView(Widget, can_focus=True):
             if draw_log is not None and item.message is not None:
                 draw_log.laid_out(item.message.id)
             if len(self._lines) > 512:
-                self._lines.clear()
+                self._clear_lines()
             self._lines[key] = strips
         return strips
 
@@ -246,7 +259,7 @@ class HistoryView(Widget, can_focus=True):
         finally:
             store.done(link, picture)
         if picture is not None:
-            self._lines.clear()
+            self._clear_lines()
             self._invalidate()
 
     def render_line(self, y: int) -> Strip:
@@ -258,7 +271,7 @@ class HistoryView(Widget, can_focus=True):
         return [strip.text.rstrip() for strip in self._layout()]
 
     def on_resize(self, event: events.Resize) -> None:
-        self._lines.clear()
+        self._clear_lines()
         self._invalidate()
 
     def on_focus(self) -> None:
