@@ -59,4 +59,5 @@ def first_problem(exc: ValidationError) -> tuple[str, str]:
     """Where (the dotted setting name, "" for the whole) and what the first error says."""
     first = exc.errors()[0]
     where = ".".join(str(part) for part in first["loc"])
-    return where, str(first["msg"])
+    # A validator's own sentence comes as "Value error, <sentence>": the sentence is enough.
+    return where, str(first["msg"]).removeprefix("Value error, ")

@@ -51,7 +51,10 @@ def test_environment_beats_the_file_and_overrides_beat_both(
 @pytest.mark.parametrize(
     ("content", "words"),
     [
-        ("relay_url = 'http://relay.example'", "ws:// or wss://"),
+        (
+            "relay_url = 'ftp://relay.example'",
+            "relay URL must look like wss://",
+        ),  # http(s) means its /ws
         ("timezone = 'Mars/Olympus'", "unknown time zone"),
         ("calendar = 'lunar'", "calendar"),
         ("operator = 'سارا'\nbidi = yes", "line 2"),

@@ -75,11 +75,11 @@ def test_a_folder_in_the_way_is_an_error_and_leaves_nothing(folder: Path) -> Non
     assert os.listdir(folder) == ["templates.toml"]
 
 
-def test_private_dir_leaves_a_shared_folder_alone(folder: Path) -> None:
-    shared = folder / "shared"
-    shared.mkdir(mode=0o755)
-    shared.chmod(0o755)
-    private_dir(shared, own=False)
-    assert _mode(shared) == 0o755
-    private_dir(shared)
-    assert _mode(shared) == 0o700
+def test_private_dir_leaves_a_common_folder_alone(folder: Path) -> None:
+    common = folder / "common"
+    common.mkdir(mode=0o755)
+    common.chmod(0o755)
+    private_dir(common, own=False)
+    assert _mode(common) == 0o755
+    private_dir(common)
+    assert _mode(common) == 0o700
