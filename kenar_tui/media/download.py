@@ -86,25 +86,35 @@ def _create_private(folder: Path, name: str) -> tuple[Path, int]:
     raise MediaError(f"{folder} already holds 999 files named like {name}")
 
 
+async def read_bounded(
+    http: httpx.AsyncClient, link: str, *, limit: int, what: str = "file"
+) -> tuple[bytes, str]:
+    """The bytes at `link` and their content type, refused past `limit` bytes while streaming
+    (a lying or absent Content-Length changes nothing); MediaError in a sentence otherwise."""
+    try:
+        async with http.stream("GET", link, timeout=TIMEOUT_S) as answer:
+            if answer.status_code != 200:
+                raise MediaError(f"the {what} was refused (HTTP {answer.status_code})")
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in answer.aiter_bytes():
+                size += len(chunk)
+                if size > limit:
+                    raise MediaError(f"the {what} is larger than Divar allows; nothing was kept")
+                chunks.append(chunk)
+            return b"".join(chunks), answer.headers.get("content-type", "")
+    except httpx.HTTPError:
+        raise MediaError(
+            f"the {what} could not be downloaded (no connection or no answer)"
+        ) from None
+
+
 async def fetch(media: MediaLink, http: httpx.AsyncClient) -> tuple[bytes, str]:
     """The file's bytes and content type, at most MAX_BYTES."""
     scheme = urlsplit(media.link).scheme.lower()
     if scheme not in ("http", "https"):
         raise MediaError("only http(s) links are downloaded")
-    try:
-        async with http.stream("GET", media.link, timeout=TIMEOUT_S) as answer:
-            if answer.status_code != 200:
-                raise MediaError(f"the download was refused (HTTP {answer.status_code})")
-            chunks: list[bytes] = []
-            size = 0
-            async for chunk in answer.aiter_bytes():
-                size += len(chunk)
-                if size > MAX_BYTES:
-                    raise MediaError("the file is larger than Divar allows; nothing was saved")
-                chunks.append(chunk)
-            return b"".join(chunks), answer.headers.get("content-type", "")
-    except httpx.HTTPError:
-        raise MediaError("the file could not be downloaded (no connection or no answer)") from None
+    return await read_bounded(http, media.link, limit=MAX_BYTES)
 
 
 async def save(media: MediaLink, http: httpx.AsyncClient, folder: Path | None = None) -> Path:

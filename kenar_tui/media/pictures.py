@@ -35,6 +35,7 @@ from textual_image.widget import get_cell_size  # asked once now, before Textual
 
 from kenar_api.media import RULES, MediaKind
 from kenar_core.errors import MediaError
+from kenar_tui.media.download import read_bounded
 
 MAX_WIDTH_CELLS = 32
 MAX_HEIGHT_CELLS = 10
@@ -112,23 +113,9 @@ class PictureStore:
 
     async def fetch(self, link: str) -> bytes:
         """The picture's bytes from the configured host, at most MAX_BYTES; redirects refused."""
-        try:
-            async with (
-                httpx.AsyncClient(follow_redirects=False, timeout=TIMEOUT_S) as http,
-                http.stream("GET", link) as answer,
-            ):
-                if answer.status_code != 200:
-                    raise MediaError(f"the picture was refused (HTTP {answer.status_code})")
-                chunks: list[bytes] = []
-                size = 0
-                async for chunk in answer.aiter_bytes():
-                    size += len(chunk)
-                    if size > MAX_BYTES:
-                        raise MediaError("the picture is larger than Divar allows")
-                    chunks.append(chunk)
-                return b"".join(chunks)
-        except httpx.HTTPError:
-            raise MediaError("the picture could not be downloaded") from None
+        async with httpx.AsyncClient(follow_redirects=False, timeout=TIMEOUT_S) as http:
+            content, _ = await read_bounded(http, link, limit=MAX_BYTES, what="picture")
+        return content
 
     def decode_here(self, content: bytes) -> Picture:
         """Decode on the calling thread (a worker's); never call it on the UI loop."""
