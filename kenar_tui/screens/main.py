@@ -157,7 +157,7 @@ class MainScreen(Screen[None]):
 
     def _flush(self) -> None:
         self._refresh_timer = None
-        if not self.is_attached or not self.query(HistoryView):
+        if not self.query(HistoryView):
             return  # the timer outlived the screen's widgets (the app is closing)
         self._refreshed_at = time.monotonic()
         if self._open_changed and self.cid is not None:
