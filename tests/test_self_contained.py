@@ -1,6 +1,6 @@
 """The repository stands on its own: nothing it runs reads a folder beside the checkout.
 
-The real proof is .ci/run, which runs the suite in a fresh clone with no `../shared` beside it;
+The real proof is .ci/run, which runs the suite in a fresh clone with nothing beside it;
 this test names the offending line at once, in any checkout.
 """
 
@@ -12,8 +12,19 @@ from pathlib import Path
 from tests.fixtures.paths import KENAR_DATA
 
 ROOT = Path(__file__).resolve().parents[1]
-CODE_DIRS = ("kenar_tui", "relay", "tests", "bench", "scripts", "deploy", ".ci")
-# `../shared`, `parent / "shared"`, `parents[3] / 'shared'`: any path into a sibling `shared`.
+CODE_DIRS = (
+    "kenar_api",
+    "kenar_core",
+    "kenar_tui",
+    "relay",
+    "tests",
+    "bench",
+    "scripts",
+    "deploy",
+    ".ci",
+)
+# Two dots and a slash before the reference folder's name, or a path joined onto that name
+# (`parent / <name>`, `parents[3] / <name>`): any path into the sibling reference folder.
 SIBLING_SHARED = re.compile(r"""\.\./shared\b|/\s*["']shared["']""")
 
 
@@ -27,7 +38,7 @@ def source_files() -> list[Path]:
 
 
 def test_no_code_reads_a_folder_beside_the_checkout() -> None:
-    """No source, test, benchmark or script path leads to ../shared."""
+    """No source, test, benchmark or script path leads to the sibling reference folder."""
     offending = [
         f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
         for path in source_files()
