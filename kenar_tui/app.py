@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import httpx
 from textual import work
-from textual.app import App, SystemCommand
+from textual.app import SystemCommand
 from textual.binding import Binding, BindingType
 from textual.color import Color
 from textual.message import Message
@@ -50,6 +50,7 @@ from kenar_tui.controllers.token_watch import TokenWatch
 from kenar_tui.dialogs.confirm import ConfirmScreen
 from kenar_tui.dialogs.help import HelpScreen, binding_rows
 from kenar_tui.draw_log import DrawLog
+from kenar_tui.key_order import OrderedKeysApp
 from kenar_tui.keyring_thread import KEYRING_HEALTH, keyring_call
 from kenar_tui.media.download import MediaLink, media_of, save
 from kenar_tui.media.pictures import PictureStore
@@ -92,7 +93,7 @@ def short_key(key: str) -> str:
 TOAST_MIN_WIDTH = 120
 
 
-class KenarApp(App[str | None]):
+class KenarApp(OrderedKeysApp[str | None]):
     """The console. `exit` results: None (quit), "demo" (start the demo), "restart"."""
 
     TITLE = "kenar-tui"

@@ -10,12 +10,13 @@ from __future__ import annotations
 from typing import ClassVar
 
 from textual import on, work
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
+from kenar_tui.key_order import OrderedKeysApp
 from kenar_tui.keyring_file import SessionFileKeyring
 from kenar_tui.keyring_thread import keyring_call
 
@@ -96,7 +97,7 @@ class PassphraseScreen(ModalScreen[bool]):
         self.dismiss(True)
 
 
-class UnlockApp(App[bool]):
+class UnlockApp(OrderedKeysApp[bool]):
     """Just the passphrase dialog: run before the console opens its cache."""
 
     def __init__(self, keyring: SessionFileKeyring) -> None:
