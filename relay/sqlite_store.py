@@ -1,10 +1,11 @@
 """The SQLite backend of the timeline store: WAL, one writer, group commit.
 
-Every write goes through one writer task and one database connection on one dedicated
-thread. The writer takes whatever appends are waiting (up to `max_batch`) and commits them
-in one transaction, so concurrent webhooks share one fsync; each append's future resolves
-only after that commit returned. Readers use their own connections (WAL lets them run beside
-the writer) and stream in batches, so a 100k-entry backlog is never loaded whole.
+Every write goes through one database connection on one writer thread
+(relay/sqlite_writer.py). The writer takes whatever appends are waiting (up to `max_batch`)
+and commits them in one transaction, so concurrent webhooks share one fsync; each append's
+future resolves only after that commit returned. Readers use their own connections (WAL lets
+them run beside the writer) and stream in batches, so a 100k-entry backlog is never loaded
+whole.
 
 Durability: `synchronous=FULL` in WAL mode fsyncs the log at every commit, so an entry whose
 append returned survives a kill -9 *and* a power cut. `NORMAL` would survive kill -9 only (the
@@ -25,7 +26,6 @@ import sqlite3
 import threading
 from collections.abc import AsyncGenerator, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self
@@ -33,9 +33,10 @@ from typing import Any, Self
 from kenar_api.messages import to_micros
 from kenar_core.errors import SealingError
 from kenar_core.files import private_dir, private_sqlite
-from kenar_core.lifecycle import AsyncResource, stop_task, wait_stopped
+from kenar_core.lifecycle import AsyncResource, stop_task
 from kenar_core.sealing import PlainSealer, Sealer
 from relay.errors import StoreBusy, StoreClosed, StoreError
+from relay.sqlite_writer import Append, Job, WriterThread
 from relay.store import (
     MAX_PENDING_APPENDS,
     Appended,
@@ -58,26 +59,6 @@ CREATE TABLE IF NOT EXISTS probe (filler BLOB);
 """
 
 PURGE_CHUNK = 2000
-
-
-@dataclass(slots=True)
-class _Append:
-    received_at_us: int
-    dedupe: str | None
-    payload: str
-    data: bytes
-    future: asyncio.Future[Appended]
-
-
-@dataclass(slots=True)
-class _Job:
-    """A non-append write (purge step, probe), run alone on the writer thread."""
-
-    run: Callable[[sqlite3.Connection], Any]
-    future: asyncio.Future[Any] = field(repr=False)
-
-
-_STOP = object()
 
 
 def _now() -> datetime:
@@ -107,13 +88,12 @@ class SqliteStore(AsyncResource):
         self._max_db_mb = max_db_mb
         self._probe_bytes = probe_bytes
         self._max_pending = max_pending
-        self._queue: asyncio.Queue[_Append | _Job | object] = asyncio.Queue()
+        # Appends accepted and not yet answered (queued or being committed): the bound.
+        self._pending = 0
         self._listeners: list[Listener] = []
-        self._executor: ThreadPoolExecutor | None = None
-        self._writer: sqlite3.Connection | None = None
+        self._writer: WriterThread | None = None
         self._meta: sqlite3.Connection | None = None
         self._meta_lock = threading.Lock()
-        self._task: asyncio.Task[None] | None = None
         self._recovery: asyncio.Task[None] | None = None
         self._recovery_wake = asyncio.Event()
         self._unreadable = 0
@@ -128,16 +108,25 @@ class SqliteStore(AsyncResource):
 
     async def __aenter__(self) -> Self:
         private_dir(self._path.parent, own=False)
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="relay-store-writer")
-        loop = asyncio.get_running_loop()
+        conn: sqlite3.Connection | None = None
         try:
-            self._writer = await loop.run_in_executor(self._executor, self._open_writer)
+            conn = await asyncio.to_thread(self._open_writer)
+            self._head = await asyncio.to_thread(_read_head, conn)
             self._meta = await asyncio.to_thread(self._connect_reader)
         except sqlite3.Error as exc:
-            self._executor.shutdown(wait=False)
+            if conn is not None:
+                conn.close()
             raise StoreError(f"cannot open the timeline store at {self._path}: {exc}") from None
-        self._head = await loop.run_in_executor(self._executor, _read_head, self._writer)
-        self._task = asyncio.create_task(self._write_loop(), name="relay-store-writer")
+        self._writer = WriterThread(
+            conn,
+            self._sealer,
+            asyncio.get_running_loop(),
+            max_batch=self._max_batch,
+            committed=self._committed,
+            failed=self._batch_failed,
+            job_done=self._job_done,
+        )
+        self._writer.start()
         self._recovery = asyncio.create_task(
             probe_until_healthy(
                 self.check, lambda: self._healthy, wake=self._recovery_wake, logger=self._log
@@ -149,21 +138,15 @@ class SqliteStore(AsyncResource):
 
     async def aclose(self) -> None:
         if self._closing:
-            if self._task is not None:
-                await wait_stopped(self._task, shield=True)
+            if self._writer is not None:
+                await self._writer.stop()
             return
         self._closing = True
         recovery, self._recovery = self._recovery, None
         await stop_task(recovery)
-        if self._task is not None:
-            self._queue.put_nowait(_STOP)
-            await self._task
-        executor, self._executor = self._executor, None
-        if executor is not None:
-            writer, self._writer = self._writer, None
-            if writer is not None:
-                await asyncio.get_running_loop().run_in_executor(executor, writer.close)
-            executor.shutdown(wait=True)
+        if self._writer is not None:
+            # Commits what was queued before, closes the connection; the thread ends.
+            await self._writer.stop()
         meta, self._meta = self._meta, None
         if meta is not None:
             meta.close()
@@ -201,9 +184,10 @@ class SqliteStore(AsyncResource):
         holes (a purge shows at the next `hello` as its `gap`)."""
 
     async def append(self, entry: dict[str, Any], *, dedupe: str | None = None) -> Appended:
-        if self._closing or self._task is None:
+        writer = self._writer
+        if self._closing or writer is None:
             raise StoreClosed("the timeline store is closed")
-        if self._queue.qsize() >= self._max_pending:
+        if self._pending >= self._max_pending:
             raise StoreBusy(f"the timeline store has {self._max_pending} writes waiting")
         moment = self._clock()
         stamped = {**entry, "received_at": moment.isoformat().replace("+00:00", "Z")}
@@ -211,54 +195,22 @@ class SqliteStore(AsyncResource):
         data = payload.encode()  # raises here, in the caller, on an unpaired surrogate
         key = self._sealer.keyed_hash(dedupe) if dedupe is not None else None
         future: asyncio.Future[Appended] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(_Append(to_micros(moment), key, payload, data, future))
+        writer.put(Append(to_micros(moment), key, payload, data, future))
+        self._pending += 1
         return await future
 
     async def _job(self, run: Callable[[sqlite3.Connection], Any]) -> Any:
-        if self._closing or self._task is None:
+        writer = self._writer
+        if self._closing or writer is None:
             raise StoreClosed("the timeline store is closed")
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(_Job(run, future))
+        writer.put(Job(run, future))
         return await future
 
-    async def _write_loop(self) -> None:
-        loop = asyncio.get_running_loop()
-        stop = False
-        while not stop:
-            items = [await self._queue.get()]
-            while len(items) < self._max_batch and not self._queue.empty():
-                items.append(self._queue.get_nowait())
-            run: list[_Append] = []
-            for item in items:
-                if isinstance(item, _Append):
-                    run.append(item)
-                    continue
-                await self._commit(loop, run)
-                run = []
-                if isinstance(item, _Job):
-                    await self._run_job(loop, item)
-                else:
-                    stop = True
-            await self._commit(loop, run)
+    # --- the writer thread's outcomes, on the event loop, in commit order -------------------
 
-    async def _commit(self, loop: asyncio.AbstractEventLoop, batch: list[_Append]) -> None:
-        if not batch:
-            return
-        try:
-            results = await loop.run_in_executor(self._executor, self._insert, batch)
-        except Exception as exc:  # the writer must outlive any failure of one batch
-            if len(batch) > 1:
-                # One bad append must not fail the others: each again in its own transaction.
-                for item in batch:
-                    await self._commit(loop, [item])
-                return
-            self._failed(exc)
-            for item in batch:
-                if not item.future.done():
-                    item.future.set_exception(
-                        StoreError(f"the timeline store cannot write ({exc})")
-                    )
-            return
+    def _committed(self, batch: list[Append], results: list[tuple[int, bool]]) -> None:
+        self._pending -= len(batch)
         if not self._healthy:
             self._log.info("store recovered")
         self._healthy = True
@@ -279,46 +231,20 @@ class SqliteStore(AsyncResource):
             if not item.future.done():
                 item.future.set_result(Appended(seq, duplicate))
 
-    def _insert(self, batch: list[_Append]) -> list[tuple[int, bool]]:
-        conn = self._writer
-        assert conn is not None
-        results: list[tuple[int, bool]] = []
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            for item in batch:
-                if item.dedupe is not None:
-                    # Look first rather than INSERT OR IGNORE, which would burn a seq: seqs
-                    # stay dense, so a hole always means a purge (docs/protocol.md, `gap`).
-                    row = conn.execute(
-                        "SELECT seq FROM entries WHERE dedupe = ?", (item.dedupe,)
-                    ).fetchone()
-                    if row is not None:
-                        results.append((int(row[0]), True))
-                        continue
-                cur = conn.execute(
-                    "INSERT INTO entries(received_at, dedupe, payload) VALUES (?, ?, ?)",
-                    (item.received_at_us, item.dedupe, self._sealer.seal(item.data)),
-                )
-                assert cur.lastrowid is not None
-                results.append((cur.lastrowid, False))
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        return results
+    def _batch_failed(self, batch: list[Append], exc: Exception) -> None:
+        self._pending -= len(batch)
+        self._failed(exc)
+        for item in batch:
+            if not item.future.done():
+                item.future.set_exception(StoreError(f"the timeline store cannot write ({exc})"))
 
-    async def _run_job(self, loop: asyncio.AbstractEventLoop, job: _Job) -> None:
-        try:
-            writer = self._writer
-            assert writer is not None
-            result = await loop.run_in_executor(self._executor, job.run, writer)
-        except Exception as exc:
-            self._failed(exc)
-            if not job.future.done():
-                job.future.set_exception(StoreError(f"the timeline store cannot write ({exc})"))
+    def _job_done(self, job: Job, result: Any, exc: Exception | None) -> None:
+        if job.future.done():
             return
-        if not job.future.done():
+        if exc is not None:
+            self._failed(exc)
+            job.future.set_exception(StoreError(f"the timeline store cannot write ({exc})"))
+        else:
             job.future.set_result(result)
 
     def _failed(self, exc: Exception) -> None:
