@@ -23,13 +23,12 @@ from __future__ import annotations
 import asyncio
 import json
 import resource
-import statistics
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,45 +36,13 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import base_parser, ratio, report
-from bench.events import event
+from bench.console_data import BURST, cid_of, conversations_of, entries
+from bench.console_measure import FrameClock, measure_burst, measure_search, measure_switches
 from bench.procs import ROOT
 
-CONVERSATIONS = 2000
 SIZE = (120, 40)
-BURST = 1000
-
-
-def _cid(n: int) -> str:
-    return f"00000000-0000-4000-8000-{n:012d}"
-
-
-def _conversations(total: int) -> int:
-    return min(CONVERSATIONS, max(2, total // 2))
-
-
-def entries(
-    count: int, start_seq: int, *, now: datetime, prefix: str, offset: int = 0, total: int = 0
-) -> list[tuple[int, Any]]:
-    """Entries `offset`..`offset+count` of a store of `total` (default `count`) messages:
-    conversation 0 gets the first tenth, the rest go round-robin over the others."""
-    from relay.entries import entry_from_event
-
-    total = total or count
-    conversations = _conversations(total)
-    largest = max(1, total // 10)
-    pairs = []
-    for i in range(offset, offset + count):
-        cid = _cid(0) if i < largest else _cid(1 + (i - largest) % (conversations - 1))
-        body = event(f"{prefix}-{i}", conversation_id=cid)
-        at = now - timedelta(seconds=total - i)
-        body["new_message"]["sent_at"] = int(at.timestamp() * 1_000_000)
-        if i % 3 == 2:
-            body["new_message"]["sender"]["side"] = "SELLER"
-            body["new_message"]["text"] = "بله، هنوز موجود است."
-        entry = entry_from_event(body).entry
-        entry["received_at"] = at.isoformat().replace("+00:00", "Z")
-        pairs.append((start_seq + i - offset, entry))
-    return pairs
+# Bumped when the fill's shape changes, so a cache dir never serves an old fill.
+FILL_VERSION = 2
 
 
 def fill(size: int, root: Path) -> float:
@@ -97,6 +64,22 @@ def fill(size: int, root: Path) -> float:
         return time.perf_counter() - start
 
 
+def filled_root(size: int, cache_dir: Path) -> tuple[Path, dict[str, Any]]:
+    """The cache of `size` messages under `cache_dir`, filled now if it is not there yet
+    (a fill of 1,000,000 takes minutes; later runs reuse it). A fill that did not finish
+    leaves no `filled.json` and is redone."""
+    root = cache_dir / f"console-{size}-v{FILL_VERSION}"
+    done = root / "filled.json"
+    if done.exists():
+        return root, {**json.loads(done.read_text()), "fill_reused": True}
+    if root.exists():
+        shutil.rmtree(root)
+    root.mkdir(parents=True)
+    filled = _child(["--fill", str(size), "--root", str(root)])
+    done.write_text(json.dumps(filled))
+    return root, {**filled, "fill_reused": False}
+
+
 def _settings(root: Path) -> Any:
     from kenar_tui.config import Settings
 
@@ -109,18 +92,10 @@ async def measure_one(size: int, root: Path) -> dict[str, Any]:
     from kenar_tui.factory import make_app
     from kenar_tui.inbox import Inbox
     from kenar_tui.keyring_memory import MemoryKeyring
-    from kenar_tui.link import LinkEntry
     from kenar_tui.store.cache import Cache
 
     now = datetime.now(UTC)
     settings = _settings(root)
-    burst = entries(BURST, size + 1, now=now, prefix=f"live-{uuid.uuid4().hex[:6]}")
-    largest = _cid(0)
-    for k, (_, entry) in enumerate(burst):
-        # Half into the open (largest) conversation, half over 50 others.
-        cid = largest if k % 2 == 0 else _cid(2 + k % 50)
-        entry["conversation_id"] = cid
-        entry["data"]["conversation"]["id"] = cid
     with Cache(settings.cache_file) as cache:
         inbox = Inbox(cache, operator="bench", now=lambda: now)
         app = make_app(
@@ -130,46 +105,34 @@ async def measure_one(size: int, root: Path) -> dict[str, Any]:
             clock=lambda: now,
             welcome=False,
         )
+        frames = FrameClock(app)
         t0 = time.perf_counter()
         async with app.run_test(size=SIZE) as pilot:
-            await pilot.pause()
+            await frames.drawn(pilot)
             first_screen = time.perf_counter() - t0
-            main = app.main_screen
-            switches = []
-            for _ in range(5):
-                main.show_conversation(_cid(1))
-                await pilot.pause()
-                start = time.perf_counter()
-                main.show_conversation(largest)
-                await pilot.pause()
-                switches.append(time.perf_counter() - start)
-            shown = app.inbox.history_count(largest)
-            app.feed.live = True
-            start = time.perf_counter()
-            for seq, entry in burst:
-                app.feed.handle(LinkEntry(seq=seq, entry=entry))
-            await pilot.pause()
-            # Stored in one coalesced transaction, then the coalesced list refresh.
-            while app.feed.pending or main._refresh_timer is not None:
-                await pilot.pause(0.005)
-            await pilot.pause()
-            burst_s = time.perf_counter() - start
-            applied = app.inbox.last_seq
-    return {
-        "messages": size,
-        "conversations": _conversations(size),
-        "largest_conv": shown,
-        "first_screen_ms": first_screen * 1000,
-        "switch_ms": statistics.median(switches) * 1000,
-        "burst_1000_ms": burst_s * 1000,
-        "burst_applied": applied - size,
-        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-    }
+            row = {
+                "messages": size,
+                "conversations": conversations_of(size),
+                "largest_conv": app.inbox.history_count(cid_of(0)),
+                "first_screen_ms": first_screen * 1000,
+                **await measure_switches(app, pilot, frames, size),
+                **measure_search(app, size),
+                **await measure_burst(app, pilot, now),
+                "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            }
+    return row
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = base_parser(__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=None)
+    parser.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=None,
+        help="keep each size's filled cache here and reuse it in later runs (default: a"
+        " temporary folder, filled anew)",
+    )
     parser.add_argument("--one", type=int, default=None, help=argparse_hidden())
     parser.add_argument("--fill", type=int, default=None, help=argparse_hidden())
     parser.add_argument("--root", type=Path, default=None, help=argparse_hidden())
@@ -181,12 +144,13 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(asyncio.run(measure_one(args.one, args.root))), flush=True)
         return 0
     started = time.monotonic()
-    sizes = args.sizes or ([100, 500] if args.smoke else [100, 10_000, 100_000])
+    sizes = args.sizes or ([100, 500] if args.smoke else [100, 10_000, 100_000, 1_000_000])
     rows = []
-    for size in sizes:
-        with tempfile.TemporaryDirectory(prefix="bench-console-") as tmp:
-            filled = _child(["--fill", str(size), "--root", tmp])
-            rows.append({**_child(["--one", str(size), "--root", tmp]), **filled})
+    with tempfile.TemporaryDirectory(prefix="bench-console-") as tmp:
+        cache_dir = args.cache_dir or Path(tmp)
+        for size in sizes:
+            root, filled = filled_root(size, cache_dir)
+            rows.append({**_child(["--one", str(size), "--root", str(root)]), **filled})
     for row in rows:
         row["switch_vs_smallest"] = ratio(row["switch_ms"], rows[0]["switch_ms"])
     notes = {"terminal": f"{SIZE[0]}x{SIZE[1]}", "burst": BURST}
@@ -201,7 +165,7 @@ def _child(flags: list[str]) -> dict[str, Any]:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=900,
+        timeout=3600,
         check=False,
     )
     if out.returncode != 0:

@@ -49,8 +49,12 @@ class InputPreview(Static):
     def __init__(self, *, limit: int | None = MAX_TEXT_LENGTH, id: str | None = None) -> None:
         super().__init__("", id=id, markup=False)
         self.limit = limit
+        self._shown: str | None = None
 
     def show_text(self, text: str) -> None:
         """Draw the preview of `text` (hidden when it is only whitespace)."""
+        if text == self._shown:
+            return  # an update re-lays out the screen: a conversation switch costs a frame
+        self._shown = text
         self.set_class(bool(text.strip()), "-shown")
         self.update(preview_content(text, bidi=bidi_of(self), limit=self.limit))

@@ -1,0 +1,73 @@
+"""The console benchmark's smoke (bench/console.py, issue 20) as a test: on a small cache
+filled exactly as the 1,000,000-message run fills it, every timed switch shows the right
+conversation's newest message, and the search finds the planted Persian phrase whichever way
+it is spelt. The timings themselves are not checked here (docs/performance.md has them)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bench.console import _settings, fill, measure_one
+from bench.console_data import (
+    PLANT_AT,
+    PLANT_EVERY,
+    PLANTED,
+    PLANTED_QUERY,
+    cid_of,
+    conversation_of,
+    planted_count,
+)
+from kenar_tui.inbox import Inbox
+from kenar_tui.store.cache import Cache
+
+SIZE = 3000
+
+
+@pytest.fixture(scope="module")
+def filled(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("scale")
+    fill(SIZE, root)
+    return root
+
+
+@pytest.mark.timeout(180)
+async def test_every_switch_shows_that_conversations_newest_message(tmp_path: Path) -> None:
+    fill(SIZE, tmp_path)
+    row = await measure_one(SIZE, tmp_path)
+    assert row["switches"] >= 30
+    assert len(set(row["switch_sizes"])) >= 3, "switches go among conversations of different sizes"
+    # The newest message the store holds for each is the one the fill wrote last into it...
+    assert row["newest_as_filled"] == len(row["switch_sizes"])
+    # ...and after each switch it is the bottom-most message on the screen.
+    assert row["switch_wrong"] == 0
+    assert row["search_found"] == row["search_planted"] == planted_count(SIZE) >= 1
+    assert row["search_common_found"] == 200  # a common word: the newest 200 of many
+    assert row["burst_applied"] == 1000
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        PLANTED,  # as written: Persian ی and ک, a zero-width non-joiner, Persian digits
+        PLANTED_QUERY,  # Arabic ي and ك, no joiner, Latin digits
+        "قهوه\u200cاي مدل ١٤٠٢",  # Arabic-Indic digits
+        "کیفِ چرمی",  # a kasra on its letter
+        "كيف  چرمي",  # doubled space
+    ],
+)
+def test_search_finds_the_planted_phrase_in_any_spelling(filled: Path, query: str) -> None:
+    planted = range(PLANT_AT, SIZE, PLANT_EVERY)
+    with Cache(_settings(filled).cache_file) as cache:
+        hits = Inbox(cache, operator="test", now=lambda: datetime.now(UTC)).search(query)
+    assert len(hits) == len(planted) >= 1
+    assert {hit.cid for hit in hits} == {cid_of(conversation_of(i, SIZE)) for i in planted}
+    assert all("fill" in hit.snippet or "مدل" in hit.snippet for hit in hits)
+
+
+def test_search_misses_what_is_not_there(filled: Path) -> None:
+    with Cache(_settings(filled).cache_file) as cache:
+        inbox = Inbox(cache, operator="test", now=lambda: datetime.now(UTC))
+        assert inbox.search("كيف چرمي قهوهاي مدل 1403") == []
