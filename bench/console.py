@@ -42,7 +42,7 @@ from bench.procs import ROOT
 
 SIZE = (120, 40)
 # Bumped when the fill's shape changes, so a cache dir never serves an old fill.
-FILL_VERSION = 2
+FILL_VERSION = 3
 
 
 def fill(size: int, root: Path) -> float:
@@ -53,7 +53,7 @@ def fill(size: int, root: Path) -> float:
     settings = _settings(root)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     now = datetime.now(UTC)
-    with Cache(settings.cache_file) as cache:
+    with Cache(settings.cache_file, sealer=bench_sealer(root)) as cache:
         inbox = Inbox(cache, operator="bench", now=lambda: now)
         start = time.perf_counter()
         for k in range(0, size, 5000):
@@ -80,6 +80,25 @@ def filled_root(size: int, cache_dir: Path) -> tuple[Path, dict[str, Any]]:
     return root, {**filled, "fill_reused": False}
 
 
+def bench_sealer(root: Path) -> Any:
+    """The AES-GCM sealer the cache under `root` is sealed with, as the console seals its
+    cache (its keys live in the system keyring there; here in a 0600 file of the fixture)."""
+    from kenar_core.cipher import AesGcmSealer
+    from kenar_core.files import write_atomically
+    from kenar_core.keyfile import KeyRing, key_id_of
+
+    keys = root / "bench-keys.json"
+    if keys.exists():
+        held = json.loads(keys.read_text())
+        key = bytes.fromhex(held["data"])
+        ring = KeyRing(key_id_of(key), {key_id_of(key): key}, bytes.fromhex(held["index"]))
+    else:
+        ring = KeyRing.generate()
+        held = {"data": ring.current_key.hex(), "index": ring.index_key.hex()}
+        write_atomically(keys, json.dumps(held).encode())
+    return AesGcmSealer(ring)
+
+
 def _settings(root: Path) -> Any:
     from kenar_tui.config import Settings
 
@@ -96,7 +115,7 @@ async def measure_one(size: int, root: Path) -> dict[str, Any]:
 
     now = datetime.now(UTC)
     settings = _settings(root)
-    with Cache(settings.cache_file) as cache:
+    with Cache(settings.cache_file, sealer=bench_sealer(root)) as cache:
         inbox = Inbox(cache, operator="bench", now=lambda: now)
         app = make_app(
             settings,

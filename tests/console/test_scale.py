@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.console import _settings, fill, measure_one
+from bench.console import _settings, bench_sealer, fill, measure_one
 from bench.console_data import (
     PLANT_AT,
     PLANT_EVERY,
@@ -60,7 +60,7 @@ async def test_every_switch_shows_that_conversations_newest_message(tmp_path: Pa
 )
 def test_search_finds_the_planted_phrase_in_any_spelling(filled: Path, query: str) -> None:
     planted = range(PLANT_AT, SIZE, PLANT_EVERY)
-    with Cache(_settings(filled).cache_file) as cache:
+    with Cache(_settings(filled).cache_file, sealer=bench_sealer(filled)) as cache:
         hits = Inbox(cache, operator="test", now=lambda: datetime.now(UTC)).search(query)
     assert len(hits) == len(planted) >= 1
     assert {hit.cid for hit in hits} == {cid_of(conversation_of(i, SIZE)) for i in planted}
@@ -68,6 +68,6 @@ def test_search_finds_the_planted_phrase_in_any_spelling(filled: Path, query: st
 
 
 def test_search_misses_what_is_not_there(filled: Path) -> None:
-    with Cache(_settings(filled).cache_file) as cache:
+    with Cache(_settings(filled).cache_file, sealer=bench_sealer(filled)) as cache:
         inbox = Inbox(cache, operator="test", now=lambda: datetime.now(UTC))
         assert inbox.search("كيف چرمي قهوهاي مدل 1403") == []
