@@ -79,8 +79,9 @@ _MESSAGE_FIELD = {"NEW_MESSAGE": "new_message", "NEW_CHATBOT_MESSAGE": "new_chat
 _MESSAGE_KEYS = frozenset({"id", "conversation", "sender", "type", "sent_at", "text"})
 _CONVERSATION_KEYS = frozenset({"id", "type", "post_token"})
 _SENDER_KEYS = frozenset({"side", "type"})
-# sent_at in microseconds (what Divar sends): 1973 to 5138, where kenar_api reads it as is.
-_MICROS_LOW, _MICROS_HIGH = 10**14, 10**17
+# sent_at in microseconds (what Divar sends): 1973 to 2255, where kenar_api reads it as is
+# (it goes through a float: past 2**53 its last digits would differ from the plain path's).
+_MICROS_LOW, _MICROS_HIGH = 10**14, 2**53
 
 
 def _plain_message(body: dict[str, Any], event_type: str | None) -> NewEntry | None:

@@ -20,7 +20,6 @@ ids, conversation and post) is the sealed `payload` (docs/privacy.md).
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import sqlite3
 import threading
@@ -43,6 +42,7 @@ from relay.store import (
     GapListener,
     Listener,
     StoredEntry,
+    encode_payload,
     probe_until_healthy,
     unreadable_entry,
 )
@@ -191,8 +191,7 @@ class SqliteStore(AsyncResource):
             raise StoreBusy(f"the timeline store has {self._max_pending} writes waiting")
         moment = self._clock()
         stamped = {**entry, "received_at": moment.isoformat().replace("+00:00", "Z")}
-        payload = json.dumps(stamped, ensure_ascii=False, separators=(",", ":"))
-        data = payload.encode()  # raises here, in the caller, on an unpaired surrogate
+        payload, data = encode_payload(stamped)  # raises here on an unpaired surrogate
         key = self._sealer.keyed_hash(dedupe) if dedupe is not None else None
         future: asyncio.Future[Appended] = asyncio.get_running_loop().create_future()
         writer.put(Append(to_micros(moment), key, payload, data, future))

@@ -64,6 +64,14 @@ def test_a_digit_string_sent_at_is_read_as_microseconds() -> None:
     assert encoded(entry_from_event(body)) == encoded(through_models(body))
 
 
+def test_a_sent_at_past_2_to_the_53_goes_to_the_models() -> None:
+    """The models read sent_at through a float; past 2**53 the plain path would differ."""
+    for sent_at, plain in ((2**53, True), (2**53 + 1, False)):
+        body = text_event(sent_at=sent_at)
+        assert (entries._plain_message(body, "NEW_MESSAGE") is not None) is plain
+        assert encoded(entry_from_event(body)) == encoded(through_models(body))
+
+
 def test_shapes_it_does_not_read_go_to_the_models() -> None:
     for body in (
         text_event(sender={"type": "SELLER"}),  # the migration guide's side-in-type
