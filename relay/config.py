@@ -88,6 +88,9 @@ class RelayConfig(TomlFileSettings):
     # it the console is closed with 1013. Connections per token past the cap get HTTP 429.
     control_queue: int = Field(512, ge=16)
     max_consoles_per_token: int = Field(8, ge=1)
+    # Console websockets open at once on this relay (HTTP 503 past it): uvicorn's
+    # limit_concurrency (max_connections) counts HTTP requests, not open websockets.
+    max_consoles: int = Field(256, ge=1)
     # Every connection at once (HTTP 503 past it); served directly, also header limits.
     max_connections: int = Field(1000, ge=16)
     header_timeout: float = Field(10.0, gt=0)

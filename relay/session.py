@@ -8,25 +8,28 @@ control frames for it, so frames never interleave. Entry frames go out a batch a
 (a backlog batch, or whatever the hub queued since the last wake-up) in one socket write
 when the connection allows it (relay.wire.FrameWriter), else one ASGI send each.
 
+The backlog, and the `gap` frames for entries removed before or while it is read, are
+relay/catchup.py. Presence is state, not a log (relay/presence.py): teammates' notices wait in
+a `PresenceOutbox` that keeps the newest per teammate connection, beside the control queue,
+never in it; and what this console announces passes its `PresenceAnnouncer` (a rate limit).
+
 A console is not trusted (docs/security.md): it posts and announces presence as its token's
 name; its acknowledgements count only up to what this connection sent; control frames
-waiting for it are bounded (`control_queue`, then 1013); and a token has at most
-`max_consoles_per_token` connections at once (HTTP 429 past it).
+waiting for it are bounded (`control_queue`, then 1013); a token has at most
+`max_consoles_per_token` connections at once (HTTP 429 past it), and the relay at most
+`max_consoles` (HTTP 503 past it).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import time
 from collections import deque
 from typing import Any
 
-from starlette.responses import JSONResponse
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from kenar_core import __version__
 from kenar_core.protocol import (
     AckFrame,
     ConsoleFrame,
@@ -40,26 +43,18 @@ from kenar_core.protocol import (
     PostFailedFrame,
     PostFrame,
     PresenceFrame,
-    WelcomeFrame,
 )
+from relay.catchup import Catchup
 from relay.context import RelayContext
 from relay.errors import SessionClosed as _Close
 from relay.errors import StoreError, TooManyInstances
-from relay.hello import (
-    CLOSE_INVALID_DATA,
-    CLOSE_POLICY,
-    CLOSE_TRY_AGAIN,
-    CLOSE_UNSUPPORTED,
-    read_frame,
-    read_hello,
-)
+from relay.hello import CLOSE_POLICY, CLOSE_TRY_AGAIN, read_hello, receive_frame, refusal
 from relay.hub import Queued, Subscription
-from relay.limits import depth_over
 from relay.oauth import CLAIM_TTL_S, claim_name
 from relay.posts import PostRefused, console_entry
-from relay.store import StoredEntry
+from relay.presence import PresenceAnnouncer, PresenceNotice, PresenceOutbox
 from relay.tokens import Identity
-from relay.wire import EntryFrame, FrameWriter, entry_text, text_frame
+from relay.wire import EntryFrame, FrameWriter
 
 
 class ConsoleSession:
@@ -81,37 +76,36 @@ class ConsoleSession:
         self.sent_seq = 0  # the highest seq this connection has sent (or the hello's cursor)
         self.connection = ctx.presence.connection_id()
         self._last_presence: tuple[str, str, float] | None = None
+        self._presence_out = PresenceOutbox()
+        self._announcer = PresenceAnnouncer(self._announce, logger=self._log, name=self._token_name)
+        self._catchup: Catchup | None = None
         self._writer: FrameWriter | None = None
         self._idle = False  # the sender is parked waiting for work (see _write_direct)
         self._live_last = 0
 
     async def run(self) -> None:
         ctx = self._ctx
-        cap = ctx.config.max_consoles_per_token
-        if ctx.hub.count_for(self._token_name) >= cap:
-            ctx.metrics.count_rejected("console_too_many")
-            self._log.info("console refused status=429 name=%s", self._token_name)
-            await self._ws.send_denial_response(
-                JSONResponse(
-                    {"error": f"this token has {cap} connections open already; close one first"},
-                    status_code=429,
-                    headers={"Retry-After": "30"},
-                )
-            )
+        refused = refusal(ctx, self._token_name)
+        if refused is not None:
+            await self._ws.send_denial_response(refused)
             return
-        await self._ws.accept()
-        self._writer = FrameWriter.attach(self._ws.scope)
+        # Counted from here, before the upgrade's first await: concurrent upgrades cannot
+        # all pass the caps above at once.
         ctx.hub.join(self, self.close, token=self._token_name)
-        self._log.info("console connected name=%s", self._token_name)
-        work = asyncio.create_task(self._work())
+        work: asyncio.Task[None] | None = None
         stop = asyncio.create_task(self._stop.wait())
         try:
+            await self._ws.accept()
+            self._writer = FrameWriter.attach(self._ws.scope)
+            self._log.info("console connected name=%s", self._token_name)
+            work = asyncio.create_task(self._work())
             await asyncio.wait({work, stop}, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            for task in (work, stop):
+            tasks = [task for task in (work, stop) if task is not None]
+            for task in tasks:
                 task.cancel()
-            outcome, _ = await asyncio.gather(work, stop, return_exceptions=True)
-            if isinstance(outcome, BaseException):
+            outcome, *_ = await asyncio.gather(*tasks, return_exceptions=True)
+            if work is not None and isinstance(outcome, BaseException):
                 exc = outcome
                 if isinstance(exc, _Close):
                     self._closing = self._closing or exc
@@ -122,14 +116,15 @@ class ConsoleSession:
             ctx.hub.leave(self)
             for state in ctx.oauth.forget(self):
                 await ctx.bus.release(claim_name(state))
+            await self._announcer.aclose()
             await ctx.presence.leave(self.connection)
             await self._finish()
             ctx.acks.save(lazily=False)  # what this console acknowledged outlives a restart
             self._log.info("console gone name=%s acked=%d", self._token_name, self.acked)
 
     async def _work(self) -> None:
-        since = await self._hello()
-        sender = asyncio.create_task(self._send_timeline(since))
+        await self._hello()
+        sender = asyncio.create_task(self._send_timeline())
         reader = asyncio.create_task(self._read_frames())
         try:
             await asyncio.wait({sender, reader}, return_when=asyncio.FIRST_COMPLETED)
@@ -175,30 +170,7 @@ class ConsoleSession:
     # --- receiving ----------------------------------------------------------------------------
 
     async def _receive_frame(self) -> ConsoleFrame:
-        message = await self._ws.receive()
-        if message["type"] == "websocket.disconnect":
-            raise WebSocketDisconnect(message.get("code", 1000))
-        text = message.get("text")
-        if text is None:
-            raise _Close(CLOSE_UNSUPPORTED, "frames are JSON text", "binary frames are not used")
-        try:
-            frame = json.loads(text)
-        except ValueError:
-            raise _Close(
-                CLOSE_INVALID_DATA, "frames are JSON text", "a frame is not JSON"
-            ) from None
-        except RecursionError:
-            frame = None  # deeper than the parser goes: refused below like any deep frame
-        max_depth = self._ctx.config.max_json_depth
-        if frame is None or (len(text) > max_depth and depth_over(frame, max_depth)):
-            raise _Close(
-                CLOSE_INVALID_DATA,
-                "frame nested too deeply",
-                f"a frame is nested more than {max_depth} levels deep",
-            )
-        if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
-            raise _Close(CLOSE_POLICY, "bad frame", "every frame is a JSON object with a type")
-        return read_frame(frame)
+        return await receive_frame(self._ws, max_depth=self._ctx.config.max_json_depth)
 
     async def _hello(self) -> int:
         ctx = self._ctx
@@ -213,19 +185,19 @@ class ConsoleSession:
             ctx.acks.register(self._token_name, self.instance)
         except TooManyInstances as exc:
             raise _Close(CLOSE_POLICY, "too many console instances", str(exc)) from None
-        try:
-            head = await ctx.store.head()
-            oldest = await ctx.store.oldest()
-        except StoreError:
-            raise _Close(CLOSE_TRY_AGAIN, "store unavailable", None) from None
-        since = min(since, head)  # a cursor past the head means "only what is new"
-        self.sent_seq = since
-        welcome = WelcomeFrame(head=head, oldest=oldest, relay=__version__, operator=self.operator)
-        await self._ws.send_text(welcome.json_text())
-        resume_at = oldest if oldest else head + 1
-        if since < head and resume_at > since + 1:
-            await self._ws.send_text(GapFrame(since=since, oldest=resume_at).json_text())
-        return since
+        self._catchup = Catchup(
+            ctx.store,
+            self._ws,
+            self._writer,
+            on_sent=self._catching_up,
+            between_batches=self._flush_control,
+        )
+        await self._catchup.start(since, operator=self.operator)
+        self.sent_seq = self._catchup.sent
+        return self.sent_seq
+
+    def _catching_up(self, seq: int) -> None:
+        self.sent_seq = seq
 
     async def _read_frames(self) -> None:
         while True:
@@ -301,7 +273,15 @@ class ConsoleSession:
         if last is not None and last[:2] == (cid, state) and now - last[2] < 1.0:
             return  # a repeat within a second says nothing new; spare the other replicas
         self._last_presence = (cid, state, now)
+        await self._announcer.announce(cid, state)
+
+    async def _announce(self, cid: str, state: str) -> None:
         await self._ctx.presence.update(self.connection, self.operator, cid, state)
+
+    def _queue_presence(self, notice: PresenceNotice) -> None:
+        """A teammate's presence changed: it replaces any notice of theirs still waiting."""
+        self._presence_out.put(notice)
+        self._wake.set()
 
     # --- sending ------------------------------------------------------------------------------
 
@@ -310,41 +290,24 @@ class ConsoleSession:
             raise _Close(CLOSE_TRY_AGAIN, "too slow reading: reconnect and resume")
         while self._control:
             await self._ws.send_text(self._control.popleft())
+        while self._presence_out:
+            for text in self._presence_out.take(self._ctx.presence.now()):
+                await self._ws.send_text(text)
 
-    async def _send_timeline(self, since: int) -> None:
+    async def _send_timeline(self) -> None:
         ctx = self._ctx
-        last = await self._send_stored(since)
+        catchup = self._catchup
+        assert catchup is not None  # made by _hello
+        await catchup.stream()
         subscription = ctx.hub.subscribe(self._wake)
         try:
-            last = await self._send_stored(last)
-            await self._ws.send_text(LiveFrame(seq=last).json_text())
-            for presence in ctx.presence.join(self.connection, self._queue):
-                self._queue(presence)
-            await self._send_live(subscription, last)
+            position = await catchup.stream()  # what committed before the subscription
+            await self._ws.send_text(LiveFrame(seq=catchup.sent).json_text())
+            for notice in ctx.presence.join(self.connection, self._queue_presence):
+                self._queue_presence(notice)
+            await self._send_live(subscription, position)
         finally:
             ctx.hub.unsubscribe(subscription)
-
-    async def _send_stored(self, since: int) -> int:
-        last = since
-        try:
-            async with contextlib.aclosing(self._ctx.store.read(since, batch=500)) as batches:
-                async for batch in batches:
-                    await self._send_stored_batch(batch)
-                    last = self.sent_seq = batch[-1].seq
-                    await self._flush_control()
-        except StoreError:
-            raise _Close(CLOSE_TRY_AGAIN, "store unavailable; resume later") from None
-        return last
-
-    async def _send_stored_batch(self, batch: list[StoredEntry]) -> None:
-        # The payload is already the entry's JSON text: no decode and re-encode per frame.
-        if self._writer is not None:
-            await self._writer.write(
-                text_frame(entry_text(stored.seq, stored.payload)) for stored in batch
-            )
-            return
-        for stored in batch:
-            await self._ws.send_text(entry_text(stored.seq, stored.payload))
 
     async def _send_frames(self, frames: list[EntryFrame]) -> None:
         if self._writer is not None:
@@ -367,7 +330,12 @@ class ConsoleSession:
                     )
                 entries = subscription.take()
                 await self._send_queued(entries)
-                if not entries and not self._control and not subscription.cut_off:
+                if (
+                    not entries
+                    and not self._control
+                    and not self._presence_out
+                    and not subscription.cut_off
+                ):
                     self._idle = True
                     try:
                         await self._wake.wait()
@@ -395,7 +363,13 @@ class ConsoleSession:
     def _write_direct(self, frames: list[EntryFrame]) -> bool:
         """The hub's shortcut: write now if this sender is parked with nothing pending."""
         writer = self._writer
-        if not self._idle or self._control or writer is None or not writer.ready:
+        if (
+            not self._idle
+            or self._control
+            or self._presence_out
+            or writer is None
+            or not writer.ready
+        ):
             return False
         fresh = [frame for frame in frames if frame.seq > self._live_last]
         if fresh:
