@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from typing import Any
 
+import orjson
 from starlette.types import Receive, Scope
 
 from relay.errors import BadRequest, BodyTooLarge, RequestTimeout
@@ -63,22 +65,37 @@ def _no_constants(name: str) -> Any:
 def parse_json(body: bytes, *, max_depth: int) -> Any:
     """Strict JSON from UTF-8 bytes: no NaN/Infinity, no unpaired surrogates, bounded nesting."""
     try:
+        # orjson reads what the stdlib reads, to the same values, ~3x faster (issue 20), except
+        # integers past 64 bits (floats to orjson): a run of 19 digits takes the stdlib path,
+        # as does everything orjson refuses (the stdlib then gives the refusal's sentence).
+        if _LONG_DIGITS.search(body) is not None:
+            raise ValueError("a long number")
+        value = orjson.loads(body)
+    except ValueError:  # orjson.JSONDecodeError is a ValueError
+        value = _stdlib_loads(body, max_depth)
+    # Nesting cannot exceed the number of brackets, so most bodies skip the walk (it was the
+    # costliest step of parsing a webhook in the intake profile, docs/performance.md).
+    if body.count(b"{") + body.count(b"[") > max_depth and depth_over(value, max_depth):
+        raise BadRequest(f"the JSON is nested more than {max_depth} levels deep")
+    if b"\\u" in body and _has_lone_surrogate(value):
+        raise BadRequest("the JSON contains an unpaired surrogate escape (not valid Unicode)")
+    return value
+
+
+_LONG_DIGITS = re.compile(rb"[0-9]{19}")
+
+
+def _stdlib_loads(body: bytes, max_depth: int) -> Any:
+    try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         raise BadRequest("the body is not valid UTF-8") from None
     try:
-        value = json.loads(text, parse_constant=_no_constants)
+        return json.loads(text, parse_constant=_no_constants)
     except RecursionError:
         raise BadRequest(f"the JSON is nested more than {max_depth} levels deep") from None
     except ValueError:
         raise BadRequest("the body is not valid JSON") from None
-    # Nesting cannot exceed the number of brackets, so most bodies skip the walk (it was the
-    # costliest step of parsing a webhook in the intake profile, docs/performance.md).
-    if text.count("{") + text.count("[") > max_depth and depth_over(value, max_depth):
-        raise BadRequest(f"the JSON is nested more than {max_depth} levels deep")
-    if "\\u" in text and _has_lone_surrogate(value):
-        raise BadRequest("the JSON contains an unpaired surrogate escape (not valid Unicode)")
-    return value
 
 
 def depth_over(value: Any, max_depth: int) -> bool:
