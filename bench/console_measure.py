@@ -166,8 +166,7 @@ def measure_search(app: Any, size: int) -> dict[str, Any]:
     terms = query_terms(fold(PLANTED_QUERY), inbox.cache.sealer.keyed_hash)
     floor_times, _ = _timed(
         lambda: inbox.cache.db.execute(
-            "SELECT rowid FROM search_terms WHERE search_terms MATCH ? ORDER BY rowid DESC"
-            " LIMIT 200",
+            "SELECT rowid FROM search_terms WHERE search_terms MATCH ? ORDER BY rowid LIMIT 200",
             (terms,),
         ).fetchall()
     )

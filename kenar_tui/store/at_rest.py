@@ -127,7 +127,10 @@ def _reindex_terms(cache: Cache, db: sqlite3.Connection) -> None:
     for item_id, sealed in rows:
         db.execute(
             "INSERT INTO search_terms (rowid, terms) VALUES (?, ?)",
-            (int(item_id), index_terms(cache.open_text(sealed), cache.sealer.keyed_hash)),
+            (
+                schema.search_rowid(int(item_id)),
+                index_terms(cache.open_text(sealed), cache.sealer.keyed_hash),
+            ),
         )
 
 
@@ -143,7 +146,7 @@ def _reindex_v1(cache: Cache, db: sqlite3.Connection) -> bool:
         db.execute("UPDATE items SET folded = ? WHERE id = ?", (cache.seal_text(text), int(rowid)))
         db.execute(
             "INSERT INTO search_terms (rowid, terms) VALUES (?, ?)",
-            (int(rowid), index_terms(text, cache.sealer.keyed_hash)),
+            (schema.search_rowid(int(rowid)), index_terms(text, cache.sealer.keyed_hash)),
         )
     db.execute("DROP TABLE search")
     return True

@@ -18,6 +18,8 @@ import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kenar_tui.store.schema import search_rowid
+
 if TYPE_CHECKING:
     from kenar_tui.store.cache import Cache
 
@@ -48,7 +50,7 @@ def purge_batch(cache: Cache, cutoff: int, limit: int) -> int:
             (cutoff, limit),
         ).fetchall()
         ids = [int(i) for i, _ in items]
-        _delete_ids(db, "search_terms", "rowid", ids)
+        _delete_ids(db, "search_terms", "rowid", [search_rowid(i) for i in ids])
         _delete_ids(db, "items", "id", ids)
         entries = db.execute(
             "DELETE FROM entries WHERE seq IN "
@@ -116,7 +118,7 @@ def purge_bodies_batch(cache: Cache, cutoff: int, limit: int) -> int:
                 (cutoff, limit),
             )
         ]
-        _delete_ids(db, "search_terms", "rowid", items)
+        _delete_ids(db, "search_terms", "rowid", [search_rowid(i) for i in items])
         for chunk in _chunks(items):
             marks = ",".join("?" * len(chunk))
             db.execute(

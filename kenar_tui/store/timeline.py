@@ -21,6 +21,7 @@ from typing import Any
 from kenar_core.blind_index import index_terms, query_terms
 from kenar_core.sealing import Sealer
 from kenar_tui.store.cache import Cache
+from kenar_tui.store.schema import search_rowid
 from kenar_tui.text.fold import fold
 
 _ITEM_COLUMNS = "id, conversation_id, pos, seq, ref, kind, side, at, text_hash, caption, echo_seq"
@@ -190,7 +191,7 @@ class Timeline:
             if folded is not None:
                 db.execute(
                     "INSERT INTO search_terms (rowid, terms) VALUES (?, ?)",
-                    (item_id, index_terms(folded, self._term_hash())),
+                    (search_rowid(item_id), index_terms(folded, self._term_hash())),
                 )
         return ItemRow(item_id, cid, pos, seq, ref, kind, side, at, text_hash, caption, None)
 
@@ -292,8 +293,14 @@ class Timeline:
             )
 
     def mark_read(self, cid: str) -> None:
+        # Nothing to mark: no write (it would wait for the live writer's transaction).
+        row = self.db.execute(
+            "SELECT unread = 0 AND read_seq = last_seq FROM conversations WHERE id = ?", (cid,)
+        ).fetchone()
+        if row is not None and row[0]:
+            return
         self.cache.conversation_changed(cid)
-        with self.cache.transaction() as db:
+        with self.cache.transaction(durable=False) as db:  # a read mark: see Cache.transaction
             db.execute(
                 "UPDATE conversations SET unread = 0, read_seq = last_seq WHERE id = ?", (cid,)
             )
@@ -358,11 +365,13 @@ class Timeline:
         terms = query_terms(folded, self.cache.sealer.keyed_hash)
         if terms is None:
             return
-        # Newest candidates first; holding every trigram is not proof of the substring, so
-        # each candidate's sealed text is opened and checked.
+        # Newest candidates first: FTS5's forward order, as the index holds negated ids
+        # (schema.search_rowid), so the walk stops at the page asked for. Holding every
+        # trigram is not proof of the substring, so each candidate's sealed text is opened
+        # and checked; the item row is read by its primary key only for candidates.
         cursor = self.db.execute(
-            "SELECT s.rowid, i.folded FROM search_terms s JOIN items i ON i.id = s.rowid "
-            "WHERE search_terms MATCH ? ORDER BY s.rowid DESC",
+            "SELECT -s.rowid, i.folded FROM search_terms s JOIN items i ON i.id = -s.rowid "
+            "WHERE search_terms MATCH ? ORDER BY s.rowid",
             (terms,),
         )
         for item_id, sealed in cursor:

@@ -71,3 +71,19 @@ def test_search_misses_what_is_not_there(filled: Path) -> None:
     with Cache(_settings(filled).cache_file, sealer=bench_sealer(filled)) as cache:
         inbox = Inbox(cache, operator="test", now=lambda: datetime.now(UTC))
         assert inbox.search("كيف چرمي قهوهاي مدل 1403") == []
+
+
+def test_a_schema_2_cache_is_reindexed_newest_first_and_still_found(tmp_path: Path) -> None:
+    """Schema 2 indexed items under their own ids; opening it moves them to schema 3's
+    negated ids once (kenar_tui/store/schema.py), and the search finds the same messages."""
+    fill(1000, tmp_path)
+    path, sealer = _settings(tmp_path).cache_file, bench_sealer(tmp_path)
+    with Cache(path, sealer=sealer) as cache:
+        before = [hit.cid for hit in Inbox(cache, operator="test").search(PLANTED_QUERY)]
+        cache.db.execute("UPDATE search_terms SET rowid = -rowid")
+        cache.db.execute("UPDATE meta SET value = '2' WHERE key = 'schema'")
+    with Cache(path, sealer=sealer) as cache:
+        assert cache.db.execute("SELECT max(rowid) FROM search_terms").fetchone()[0] < 0
+        assert cache.meta("schema") == "3"
+        assert [hit.cid for hit in Inbox(cache, operator="test").search(PLANTED_QUERY)] == before
+    assert before

@@ -213,7 +213,7 @@ def test_a_version_1_cache_moves_its_plain_search_text_into_the_blind_index(
     with Cache(path, sealer=sealer()) as cache:
         inbox = Inbox(cache, now=lambda: FIXED_NOW)
         assert [h.cid for h in inbox.search("شماره")] == ["conv-3"]
-        assert cache.meta("schema") == "2"
+        assert cache.meta("schema") == "3"  # version-1 files go to the current schema
     assert leaks(raw_bytes(path)) == []
 
 
