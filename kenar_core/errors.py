@@ -18,6 +18,7 @@
     ├── MediaError                 a photo or file Divar's chat would not take: nothing was sent
     ├── LoginError                 an OAuth login did not complete (refused, wrong state, no code)
     ├── RelayUnavailable           the console is not connected to the relay (it keeps retrying)
+    ├── CacheWriterStopped         the console's cache writer is closed, or a batch failed
     └── ConfigError                a configuration or template file is invalid
         └── InvalidURL             a relay URL or API base is not a URL we can use
 
@@ -154,6 +155,10 @@ class SealingError(KenarTuiError):
 
 class RelayUnavailable(KenarTuiError):
     """The console is not connected to the relay right now; the link keeps reconnecting."""
+
+
+class CacheWriterStopped(KenarTuiError):
+    """The console's cache writer took no batch: it is closed, or an earlier batch failed."""
 
 
 class ConfigError(KenarTuiError):

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from kenar_tui.credentials import StoredToken
     from kenar_tui.history import HistoryItem
     from kenar_tui.inbox.models import ConversationSummary, InboxChange, PostSummary, SearchHit
+    from kenar_tui.inbox.writer import InboxWriter
     from kenar_tui.link import LinkEvent
     from kenar_tui.outbox import OutboxItem
 
@@ -54,6 +55,7 @@ class InboxService(Protocol):
     def apply_many(self, pairs: Iterable[tuple[int, dict[str, Any]]]) -> list[InboxChange]: ...
     def with_item(self, change: InboxChange) -> InboxChange: ...
     def note_gap(self, since: int, oldest: int) -> HistoryItem: ...
+    def writer(self) -> InboxWriter: ...
 
 
 class CredentialService(Protocol):

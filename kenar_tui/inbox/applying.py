@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kenar_api.messages import parse_sent_at
 from kenar_tui.history import (
@@ -30,6 +30,9 @@ from kenar_tui.inbox.models import InboxChange
 from kenar_tui.store import ButtonCaptions, Cache, ItemRow, Notices, OutboxRows, Timeline, micros
 from kenar_tui.text.sanitize import clean_tree
 
+if TYPE_CHECKING:
+    from kenar_tui.inbox.writer import InboxWriter
+
 ECHO_WINDOW = timedelta(minutes=10)
 NOTICE_KINDS = {"access_revocation", "payment"}
 
@@ -46,6 +49,22 @@ class EntryApplier:
     outbox_rows: OutboxRows
     _with_items: bool
     _assignees: dict[str, str | None] | None
+    _writer: InboxWriter | None = None
+
+    def writer(self) -> InboxWriter:
+        """The thread that stores live batches off the UI loop (made on first use, one per
+        Inbox, closed with its cache)."""
+        from kenar_tui.inbox.inbox import Inbox
+        from kenar_tui.inbox.writer import InboxWriter
+
+        if self._writer is None or self._writer.closed:
+            assert isinstance(self, Inbox)
+            self._writer = InboxWriter(self)
+        return self._writer
+
+    def assignees_changed(self) -> None:
+        """Another connection stored an assignment: read the assignees again when asked."""
+        self._assignees = None
 
     # --- applying entries ------------------------------------------------------------------
 

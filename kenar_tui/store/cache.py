@@ -5,8 +5,10 @@ It holds the timeline entries received from the relay, what each conversation sh
 column (entry payloads, item text and captions, previews, post titles, button captions,
 notices, outbox bodies and reasons, drafts) passes through a `Sealer` before it is written
 (store/at_rest.py lists them); search goes through a blind index of keyed hashes. The app
-opens it with AES-GCM and the keyring's key (store/opening.py). Single-threaded by design:
-the console calls it from its event loop.
+opens it with AES-GCM and the keyring's key (store/opening.py). One `Cache` is used from one
+thread: the console's event loop has its own, and the thread that stores live entries
+(inbox/writer.py) a twin on the same file (`writer_twin`); in WAL the twin's commits never
+block the loop's reads, which see what was committed.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import json
 import logging
 import sqlite3
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -71,7 +73,9 @@ class Cache:
         *,
         sealer: Sealer | None = None,
         logger: logging.Logger | None = None,
+        prepared: bool = False,
     ) -> None:
+        """Open (and migrate, seal) the file; `prepared`: another connection already did."""
         self.path = Path(path)
         self.sealer: Sealer = sealer or PlainSealer()
         self.log = logger or logging.getLogger("kenar_tui.store")
@@ -79,6 +83,8 @@ class Cache:
         self._closed = False
         # Who wants to know which conversations' summary rows writes touched (the Inbox).
         self._watchers: weakref.WeakSet[ConversationChanges] = weakref.WeakSet()
+        # Run first when this cache closes: the writer thread and its twin connection.
+        self._on_close: list[Callable[[], None]] = []
         if str(path) != ":memory:":
             private_dir(self.path.parent)
             private_sqlite(self.path)
@@ -92,6 +98,9 @@ class Cache:
             # transaction returns, and the relay may be told so (an `ack`, then purge).
             self.db.execute("PRAGMA synchronous = FULL")
             self.db.execute("PRAGMA busy_timeout = 5000")
+            if prepared:
+                self.log.debug("cache connection opened at %s", self.path)
+                return
             found = schema.migrate(self.db)
         except sqlite3.DatabaseError as exc:
             self.db.close()
@@ -117,8 +126,24 @@ class Cache:
         if self._closed:
             return
         self._closed = True
+        for close in reversed(self._on_close):
+            close()
+        self._on_close.clear()
         self.db.close()
         self.log.info("cache closed")
+
+    def on_close(self, close: Callable[[], None]) -> None:
+        """Call `close` when this cache closes, before its connection does (last added first)."""
+        self._on_close.append(close)
+
+    def writer_twin(self) -> Cache:
+        """Another connection to this file, for one writer thread: same sealer, no migration.
+
+        Its caller closes it. An in-memory cache has no file to share, so it has no twin.
+        """
+        if str(self.path) == ":memory:":
+            raise ConfigError("an in-memory cache cannot be shared with a writer thread")
+        return Cache(self.path, sealer=self.sealer, logger=self.log, prepared=True)
 
     async def aclose(self) -> None:
         self.close()
@@ -145,8 +170,13 @@ class Cache:
         self.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One atomic write; nested uses join the outer transaction."""
+    def transaction(self, *, durable: bool = True) -> Iterator[sqlite3.Connection]:
+        """One atomic write; nested uses join the outer transaction.
+
+        durable=False: committed without waiting for the disk (WAL, synchronous=NORMAL): it
+        survives the console crashing, not the machine losing power. Only for what the user
+        would barely miss and the relay never relies on: read marks, drafts.
+        """
         if self._depth:
             self._depth += 1
             try:
@@ -154,16 +184,22 @@ class Cache:
             finally:
                 self._depth -= 1
             return
-        self.db.execute("BEGIN IMMEDIATE")
-        self._depth = 1
+        if not durable:
+            self.db.execute("PRAGMA synchronous = NORMAL")
         try:
-            yield self.db
-        except BaseException:
+            self.db.execute("BEGIN IMMEDIATE")
+            self._depth = 1
+            try:
+                yield self.db
+            except BaseException:
+                self._depth = 0
+                self.db.execute("ROLLBACK")
+                raise
             self._depth = 0
-            self.db.execute("ROLLBACK")
-            raise
-        self._depth = 0
-        self.db.execute("COMMIT")
+            self.db.execute("COMMIT")
+        finally:
+            if not durable:
+                self.db.execute("PRAGMA synchronous = FULL")
 
     # --- which summaries changed -----------------------------------------------------------
 
@@ -279,8 +315,15 @@ class Cache:
         return self.open_text(row[0]) if row else None
 
     def set_draft(self, cid: str, text: str | None, *, now: datetime | None = None) -> None:
-        """Keep the composer's text for `cid`; None or blank text deletes the draft."""
-        with self.transaction() as db:
+        """Keep the composer's text for `cid`; None or blank text deletes the draft.
+
+        Called on every move between conversations: nothing is written when nothing changes
+        (a read never waits for the live writer's transaction; a write would).
+        """
+        blank = text is None or not text.strip()
+        if self.draft(cid) == (None if blank else text):
+            return
+        with self.transaction(durable=False) as db:
             if text is None or not text.strip():
                 db.execute("DELETE FROM drafts WHERE conversation_id = ?", (cid,))
                 return

@@ -137,14 +137,15 @@ async def test_a_live_burst_is_stored_together_and_announced_once(
         welcome=False,
     )
     batches: list[int] = []
-    apply_many = console_inbox.apply_many
+    writing = console_inbox.writer().inbox  # the writer thread's Inbox stores the batches
+    apply_many = writing.apply_many
 
     def spy(pairs: Any) -> Any:
         pairs = list(pairs)
         batches.append(len(pairs))
         return apply_many(pairs)
 
-    console_inbox.apply_many = spy  # type: ignore[method-assign]
+    writing.apply_many = spy  # type: ignore[method-assign]
     toasts: list[tuple[str, str]] = []
     async with app.run_test(size=(100, 30)) as pilot:
         app.notify_new_message = lambda title, preview: toasts.append((title, preview))  # type: ignore[method-assign]
@@ -152,7 +153,8 @@ async def test_a_live_burst_is_stored_together_and_announced_once(
         backlog = message_entry(CID_FLAT, FLAT, minutes_ago=3, text="از قبل")
         app.feed.handle(LinkEntry(seq=start + 1, entry=backlog))
         app.feed.handle(LinkLive(seq=start + 1))
-        assert app.feed.pending == 0  # stored before going live: no toast for the backlog
+        assert await app.feed.settled()
+        assert app.feed.live and app.feed.pending == 0  # stored before live: no backlog toast
         for n in range(20):
             entry = message_entry(CID_FLAT, FLAT, minutes_ago=1 - n / 100, text=f"زنده {n}")
             app.feed.handle(LinkEntry(seq=start + 2 + n, entry=entry))
@@ -186,7 +188,7 @@ async def test_a_burst_that_cannot_be_stored_stops_the_link(
 
     async with app.run_test(size=(100, 30)) as pilot:
         start = console_inbox.last_seq
-        console_inbox.apply_many = refuse  # type: ignore[method-assign]
+        console_inbox.writer().inbox.apply_many = refuse  # type: ignore[method-assign]
         entry = message_entry(CID_FLAT, FLAT, minutes_ago=1, text="سلام")
         app.feed.handle(LinkEntry(seq=start + 1, entry=entry))
         while app.feed.pending:

@@ -1,0 +1,162 @@
+"""`InboxWriter`: live entries stored on their own thread and SQLite connection.
+
+Each commit of the console's cache is durable when it returns (synchronous=FULL: the relay
+purges what the console acknowledged), so it waits for an fsync; on the UI loop that wait
+and the applying around it held every frame and key behind it. The writer owns a twin
+connection to the same file (`Cache.writer_twin`) and its own `Inbox` on it, and runs
+`apply_many` batches one after another, in the order handed over; the UI loop gets each
+batch's changes back through an asyncio future and then tells the screens. In WAL the
+loop's reads never wait for the writer and see only committed data.
+
+Bounded: at most `limit` batches are handed over and not yet answered; `room` says how many
+more fit, and `submit` past that raises CacheWriterStopped (LiveFeed never does: it stops
+reading the link instead, and the relay keeps the rest). A batch that fails stores nothing,
+and every batch after it is refused until `reset` (the link stops; the next connection
+resumes from the last stored seq).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import queue
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from kenar_core.errors import CacheWriterStopped
+
+if TYPE_CHECKING:
+    from kenar_tui.inbox.inbox import Inbox
+    from kenar_tui.inbox.models import InboxChange
+
+HANDOFF_LIMIT = 2  # one batch being written, one waiting: the link reads the next meanwhile
+
+Pairs = list[tuple[int, dict[str, Any]]]
+
+
+@dataclass
+class _Job:
+    pairs: Pairs
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[list[InboxChange]]
+
+
+_RESET = object()
+_CLOSE = object()
+
+
+class InboxWriter:
+    """One thread, one connection: `await writer.submit(pairs)` applies them off the loop."""
+
+    def __init__(self, inbox: Inbox, *, limit: int = HANDOFF_LIMIT) -> None:
+        from kenar_tui.inbox.inbox import Inbox
+
+        self._ui = inbox
+        self.cache = inbox.cache.writer_twin()
+        try:
+            self.inbox = Inbox(self.cache, operator=inbox.operator, now=inbox.now)
+            # What the writer's batches touch, handed to the loop's Inbox with each answer.
+            self._touched = self.cache.watch_conversations()
+            self._touched.take()
+        except BaseException:
+            self.cache.close()
+            raise
+        self.limit = limit
+        self._waiting = 0  # handed over, not yet answered (loop side only)
+        self._jobs: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self._failed = False  # writer thread only
+        self._closed = False
+        self.thread = threading.Thread(target=self._run, name="kenar-cache-writer", daemon=True)
+        self.thread.start()
+        inbox.cache.on_close(self.close)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def room(self) -> int:
+        """How many more batches `submit` takes now."""
+        return 0 if self._closed else self.limit - self._waiting
+
+    def submit(
+        self, pairs: Iterable[tuple[int, dict[str, Any]]]
+    ) -> asyncio.Future[list[InboxChange]]:
+        """Hand a batch over; the future gives its changes once it is committed (durable)."""
+        if self._closed:
+            raise CacheWriterStopped("the console's cache is closed")
+        if self._waiting >= self.limit:
+            raise CacheWriterStopped(
+                f"{self.limit} batches are waiting to be stored already; wait for one"
+            )
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[list[InboxChange]] = loop.create_future()
+        self._waiting += 1
+        self._jobs.put(_Job(list(pairs), loop, future))
+        return future
+
+    def reset(self) -> None:
+        """Take batches again after one failed (a new connection resumes from last_seq)."""
+        if not self._closed:
+            self._jobs.put(_RESET)
+
+    def close(self) -> None:
+        """Store what was handed over, stop the thread, close the twin connection."""
+        if self._closed:
+            return
+        self._closed = True
+        self._jobs.put(_CLOSE)
+        self.thread.join()
+        self.cache.close()
+
+    # --- the writer thread -----------------------------------------------------------------
+
+    def _run(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is _CLOSE:
+                return
+            if job is _RESET:
+                self._failed = False
+                continue
+            assert isinstance(job, _Job)
+            changes: list[InboxChange] = []
+            error: Exception | None = None
+            try:
+                if self._failed:
+                    raise CacheWriterStopped("an earlier batch was not stored")
+                changes = self.inbox.apply_many(job.pairs)
+            except Exception as exc:
+                self._failed = True
+                error = exc
+            touched = self._touched.take()
+            with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits for it
+                job.loop.call_soon_threadsafe(self._answer, job.future, changes, touched, error)
+
+    # --- back on the loop ------------------------------------------------------------------
+
+    def _answer(
+        self,
+        future: asyncio.Future[list[InboxChange]],
+        changes: list[InboxChange],
+        touched: set[str] | None,
+        error: Exception | None,
+    ) -> None:
+        self._waiting -= 1
+        ui = self._ui
+        # The loop's Inbox keeps summaries and assignees in memory: what changed is re-read.
+        if touched is None:
+            ui.cache.every_conversation_changed()
+        else:
+            for cid in touched:
+                ui.cache.conversation_changed(cid)
+        if any(c.kind == "assignment" and not c.ignored for c in changes):
+            ui.assignees_changed()
+        if future.done():  # its waiter was cancelled (the app closing)
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(changes)
