@@ -207,7 +207,11 @@ class MainScreen(Screen[None]):
         if self._read_timer is not None:
             self._read_timer.stop()
             self._read_timer = None
+        # The list is rebuilt only when its unread count changes: a switch is one frame.
+        list_changed = False
         if read:
+            summary = inbox.conversation(cid)
+            list_changed = summary is None or summary.unread > 0
             inbox.mark_read(cid)
         else:
             self._read_timer = self.set_timer(READ_DWELL_S, lambda: self._dwelt(cid))
@@ -217,7 +221,8 @@ class MainScreen(Screen[None]):
             self.history.move_to(position)
             self.history.focus()
         self._update_header()
-        self.schedule_refresh()
+        if list_changed:
+            self.schedule_refresh()
         self.kapp.team.announce(cid, "viewing")
 
     def _dwelt(self, cid: str) -> None:
