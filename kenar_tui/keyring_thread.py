@@ -109,7 +109,11 @@ async def keyring_call(
     threading.Thread(target=run, name="keyring-call", daemon=True).start()
     deadline = health.timeout_s
     try:
-        result = await asyncio.wait_for(asyncio.shield(answer), deadline)
+        # asyncio.timeout, not wait_for: 3.11's wait_for returns the result and drops the
+        # caller's cancellation when the answer lands in the same turn (the keeper then
+        # slept a minute after being told to stop).
+        async with asyncio.timeout(deadline):
+            result = await asyncio.shield(answer)
     except TimeoutError:
         words = slow_words(deadline)
         health.report(words)

@@ -528,7 +528,8 @@ class Outbox(AsyncResource):
     async def _pause(self, seconds: float) -> bool:
         """Sleep `seconds`; True when the outbox is closing instead."""
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._closing.wait(), seconds)
+            async with asyncio.timeout(seconds):  # keeps the caller's cancel (3.11)
+                await self._closing.wait()
         return self._closing.is_set()
 
     async def _until(self, awaitable: Awaitable[None]) -> bool:

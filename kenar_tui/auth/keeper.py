@@ -312,7 +312,8 @@ class TokenKeeper(AsyncResource):
             nap = MAX_NAP_S if due is None else (due - self._now()).total_seconds()
             nap = min(max(nap, 0.0), MAX_NAP_S)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=nap)
+                async with asyncio.timeout(nap):  # not wait_for: see keyring_call
+                    await self._wake.wait()
 
     # -- revocation --------------------------------------------------------------------------
 
