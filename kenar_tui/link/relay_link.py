@@ -244,7 +244,8 @@ class RelayLink(AsyncResource):
         self._posts[ref] = future
         try:
             await ws.send(PostFrame(ref=ref, entry=entry).json_text())
-            return await asyncio.wait_for(future, self.post_timeout)
+            async with asyncio.timeout(self.post_timeout):  # keeps the caller's cancel (3.11)
+                return await future
         except TimeoutError:
             raise RelayUnavailable(
                 f"the relay did not confirm the post within {self.post_timeout:.0f} s"
@@ -262,7 +263,8 @@ class RelayLink(AsyncResource):
             if self.online:
                 await self._send(OAuthStateFrame(state=state))
             # Otherwise it is announced on the next welcome.
-            return await asyncio.wait_for(future, timeout)
+            async with asyncio.timeout(timeout):  # keeps the caller's cancel (3.11)
+                return await future
         except TimeoutError:
             raise LoginError(
                 f"no login answer came back through the relay within {timeout:.0f} s"
