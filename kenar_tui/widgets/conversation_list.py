@@ -131,15 +131,27 @@ class ConversationList(ScrollView, can_focus=True):
         return [row.conversation.id for row in self.rows if row.conversation is not None]
 
     def select(self, cid: str | None, *, scroll: bool = True) -> None:
-        self.selected = cid
-        self._cache.clear()
+        previous, self.selected = self.selected, cid
+        top = self.scroll_offset.y
         if scroll and cid is not None:
             for i, row in enumerate(self.rows):
                 if row.conversation is not None and row.conversation.id == cid:
                     region = Region(0, self.starts[i], self.size.width, row.height)
                     self.scroll_to_region(region, animate=False, immediate=True)
                     break
-        self.refresh()
+        if previous == cid or self.scroll_offset.y != top:
+            self._cache.clear()
+            self.refresh()
+            return
+        # The list did not move: only the rows that were and are selected are drawn again
+        # (a whole refresh re-renders every line through Textual's styles, twice the cost
+        # of the rest of a conversation switch).
+        for i, row in enumerate(self.rows):
+            if row.conversation is not None and row.conversation.id in (previous, cid):
+                lines = range(self.starts[i], self.starts[i] + row.height)
+                for key in [key for key in self._cache if key[0] in lines]:
+                    del self._cache[key]
+                self.refresh_lines(self.starts[i], row.height)
 
     # --- drawing ---------------------------------------------------------------------------
 
