@@ -430,12 +430,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--consoles", type=int, default=20)
     parser.add_argument("--kill-every", type=float, default=120)
     parser.add_argument("--rss-slack-mib", type=float, default=40)
-    parser.add_argument("--short", action="store_true", help="the CI size: 50 s, 5 consoles")
+    parser.add_argument("--short", action="store_true", help="the CI size: 30 s, 5 consoles")
     parser.add_argument("--out", type=Path, default=None, help="write the figures as JSON here")
     args = parser.parse_args(argv)
     if args.short:
-        args.seconds, args.rate, args.consoles, args.kill_every = 50, 40, 5, 20
-        WARM_UP["seconds"] = 8.0
+        args.seconds, args.rate, args.consoles, args.kill_every = 30, 40, 5, 12
+        WARM_UP["seconds"] = 5.0
     logging.basicConfig(level=logging.WARNING)
     with tempfile.TemporaryDirectory(prefix="kenar-soak-") as tmp:
         figures = asyncio.run(soak(args, Path(tmp)))
