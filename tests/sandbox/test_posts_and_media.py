@@ -127,6 +127,7 @@ async def test_upload_media_md_needs_an_upload_token(kenar: KenarClient) -> None
         (MediaKind.IMAGE, "photo.gif", b"GIF89a", "does not take .gif"),
         (MediaKind.IMAGE, "doc.pdf", b"%PDF-1.4", "is a file, not a image"),
     ],
+    ids=["image-over-5MB", "voice-over-1.5MB", "gif-image", "pdf-as-image"],  # not 5 MB of bytes
 )
 async def test_upload_media_md_limits_are_enforced(
     kenar: KenarClient, kind: MediaKind, name: str, content: bytes, sentence: str
