@@ -139,32 +139,60 @@ class WriterThread:
         self._to_loop(self._committed, batch, results)
 
     def _insert(self, batch: list[Append]) -> list[tuple[int, bool]]:
+        """One transaction for the group: one look-up of its dedupe keys, one INSERT, COMMIT.
+
+        A statement per entry released and retook the GIL around every step, and each time
+        the writer waited for the event loop to let go of it; per group the writer now does
+        four statements (docs/performance.md, "Intake, issue 20").
+        """
         conn = self._conn
-        results: list[tuple[int, bool]] = []
+        sealed = [self._sealer.seal(item.data) for item in batch]  # before BEGIN: no lock held
+        keys = list({item.dedupe for item in batch if item.dedupe is not None})
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for item in batch:
-                if item.dedupe is not None:
-                    # Look first rather than INSERT OR IGNORE, which would burn a seq: seqs
-                    # stay dense, so a hole always means a purge (docs/protocol.md, `gap`).
-                    row = conn.execute(
-                        "SELECT seq FROM entries WHERE dedupe = ?", (item.dedupe,)
-                    ).fetchone()
-                    if row is not None:
-                        results.append((int(row[0]), True))
+            # Look first rather than INSERT OR IGNORE, which would burn a seq: seqs stay
+            # dense, so a hole always means a purge (docs/protocol.md, `gap`).
+            stored: dict[str, int] = {}
+            if keys:
+                marks = ",".join("?" * len(keys))
+                found = conn.execute(
+                    f"SELECT dedupe, seq FROM entries WHERE dedupe IN ({marks})", keys
+                ).fetchall()
+                stored = {key: int(seq) for key, seq in found}
+            # Per append: (its row in this INSERT, True, False) if new; (the stored seq, False,
+            # True) for a key already stored; (that row, True, True) for one earlier in the group.
+            plan: list[tuple[int, bool, bool]] = []
+            rows: list[Any] = []
+            row_of: dict[str, int] = {}
+            for item, blob in zip(batch, sealed, strict=True):
+                key = item.dedupe
+                if key is not None:
+                    if key in stored:
+                        plan.append((stored[key], False, True))
                         continue
+                    if key in row_of:
+                        plan.append((row_of[key], True, True))
+                        continue
+                    row_of[key] = len(rows) // 3
+                plan.append((len(rows) // 3, True, False))
+                rows += (item.received_at_us, key, blob)
+            first = 0
+            if rows:
+                count = len(rows) // 3
                 cur = conn.execute(
-                    "INSERT INTO entries(received_at, dedupe, payload) VALUES (?, ?, ?)",
-                    (item.received_at_us, item.dedupe, self._sealer.seal(item.data)),
+                    "INSERT INTO entries(received_at, dedupe, payload) VALUES "
+                    + ",".join(("(?,?,?)",) * count),
+                    rows,
                 )
+                # One statement, one writer: its rows took consecutive seqs (AUTOINCREMENT).
                 assert cur.lastrowid is not None
-                results.append((cur.lastrowid, False))
+                first = cur.lastrowid - count + 1
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
-        return results
+        return [(first + at if is_row else at, duplicate) for at, is_row, duplicate in plan]
 
     def _run_job(self, job: Job) -> None:
         try:

@@ -16,8 +16,9 @@ import time
 from pathlib import Path
 
 from kenar_core.sealing import PlainSealer
-from relay.errors import StoreBusy
+from relay.errors import StoreBusy, StoreError
 from relay.sqlite_store import SqliteStore
+from relay.store import Appended
 
 LOG = logging.getLogger("kenar_relay.test.store_writer")
 WAIT = 10.0  # seconds: an upper bound for a thread to do its work, never a measured figure
@@ -147,3 +148,34 @@ async def test_close_commits_what_was_queued_and_ends_the_thread(tmp_path: Path)
 
 def writer_threads() -> set[threading.Thread]:
     return {t for t in threading.enumerate() if t.name == "relay-store-writer"}
+
+
+class RefusingSealer(HeldSealer):
+    """Holds the first commit open, and cannot seal an entry that says "refuse"."""
+
+    def seal(self, plaintext: bytes) -> bytes:
+        if b'"refuse"' in plaintext:
+            raise ValueError("this entry cannot be sealed")
+        return super().seal(plaintext)
+
+
+async def test_one_failing_append_fails_alone_and_the_group_keeps_dense_seqs(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "t.sqlite3"
+    sealer = RefusingSealer()
+    async with SqliteStore(path, logger=LOG, sealer=sealer) as store:
+        first = asyncio.create_task(store.append({"kind": "unknown", "n": 0}, dedupe="m-0"))
+        await wait_for_thread(sealer.sealing)
+        group = [
+            asyncio.create_task(store.append({"kind": kind}, dedupe=f"g-{n}"))
+            for n, kind in enumerate(("unknown", "refuse", "unknown"))
+        ]
+        await asyncio.sleep(0)
+        sealer.release.set()
+        assert (await first).seq == 1
+        results = await asyncio.gather(*group, return_exceptions=True)
+        assert isinstance(results[1], StoreError)
+        assert [r.seq for r in (results[0], results[2]) if isinstance(r, Appended)] == [2, 3]
+        assert (await store.append({"kind": "unknown"}, dedupe="g-0")) == Appended(2, True)
+    assert rows(path) == 3
