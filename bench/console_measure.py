@@ -101,7 +101,20 @@ async def measure_switches(app: Any, pilot: Any, frames: FrameClock, size: int) 
         numbers = _NUMBERED.findall(" ".join(main.history.visible_text()))
         if not numbers or numbers[-1] != expected[cid]:
             wrong.append(cid)
+    # The arrow key in the list: the next conversation down, as a seller reads through them.
+    main.show_conversation(cids[0])
+    await frames.drawn(pilot)
+    steps: list[float] = []
+    for _ in range(SWITCHES):
+        start = time.perf_counter()
+        main.conversations.action_move(1)
+        await frames.drawn(pilot)
+        steps.append(time.perf_counter() - start)
+        if main.cid != main.conversations.selected:
+            wrong.append(str(main.conversations.selected))
     return {
+        "next_ms": statistics.median(steps) * 1000,
+        "next_p99_ms": _p99(steps) * 1000,
         "switch_ms": statistics.median(times) * 1000,
         "switch_p99_ms": _p99(times) * 1000,
         "switch_max_ms": max(times) * 1000,

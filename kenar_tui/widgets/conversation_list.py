@@ -139,10 +139,12 @@ class ConversationList(ScrollView, can_focus=True):
                     region = Region(0, self.starts[i], self.size.width, row.height)
                     self.scroll_to_region(region, animate=False, immediate=True)
                     break
-        if previous == cid or self.scroll_offset.y != top:
+        if self.scroll_offset.y != top:
             self._cache.clear()
             self.refresh()
             return
+        if previous == cid:
+            return  # already drawn so (the arrow key selects before the screen shows it)
         # The list did not move: only the rows that were and are selected are drawn again
         # (a whole refresh re-renders every line through Textual's styles, twice the cost
         # of the rest of a conversation switch).

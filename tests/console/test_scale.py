@@ -87,3 +87,36 @@ def test_a_schema_2_cache_is_reindexed_newest_first_and_still_found(tmp_path: Pa
         assert cache.meta("schema") == "3"
         assert [hit.cid for hit in Inbox(cache, operator="test").search(PLANTED_QUERY)] == before
     assert before
+
+
+async def test_moving_through_the_list_redraws_every_row_that_changed(filled: Path) -> None:
+    """A selection that does not scroll the list redraws only the rows it changes: the
+    screen after each arrow key equals the screen drawn again from scratch."""
+    from bench.console_measure import FrameClock
+    from kenar_tui.credentials import CredentialStore
+    from kenar_tui.factory import make_app
+    from kenar_tui.keyring_memory import MemoryKeyring
+
+    settings = _settings(filled)
+    with Cache(settings.cache_file, sealer=bench_sealer(filled)) as cache:
+        inbox = Inbox(cache, operator="test", now=lambda: datetime.now(UTC))
+        app = make_app(
+            settings,
+            inbox=inbox,
+            credentials=CredentialStore(MemoryKeyring()),
+            clock=lambda: datetime.now(UTC),
+            welcome=False,
+        )
+        frames = FrameClock(app)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await frames.drawn(pilot)
+            conversations = app.main_screen.conversations
+            for step in (1, 1, 1, -1, 1, 1, -1, -1):
+                conversations.action_move(step)
+                await frames.drawn(pilot)
+                assert app.main_screen.cid == conversations.selected
+                partial = app.export_screenshot()
+                conversations._cache.clear()
+                conversations.refresh()
+                await frames.drawn(pilot)
+                assert partial == app.export_screenshot()
