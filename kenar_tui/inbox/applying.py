@@ -50,6 +50,8 @@ class EntryApplier:
     _with_items: bool
     _assignees: dict[str, str | None] | None
     _writer: InboxWriter | None = None
+    # Called after each entry of a batch; the writer thread's Inbox sets it (inbox/writer.py).
+    between_entries: Callable[[], None] | None = None
 
     def writer(self) -> InboxWriter:
         """The thread that stores live batches off the UI loop (made on first use, one per
@@ -103,6 +105,8 @@ class EntryApplier:
                     self.cache.put_entry(seq, view.wire, at)
                     changes.append(self._apply(seq, view, micros(at)))
                     last = seq
+                    if self.between_entries is not None:
+                        self.between_entries()
                 if any(not c.ignored for c in changes):
                     self.cache.set_last_seq(last)
                 return changes

@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import queue
 import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -57,6 +58,10 @@ class InboxWriter:
         self.cache = inbox.cache.writer_twin()
         try:
             self.inbox = Inbox(self.cache, operator=inbox.operator, now=inbox.now)
+            # The GIL: each SQLite call on the UI loop releases it, and would wait up to the
+            # switch interval (5 ms) to get it back from this thread; after every entry the
+            # writer lets a waiting thread have it at once.
+            self.inbox.between_entries = _let_others_run
             # What the writer's batches touch, handed to the loop's Inbox with each answer.
             self._touched = self.cache.watch_conversations()
             self._touched.take()
@@ -160,3 +165,7 @@ class InboxWriter:
             future.set_exception(error)
         else:
             future.set_result(changes)
+
+
+def _let_others_run() -> None:
+    time.sleep(0)  # releases the GIL: a thread waiting for it runs now
