@@ -39,6 +39,10 @@ if TYPE_CHECKING:
 # Live entries arrive in bursts; the list is rebuilt at most this often (about two frames),
 # at once when the last rebuild is older than that.
 REFRESH_S = 1 / 30
+# The frame budget: a rebuild costs its own time and about as much again to draw, so the next
+# one waits at least this many times the last one's cost (rebuilds stay near a quarter of the
+# loop under load, and keys between them are answered; a cheap rebuild still goes at once).
+REFRESH_BUDGET = 4
 # Passing over a conversation with the cursor does not read it; staying on it this long does.
 READ_DWELL_S = 2.0
 
@@ -72,6 +76,7 @@ class MainScreen(Screen[None]):
         self.cid: str | None = None
         self._refresh_timer: asyncio.TimerHandle | None = None
         self._refreshed_at = -REFRESH_S  # time.monotonic() of the last rebuild
+        self._refresh_cost = 0.0  # seconds the last rebuild took
         self._open_changed = False
         self._read_timer: Timer | None = None
 
@@ -150,7 +155,8 @@ class MainScreen(Screen[None]):
         """Coalesce a burst of live entries into one rebuild of the list."""
         if self._refresh_timer is None:
             # asyncio's timer: a one-shot Textual timer that starts late never fires.
-            wait = REFRESH_S - (time.monotonic() - self._refreshed_at)
+            gap = max(REFRESH_S, REFRESH_BUDGET * self._refresh_cost)
+            wait = gap - (time.monotonic() - self._refreshed_at)
             self._refresh_timer = asyncio.get_running_loop().call_later(
                 max(wait, 0.0), self.call_next, self._flush
             )
@@ -167,6 +173,7 @@ class MainScreen(Screen[None]):
             self.history.reload()
             self._update_header()
         self.refresh_posts()
+        self._refresh_cost = time.monotonic() - self._refreshed_at
 
     # --- what the controllers say (controllers/messages.py) -------------------------------
 

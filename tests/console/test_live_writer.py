@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, Self
@@ -227,3 +228,33 @@ def test_the_writer_closes_with_the_cache(tmp_path: Path) -> None:
     assert writer.closed and not writer.thread.is_alive()
     with pytest.raises(sqlite3.ProgrammingError):
         writer.cache.db.execute("SELECT 1")
+
+
+async def test_a_costly_rebuild_spaces_the_next_one_out(
+    console_inbox: Inbox, tmp_path: Path
+) -> None:
+    """The frame budget: after a rebuild that took long, the next waits REFRESH_BUDGET times
+    as long (keys are answered between them); after a cheap one it goes within REFRESH_S."""
+    import asyncio
+
+    from kenar_tui.screens.main import REFRESH_BUDGET, REFRESH_S
+
+    app = console(console_inbox, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        main = app.main_screen
+        while main._refresh_timer is not None:
+            await pilot.pause(0.01)
+        loop = asyncio.get_running_loop()
+        main._refresh_cost = 0.5  # a rebuild that took half a second, just now
+        main._refreshed_at = time.monotonic()
+        main.schedule_refresh()
+        timer = main._refresh_timer
+        assert timer is not None
+        assert timer.when() - loop.time() > REFRESH_BUDGET * 0.5 - 1.0
+        timer.cancel()
+        main._refresh_timer = None
+        main._refresh_cost = 0.0
+        main._refreshed_at = -REFRESH_S
+        main.schedule_refresh()
+        timer = main._refresh_timer
+        assert timer is not None and timer.when() - loop.time() <= REFRESH_S
