@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 from collections.abc import Generator
 from typing import Any
 
@@ -121,7 +120,7 @@ def parse_json(body: bytes, *, max_depth: int) -> Any:
         # orjson reads what the stdlib reads, to the same values, ~3x faster (issue 20), except
         # integers past 64 bits (floats to orjson): a run of 19 digits takes the stdlib path,
         # as does everything orjson refuses (the stdlib then gives the refusal's sentence).
-        if _LONG_DIGITS.search(body) is not None:
+        if _LONG_DIGITS in body.translate(_DIGITS_AS_ZERO):
             raise ValueError("a long number")
         value = orjson.loads(body)
     except ValueError:  # orjson.JSONDecodeError is a ValueError
@@ -135,7 +134,10 @@ def parse_json(body: bytes, *, max_depth: int) -> Any:
     return value
 
 
-_LONG_DIGITS = re.compile(rb"[0-9]{19}")
+# 19 digits in a row, found as nineteen zeros once every digit reads as 0 (a regex was 6 us a
+# body, longer than orjson's whole reading; this is under 1 us).
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_LONG_DIGITS = b"0" * 19
 
 
 def _stdlib_loads(body: bytes, max_depth: int) -> Any:
