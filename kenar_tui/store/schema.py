@@ -58,6 +58,10 @@ CREATE TABLE IF NOT EXISTS items (
 CREATE INDEX IF NOT EXISTS items_ref ON items (ref) WHERE ref IS NOT NULL;
 CREATE INDEX IF NOT EXISTS items_seq ON items (seq) WHERE seq IS NOT NULL;
 CREATE INDEX IF NOT EXISTS items_at ON items (at);
+-- Who each conversation is assigned to is read from these at start (Inbox.assignees): without
+-- it, a scan of every item (1.1 s at 1,000,000). Existing files get it on their next open.
+CREATE INDEX IF NOT EXISTS items_assignment ON items (seq)
+    WHERE kind = 'assignment' AND seq IS NOT NULL;
 CREATE TABLE IF NOT EXISTS conversations (
     id TEXT PRIMARY KEY,
     post_token TEXT,
@@ -141,10 +145,19 @@ def migrate(db: sqlite3.Connection) -> int:
         )
     db.commit()
     if had_items is not None and found == 2:
-        # Schema 2 indexed items under their own id; 3 under its negation (see above). The
-        # version is written after this by at_rest.prepare; rerunning the update is harmless.
+        # Schema 2 indexed items under their own id; 3 under its negation (see above). A new
+        # table filled in one pass, in ascending new rowids, takes half the time of updating
+        # the rowids in place (each update is a delete and an insert in every doclist). The
+        # version is written after this by at_rest.prepare; rerunning it is harmless.
         db.execute("BEGIN IMMEDIATE")
-        db.execute("UPDATE search_terms SET rowid = -rowid WHERE rowid > 0")
+        db.execute("DROP TABLE IF EXISTS search_terms_next")
+        db.execute("CREATE VIRTUAL TABLE search_terms_next USING fts5 (terms)")
+        db.execute(
+            "INSERT INTO search_terms_next (rowid, terms) SELECT CASE WHEN rowid > 0"
+            " THEN -rowid ELSE rowid END, terms FROM search_terms ORDER BY rowid DESC"
+        )
+        db.execute("DROP TABLE search_terms")
+        db.execute("ALTER TABLE search_terms_next RENAME TO search_terms")
         db.execute("COMMIT")
     return found if had_items is not None else 0
 

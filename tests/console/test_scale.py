@@ -98,13 +98,14 @@ async def test_moving_through_the_list_redraws_every_row_that_changed(filled: Pa
     from kenar_tui.keyring_memory import MemoryKeyring
 
     settings = _settings(filled)
+    now = datetime.now(UTC)  # one clock: a "waits 3m" that ticks would differ between draws
     with Cache(settings.cache_file, sealer=bench_sealer(filled)) as cache:
-        inbox = Inbox(cache, operator="test", now=lambda: datetime.now(UTC))
+        inbox = Inbox(cache, operator="test", now=lambda: now)
         app = make_app(
             settings,
             inbox=inbox,
             credentials=CredentialStore(MemoryKeyring()),
-            clock=lambda: datetime.now(UTC),
+            clock=lambda: now,
             welcome=False,
         )
         frames = FrameClock(app)
