@@ -1,21 +1,25 @@
-"""The console headless (Textual `run_test`) on caches of 100, 10,000 and 100,000 messages.
+"""The console headless (Textual `run_test`) on caches of 100 to 1,000,000 messages.
 
 Per store size, in a fresh process (so peak memory is that size's alone): the cache is
 filled through `Inbox.apply_many` with the relay's own entries (made by relay.entries from
-Divar-shaped webhooks) over up to 2,000 conversations, one of which holds a tenth of all
-messages (the largest). Then the app is built by `kenar_tui.factory.make_app` and measured:
+Divar-shaped webhooks), sealed with AES-GCM as the console seals it, over up to 2,000
+conversations of different sizes (bench/console_data.py). `--cache-dir` keeps each size's
+filled cache and reuses it in later runs (a 1,000,000 fill takes ~15 minutes). Then the app
+is built by `kenar_tui.factory.make_app` and measured (bench/console_measure.py, which says
+how a frame is timed):
 
-- first screen: from `run_test()` to the first frame of the main screen (mounted, list and
-  first conversation shown);
-- switch: `show_conversation` of the largest conversation until the screen is idle again
-  (median of 5, alternating with a small conversation);
+- first screen: from `run_test()` to the main screen's first frame;
+- switch: `show_conversation` among five conversations of different sizes, to the frame
+  (median, p99, max of 40), each checked to show that conversation's newest message; next:
+  the arrow key through the list; floors: a full repaint, a bare SQLite page read, and the
+  smallest size's switch;
+- search: the planted Persian phrase spelt another way, a common word, the bare FTS5 query;
 - burst: 1,000 live entries through the app's own handler (`app.feed.handle`, as the relay
   link delivers them; half into the open conversation, half spread over others) until the
-  feed has stored them (coalesced into one transaction), the coalesced list refresh ran and
-  the screen is idle;
+  feed has stored them, the coalesced list refresh ran and the screen is idle;
 - peak memory: ru_maxrss of the measuring process (the fill runs in a process of its own).
 
-    python -m bench.console [--smoke] [--sizes 100 10000 100000]
+    python -m bench.console [--smoke] [--sizes 100 10000 1000000] [--cache-dir DIR]
 """
 
 from __future__ import annotations
