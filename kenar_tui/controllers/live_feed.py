@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from kenar_tui.controllers.messages import ConversationChanged, OutboxChanged, RelayStateChanged
@@ -54,7 +54,7 @@ class _Batch:
     """Entries handed (or to be handed) to the writer, in seq order."""
 
     pairs: list[tuple[int, dict[str, Any]]]
-    future: asyncio.Future[list[InboxChange]] | None = field(default=None)
+    future: asyncio.Future[list[InboxChange]] | None = None
 
 
 class LiveFeed:
@@ -116,11 +116,8 @@ class LiveFeed:
             self._stop(exc)
 
     def _backed_up(self) -> bool:
-        if self._stopped:
-            return False
-        if len(self._steps) >= STEPS_MAX:
-            return True
-        return any(isinstance(s, _Batch) and s.future is None for s in self._steps)
+        unsent = any(isinstance(s, _Batch) and s.future is None for s in self._steps)
+        return not self._stopped and (unsent or len(self._steps) >= STEPS_MAX)
 
     def _stop(self, exc: Exception) -> None:
         app = self.app

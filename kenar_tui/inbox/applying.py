@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from kenar_api.messages import parse_sent_at
+from kenar_core.errors import ConfigError
 from kenar_tui.history import (
     HistoryItem,
     as_dict,
@@ -63,6 +64,17 @@ class EntryApplier:
             assert isinstance(self, Inbox)
             self._writer = InboxWriter(self)
         return self._writer
+
+    def mark_read_soon(self, cid: str, then: Callable[[], None]) -> None:
+        """Mark `cid` read by the writer thread (after the batches before it); `then` runs
+        once it is stored. For the marks live delivery makes; the seller's own stay at once."""
+        try:
+            writer = self.writer()
+        except ConfigError:  # an in-memory cache has no writer thread: marked here
+            self.timeline.mark_read(cid)
+            then()
+            return
+        writer.mark_read(cid, then)
 
     def assignees_changed(self) -> None:
         """Another connection stored an assignment: read the assignees again when asked."""

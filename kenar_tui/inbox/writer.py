@@ -22,7 +22,7 @@ import contextlib
 import queue
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -44,8 +44,18 @@ class _Job:
     future: asyncio.Future[list[InboxChange]]
 
 
+@dataclass
+class _ReadMark:
+    cid: str
+    loop: asyncio.AbstractEventLoop
+    then: Callable[[], None]
+
+
 _RESET = object()
 _CLOSE = object()
+# Read marks handed over and not yet done; past this many, `mark_read` marks on the caller's
+# thread as before (it waits for the writer's transaction instead of queueing without bound).
+MARKS_MAX = 64
 
 
 class InboxWriter:
@@ -70,6 +80,7 @@ class InboxWriter:
             raise
         self.limit = limit
         self._waiting = 0  # handed over, not yet answered (loop side only)
+        self._marks = 0  # read marks handed over, not yet done (loop side only)
         self._jobs: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._failed = False  # writer thread only
         self._closed = False
@@ -102,6 +113,17 @@ class InboxWriter:
         self._jobs.put(_Job(list(pairs), loop, future))
         return future
 
+    def mark_read(self, cid: str, then: Callable[[], None]) -> None:
+        """Mark `cid` read on this thread, after the batches handed over before it; `then`
+        runs on the loop once it is done (the list shows it). Live delivery marks the open
+        conversation read at every redraw: the loop does not wait for the writer's lock."""
+        if self._closed or self._marks >= MARKS_MAX:
+            self._ui.timeline.mark_read(cid)
+            then()
+            return
+        self._marks += 1
+        self._jobs.put(_ReadMark(cid, asyncio.get_running_loop(), then))
+
     def reset(self) -> None:
         """Take batches again after one failed (a new connection resumes from last_seq)."""
         if not self._closed:
@@ -126,6 +148,9 @@ class InboxWriter:
             if job is _RESET:
                 self._failed = False
                 continue
+            if isinstance(job, _ReadMark):
+                self._mark(job)
+                continue
             assert isinstance(job, _Job)
             changes: list[InboxChange] = []
             error: Exception | None = None
@@ -140,7 +165,32 @@ class InboxWriter:
             with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits for it
                 job.loop.call_soon_threadsafe(self._answer, job.future, changes, touched, error)
 
+    def _mark(self, job: _ReadMark) -> None:
+        error: Exception | None = None
+        try:
+            self.inbox.mark_read(job.cid)
+        except Exception as exc:  # a read mark is not worth stopping the link for
+            error = exc
+        touched = self._touched.take()
+        with contextlib.suppress(RuntimeError):
+            job.loop.call_soon_threadsafe(self._marked, job, touched, error)
+
     # --- back on the loop ------------------------------------------------------------------
+
+    def _marked(self, job: _ReadMark, touched: set[str] | None, error: Exception | None) -> None:
+        self._marks -= 1
+        self._forward(touched)
+        if error is not None:
+            self._ui.cache.log.warning("read mark not stored: %s", type(error).__name__)
+        job.then()
+
+    def _forward(self, touched: set[str] | None) -> None:
+        """The loop's Inbox keeps summaries in memory: what the writer changed is re-read."""
+        if touched is None:
+            self._ui.cache.every_conversation_changed()
+        else:
+            for cid in touched:
+                self._ui.cache.conversation_changed(cid)
 
     def _answer(
         self,
@@ -150,15 +200,9 @@ class InboxWriter:
         error: Exception | None,
     ) -> None:
         self._waiting -= 1
-        ui = self._ui
-        # The loop's Inbox keeps summaries and assignees in memory: what changed is re-read.
-        if touched is None:
-            ui.cache.every_conversation_changed()
-        else:
-            for cid in touched:
-                ui.cache.conversation_changed(cid)
+        self._forward(touched)
         if any(c.kind == "assignment" and not c.ignored for c in changes):
-            ui.assignees_changed()
+            self._ui.assignees_changed()
         if future.done():  # its waiter was cancelled (the app closing)
             return
         if error is not None:

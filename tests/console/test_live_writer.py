@@ -258,3 +258,39 @@ async def test_a_costly_rebuild_spaces_the_next_one_out(
         main.schedule_refresh()
         timer = main._refresh_timer
         assert timer is not None and timer.when() - loop.time() <= REFRESH_S
+
+
+async def test_the_open_conversation_is_marked_read_by_the_writer(
+    console_inbox: Inbox, tmp_path: Path
+) -> None:
+    """Live messages into the open conversation are read: the mark is stored by the writer
+    thread (the loop never waits for its lock) and the list then shows nothing unread."""
+    app = console(console_inbox, tmp_path)
+    ui_marks: list[str] = []
+    writer_marks: list[int] = []
+    writer = console_inbox.writer()
+    writer.cache.db.set_trace_callback(
+        lambda sql: writer_marks.append(threading.get_ident()) if "unread = 0" in sql else None
+    )
+    start = console_inbox.last_seq
+    async with app.run_test(size=(100, 30)) as pilot:
+        main = app.main_screen
+        main.show_conversation(CID_CAR_2)  # opened: what arrives in it is read
+        await pilot.pause()
+        console_inbox.cache.db.set_trace_callback(
+            lambda sql: ui_marks.append(sql) if "unread = 0" in sql else None
+        )
+        app.feed.handle(LinkLive(seq=start))
+        for event in entries(start + 1, 10, CID_CAR_2, CAR):
+            app.feed.handle(event)
+        assert await app.feed.settled()
+        for _ in range(500):  # bounded: without the hand-off the writer never marks
+            if writer_marks and main._refresh_timer is None:
+                break
+            await pilot.pause(0.01)
+        await pilot.pause()
+        summary = next(c for p in app.inbox.posts() for c in p.conversations if c.id == CID_CAR_2)
+    console_inbox.cache.db.set_trace_callback(None)
+    assert summary.unread == 0
+    assert ui_marks == []
+    assert set(writer_marks) == {writer.thread.ident}
