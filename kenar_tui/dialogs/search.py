@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
-from textual.timer import Timer
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -47,7 +47,10 @@ class SearchScreen(FilterPicker[Any, tuple[str, int]]):
         self.inbox = inbox
         self.bidi = bidi
         self.query_text = query
-        self._timer: Timer | None = None
+        # asyncio's timer, not Textual's: a one-shot Textual timer whose task starts late
+        # never fires (docs/performance.md, "Why nothing was drawn before"), and the search
+        # would wait for Enter.
+        self._timer: asyncio.TimerHandle | None = None
 
     @property
     def hits(self) -> list[Any]:
@@ -72,14 +75,27 @@ class SearchScreen(FilterPicker[Any, tuple[str, int]]):
     def typed(self, event: Input.Changed) -> None:
         """Show the text as typed and search when typing pauses (each key would cost a query)."""
         self.query_one(InputPreview).show_text(event.value)
+        self._cancel_timer()
+        self._timer = asyncio.get_running_loop().call_later(
+            DEBOUNCE_S, self.call_next, self._paused
+        )
+
+    def _paused(self) -> None:
+        self._timer = None
+        if self.is_attached:  # the dialog may have closed while the timer ran
+            self.run_search()
+
+    def _cancel_timer(self) -> None:
         if self._timer is not None:
-            self._timer.stop()
-        self._timer = self.set_timer(DEBOUNCE_S, self.run_search)
+            self._timer.cancel()
+            self._timer = None
+
+    def on_unmount(self) -> None:
+        self._cancel_timer()
 
     def submitted(self) -> None:
         """Enter searches what is typed now (a pause may not have come yet), then opens a hit."""
-        if self._timer is not None:
-            self._timer.stop()
+        self._cancel_timer()
         self.run_search()
         if self.choices_shown:
             super().submitted()

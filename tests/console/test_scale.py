@@ -121,3 +121,35 @@ async def test_moving_through_the_list_redraws_every_row_that_changed(filled: Pa
                 conversations.refresh()
                 await frames.drawn(pilot)
                 assert partial == app.export_screenshot()
+
+
+async def test_the_search_dialog_searches_when_typing_pauses(filled: Path) -> None:
+    """Typed and left alone (no Enter), the dialog searches on its own and lists every
+    planted message, found under another spelling (Arabic ي for Persian ی)."""
+    import asyncio
+
+    from kenar_tui.credentials import CredentialStore
+    from kenar_tui.dialogs.search import SearchScreen
+    from kenar_tui.factory import make_app
+    from kenar_tui.keyring_memory import MemoryKeyring
+
+    settings = _settings(filled)
+    now = datetime.now(UTC)
+    with Cache(settings.cache_file, sealer=bench_sealer(filled)) as cache:
+        inbox = Inbox(cache, operator="test", now=lambda: now)
+        app = make_app(
+            settings,
+            inbox=inbox,
+            credentials=CredentialStore(MemoryKeyring()),
+            clock=lambda: now,
+            welcome=False,
+        )
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("ctrl+f", *"چرمي")
+            search = app.screen
+            assert isinstance(search, SearchScreen)
+            for _ in range(100):  # until the pause has passed (bounded; no time is asserted)
+                if search.hits:
+                    break
+                await asyncio.sleep(0.05)
+            assert len(search.hits) == planted_count(SIZE)
