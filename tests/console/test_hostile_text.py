@@ -15,7 +15,7 @@ from rich.console import Console
 from kenar_tui.inbox import Inbox
 from kenar_tui.store.cache import Cache
 from kenar_tui.text.links import judge_link
-from kenar_tui.text.sanitize import clean_text, clean_tree, one_line
+from kenar_tui.text.sanitize import _TABLE, clean_text, clean_tree, one_line
 from kenar_tui.widgets.export import export_note, write_export
 from kenar_tui.widgets.message_lines import RenderOptions, item_lines, item_raw_json
 from kenar_tui.widgets.notifier import desktop_notification
@@ -63,6 +63,15 @@ def test_bidi_controls_are_dropped_newlines_tabs_and_zwnj_kept() -> None:
     assert clean_text("می‌خواهم\tخانه\nدوم") == "می‌خواهم\tخانه\nدوم"
     assert clean_text("a\u2028b") == "a\nb"
     assert one_line("a\nb\tc") == "a b c"
+
+
+def test_every_character_the_cleaner_changes_is_caught_by_its_fast_path() -> None:
+    """clean_text skips printable text; no character it must change may count as printable."""
+    for code in range(0x110000):
+        if 0xD800 <= code <= 0xDFFF:
+            continue  # surrogates are not text
+        ch = chr(code)
+        assert clean_text(f"a{ch}b") == f"a{ch}b".translate(_TABLE), hex(code)
 
 
 def test_every_string_of_an_entry_is_cleaned() -> None:
