@@ -28,6 +28,8 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Input, TextArea
 
+from kenar_tui.key_parser import use_key_parser
+
 log = logging.getLogger(__name__)
 
 # Keys waiting behind one still on its way: far more than a person types ahead (tmux pastes
@@ -59,6 +61,7 @@ class OrderedKeysApp(App[ReturnType]):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        use_key_parser()  # Alt+letter twice in a row arrives as Alt+letter twice (key_parser.py)
         self._held_keys: deque[events.Key | events.Paste] = deque()
         self._key_on_its_way: int | None = None  # serial of the key not yet settled
         self._key_serial = 0

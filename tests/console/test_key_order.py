@@ -14,10 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import textual.drivers.linux_driver
+from textual import events
 
 from kenar_api.bodies import ChatbotMessageBody, SendMessageBody
 from kenar_tui import key_order
 from kenar_tui.app import KenarApp
+from kenar_tui.key_parser import KeyParser
 from kenar_tui.widgets.composer import Composer
 from tests.console.conftest import CID_CAR_1
 from tests.console.test_raw_keys import Terminal, build
@@ -112,3 +115,32 @@ async def test_keys_typed_far_ahead_are_refused_with_the_bell(
         typed = app.main_screen.composer.text
     assert rang, "the bell rang for the keys that did not fit"
     assert set(typed) == {"ب"} and limit <= len(typed) < limit + 50
+
+
+# --- Alt+letter twice in a row (kenar_tui/key_parser.py) ------------------------------------
+
+
+def parsed_keys(parser: KeyParser, *reads: str) -> list[str]:
+    """The keys `parser` makes of these reads, then of the ESCDELAY timeout after them."""
+    keys = [t.key for data in reads for t in parser.feed(data) if isinstance(t, events.Key)]
+    parser._timeout_time = 0.0 if parser._timeout_time is not None else None  # ESCDELAY passed
+    return keys + [t.key for t in parser.tick() if isinstance(t, events.Key)]
+
+
+def test_alt_m_twice_in_one_read_is_alt_m_twice() -> None:
+    """Textual's own parser made "^", "m", "alt+m" of it: the reply box typed "^m"."""
+    assert parsed_keys(KeyParser(), "\x1bm\x1bm") == ["alt+m", "alt+m"]
+    assert parsed_keys(KeyParser(), "\x1bm", "\x1bm") == ["alt+m", "alt+m"]  # two reads
+    assert parsed_keys(KeyParser(), "\x1bت\x1b[A") == ["alt+ت", "up"]  # Persian layout, arrow
+
+
+def test_what_textual_maps_itself_and_pastes_are_left_alone() -> None:
+    assert parsed_keys(KeyParser(), "\x1bb\x1bf") == ["ctrl+left", "ctrl+right"]
+    assert parsed_keys(KeyParser(), "\x1b") == ["escape"]
+    pasted = [t for t in KeyParser().feed("\x1b[200~سلام\x1b[201~") if isinstance(t, events.Paste)]
+    assert [p.text for p in pasted] == ["سلام"]
+
+
+def test_the_console_reads_keys_with_the_key_parser(console_inbox: Any, tmp_path: Path) -> None:
+    build(console_inbox, tmp_path)
+    assert textual.drivers.linux_driver.XTermParser is KeyParser

@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 from textual import events
-from textual._xterm_parser import XTermParser
 from textual.binding import Binding
 from textual.constants import ESCAPE_DELAY
 from textual.pilot import Pilot
@@ -26,6 +25,7 @@ from kenar_tui.config import Settings
 from kenar_tui.credentials import CredentialStore
 from kenar_tui.dialogs.help import TYPING_PLACES, is_typed
 from kenar_tui.factory import make_app
+from kenar_tui.key_parser import KeyParser
 from kenar_tui.keyring_memory import MemoryKeyring
 from kenar_tui.screens.compose import ButtonComposerScreen
 from kenar_tui.screens.main import MainScreen
@@ -81,7 +81,7 @@ class Terminal:
 
     def __init__(self, app: KenarApp, pilot: Pilot[Any]) -> None:
         self.app, self.pilot = app, pilot
-        self.parser = XTermParser()
+        self.parser = KeyParser()  # what the console's driver reads keys with
 
     async def send(self, data: str) -> None:
         tokens = list(self.parser.feed(data))
@@ -259,7 +259,7 @@ async def test_every_key_works_in_the_button_composer(console_inbox: Any, tmp_pa
 
 def test_alt_f_and_alt_b_are_not_defaults() -> None:
     """ESC f / ESC b reach Textual as ctrl+right / ctrl+left: no default may rely on them."""
-    parser = XTermParser()
+    parser = KeyParser()
     keys = [t.key for t in parser.feed("\x1bf\x1bb") if isinstance(t, events.Key)]
     assert keys == ["ctrl+right", "ctrl+left"]
     for _, bindings in KenarApp.key_groups():
