@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -37,10 +35,10 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import CLIENT_TOKEN, base_parser, percentile, report
+from bench.common import base_parser, percentile, report
 from bench.prefill import prefill
-from bench.procs import ROOT, relay_process
-from bench.screen import MARK, SIZE, Terminal, key_latencies, press_keys
+from bench.procs import relay_process
+from bench.screen import SIZE, Terminal, key_latencies, press_keys, spawn_console, stop_console
 
 TARGET_S = 10.0
 DEADLINE_S = 300.0  # a console that is not current by then has failed
@@ -59,38 +57,14 @@ def console_process(
     terminal = Terminal()
     ready, current, data = tmp / "console-ready", tmp / "console-current.json", tmp / "console"
     data.mkdir()
-    env = {
-        **os.environ,
-        "TERM": "xterm-256color",
-        "COLUMNS": str(SIZE[0]),
-        "LINES": str(SIZE[1]),
-        "KENAR_TUI_DRAW_LOG": str(log),
-        "KENAR_TUI_DRAW_MARK": MARK,
-    }
-    argv = [sys.executable, "-m", "bench.screen_console", "--relay", relay_url]
-    argv += ["--token", CLIENT_TOKEN, "--data-dir", str(data), "--open", conversation(0)]
-    argv += ["--ready", str(ready), "--current", str(current)]
-    argv += ["--expect", str(expect), "--conversations", str(conversations)]
+    extra = ["--ready", str(ready), "--current", str(current)]
+    extra += ["--expect", str(expect), "--conversations", str(conversations)]
     spawned = time.time_ns()
-    proc = subprocess.Popen(
-        argv,
-        cwd=ROOT,
-        env=env,
-        stdin=terminal.slave,
-        stdout=terminal.slave,
-        stderr=terminal.slave,
-        start_new_session=True,
-    )
-    os.close(terminal.slave)
+    proc = spawn_console(terminal, relay_url, data, log, conversation(0), *extra)
     try:
         yield terminal, spawned, ready, current, proc
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_console(proc)
         terminal.close()
 
 

@@ -129,14 +129,10 @@ class Terminal:
         os.close(self.master)
 
 
-@contextlib.contextmanager
-def console_process(
-    relay_url: str, tmp: Path, log: Path, profile: Path | None = None
-) -> Iterator[Terminal]:
-    terminal = Terminal()
-    ready = tmp / "console-ready"
-    data = tmp / "console"
-    data.mkdir()
+def spawn_console(
+    terminal: Terminal, relay_url: str, data: Path, log: Path, opened: str, *extra: str
+) -> subprocess.Popen[bytes]:
+    """`bench.screen_console` on `terminal`'s pty, reporting marked messages into `log`."""
     env = {
         **os.environ,
         "TERM": "xterm-256color",
@@ -146,10 +142,7 @@ def console_process(
         "KENAR_TUI_DRAW_MARK": MARK,
     }
     argv = [sys.executable, "-m", "bench.screen_console", "--relay", relay_url]
-    argv += ["--token", CLIENT_TOKEN, "--data-dir", str(data), "--open", cid(0)]
-    argv += ["--ready", str(ready)]
-    if profile is not None:
-        argv += ["--profile", str(profile)]
+    argv += ["--token", CLIENT_TOKEN, "--data-dir", str(data), "--open", opened, *extra]
     proc = subprocess.Popen(
         argv,
         cwd=ROOT,
@@ -160,6 +153,30 @@ def console_process(
         start_new_session=True,
     )
     os.close(terminal.slave)
+    return proc
+
+
+def stop_console(proc: subprocess.Popen[bytes]) -> None:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@contextlib.contextmanager
+def console_process(
+    relay_url: str, tmp: Path, log: Path, profile: Path | None = None
+) -> Iterator[Terminal]:
+    terminal = Terminal()
+    ready = tmp / "console-ready"
+    data = tmp / "console"
+    data.mkdir()
+    extra = ["--ready", str(ready)]
+    if profile is not None:
+        extra += ["--profile", str(profile)]
+    proc = spawn_console(terminal, relay_url, data, log, cid(0), *extra)
     try:
         deadline = time.monotonic() + 60
         while not ready.exists():
@@ -168,12 +185,7 @@ def console_process(
             time.sleep(0.05)
         yield terminal
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_console(proc)
         terminal.close()
 
 
