@@ -13,25 +13,17 @@ import pytest
 
 from kenar_core.errors import CacheWriterStopped
 from kenar_tui.app import KenarApp
-from kenar_tui.config import Settings
 from kenar_tui.controllers.live_feed import BATCH_MAX
-from kenar_tui.credentials import CredentialStore
-from kenar_tui.factory import make_app
 from kenar_tui.inbox import Inbox
-from kenar_tui.keyring_memory import MemoryKeyring
 from kenar_tui.link import LinkEntry, LinkEvent, LinkLive
-from tests.console.conftest import CAR, CID_CAR_2, CID_FLAT, FIXED_NOW, FLAT, message_entry
+from tests.console.conftest import CAR, CID_CAR_2, CID_FLAT, FLAT, message_entry
+from tests.console.test_raw_keys import build
 
 
 def console(inbox: Inbox, tmp_path: Path) -> KenarApp:
-    settings = Settings.load(tmp_path / "none.toml", data_dir=tmp_path / "data", bidi=False)
-    return make_app(
-        settings,
-        inbox=inbox,
-        credentials=CredentialStore(MemoryKeyring()),
-        clock=lambda: FIXED_NOW,
-        welcome=False,
-    )
+    return build(
+        inbox, tmp_path
+    )  # the raw-key tests' app: the factory, memory keyring, fixed clock
 
 
 def stored_seq(inbox: Inbox) -> int:
