@@ -21,9 +21,8 @@ from tests.console.test_raw_keys import build
 
 
 def console(inbox: Inbox, tmp_path: Path) -> KenarApp:
-    return build(
-        inbox, tmp_path
-    )  # the raw-key tests' app: the factory, memory keyring, fixed clock
+    """The raw-key tests' app: the factory, a memory keyring, the fixed clock."""
+    return build(inbox, tmp_path)
 
 
 def stored_seq(inbox: Inbox) -> int:
