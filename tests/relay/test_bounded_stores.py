@@ -30,17 +30,11 @@ from tests.relay.test_tls import make_certificate
 LOG = logging.getLogger("kenar_relay.test.bounded")
 
 
-def redis_url() -> str:
-    url = os.environ.get("KENAR_TEST_REDIS_URL")
-    if not url:
-        pytest.fail("KENAR_TEST_REDIS_URL is not set: these tests need the test redis-server")
-    return url
-
-
 @pytest.fixture
-async def redis_store() -> AsyncIterator[RedisStore]:
+async def redis_store(redis_url: str) -> AsyncIterator[RedisStore]:
+    """CI's Redis, or a private redis-server (tests/fixtures/redis.py), as every Redis test."""
     prefix = "kenar-test-bounded-" + os.urandom(4).hex()
-    async with RedisStore(redis_url(), logger=LOG, prefix=prefix, max_pending=8) as store:
+    async with RedisStore(redis_url, logger=LOG, prefix=prefix, max_pending=8) as store:
         yield store
         client = store._client  # cleanup of this test's keys only
         assert client is not None
