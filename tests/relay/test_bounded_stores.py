@@ -10,6 +10,7 @@ import os
 import resource
 import sqlite3
 import ssl
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -69,11 +70,23 @@ async def test_redis_write_queue_refuses_past_its_bound(redis_store: RedisStore)
     assert redis_store.healthy
 
 
+class SlowDiskStore(SqliteStore):
+    """A real SQLite store whose writer thread can be held, as a stalled disk holds it.
+
+    Without the hold the test measured a race: on a fast machine the writer drained 250
+    concurrent posts as they came and no 503 was ever due (CI saw 1,000 answers of 200).
+    """
+
+    async def stall_writer(self, release: threading.Event) -> None:
+        """Occupy the writer thread until `release` is set (a job that waits on the disk)."""
+        await self._job(lambda _conn: release.wait(30))
+
+
 async def test_a_flood_of_webhooks_gets_503_and_healthz_still_answers(
     relay_factory: RelayFactory, tmp_path: Path
 ) -> None:
     """Past the write queue's bound: 503 with Retry-After, memory flat, /healthz within 1 s."""
-    store = SqliteStore(tmp_path / "flood.sqlite3", logger=LOG, max_pending=4)
+    store = SlowDiskStore(tmp_path / "flood.sqlite3", logger=LOG, max_pending=4)
     relay = await relay_factory(server_kwargs={"store": store})
     limits = httpx.Limits(max_connections=300)
     async with httpx.AsyncClient(timeout=30, trust_env=False, limits=limits) as http:
@@ -83,22 +96,33 @@ async def test_a_flood_of_webhooks_gets_503_and_healthz_still_answers(
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         statuses: list[int] = []
         for _ in range(4):
-            answers = await asyncio.gather(
-                *(post_json(http, url, text_event(), key=key) for _ in range(250))
-            )
-            statuses += [a.status_code for a in answers]
-            busy = [a for a in answers if a.status_code == 503]
-            assert all(a.headers["retry-after"] for a in busy)
-        async with asyncio.timeout(1.0):
-            health = await http.get(relay.url + "/healthz")
+            release = threading.Event()
+            stalled = asyncio.create_task(store.stall_writer(release))
+            answered: list[httpx.Response] = []
+
+            async def post() -> httpx.Response:
+                answer = await post_json(http, url, text_event(), key=key)
+                answered.append(answer)
+                return answer
+
+            flood = asyncio.gather(*(post() for _ in range(250)))
+            # While the disk is stalled, every post past the 4 queued ones is refused at once.
+            async with asyncio.timeout(20):
+                while len(answered) < 246:
+                    await asyncio.sleep(0.01)
+            async with asyncio.timeout(1.0):
+                health = await http.get(relay.url + "/healthz")
+            assert health.status_code == 200, "a full write queue is busy, not unhealthy"
+            assert {a.status_code for a in answered} == {503}
+            assert all(a.headers["retry-after"] for a in answered)
+            release.set()
+            await stalled
+            statuses += [a.status_code for a in await flood]
         after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         metrics = (await http.get(relay.url + "/metrics")).text
-    assert set(statuses) <= {200, 503} and 503 in statuses and 200 in statuses
-    assert health.status_code == 200
-    assert f'kenar_relay_requests_rejected_total{{reason="store_busy"}} {statuses.count(503)}' in (
-        metrics
-    )
-    assert after - before < 64 * 1024  # KiB: the 1000 refused bodies were not kept
+    assert statuses.count(200) == 16 and statuses.count(503) == 984
+    assert f'kenar_relay_requests_rejected_total{{reason="store_busy"}} 984' in metrics
+    assert after - before < 64 * 1024  # KiB: the 984 refused bodies were not kept
 
 
 class ProbeCountingStore(SqliteStore):
