@@ -2,7 +2,8 @@
 
 It learns what changed from the controllers' messages (controllers/messages.py), which it
 receives on the app's `screen_news` signal and handles in `on_…` handlers; its status bar
-watches the app's reactive relay, outbox and keyring state.
+watches the app's reactive relay, outbox and keyring state. What the reply box asks for (send,
+editor, grids, templates, files) is answered by its base, `ReplyingScreen` (reply_flows.py).
 """
 
 from __future__ import annotations
@@ -10,32 +11,26 @@ from __future__ import annotations
 import asyncio
 import gc
 import time
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import TextArea
 
 from kenar_tui.controllers.messages import (
     ConversationChanged,
-    NoteNotSaved,
     PresenceChanged,
     TokenStateChanged,
 )
-from kenar_tui.controllers.team_desk import NOTE_PREFIX
+from kenar_tui.screens.reply_flows import ReplyingScreen
 from kenar_tui.widgets.composer import Composer
 from kenar_tui.widgets.conversation_header import ConversationHeader
 from kenar_tui.widgets.conversation_list import ConversationList
 from kenar_tui.widgets.history_view import HistoryView
 from kenar_tui.widgets.input_preview import InputPreview
 from kenar_tui.widgets.status_bar import StatusBar
-
-if TYPE_CHECKING:
-    from kenar_tui.app import KenarApp
 
 # Live entries arrive in bursts; the list is rebuilt at most this often (about two frames),
 # at once when the last rebuild is older than that.
@@ -48,7 +43,7 @@ REFRESH_BUDGET = 4
 READ_DWELL_S = 2.0
 
 
-class MainScreen(Screen[None]):
+class MainScreen(ReplyingScreen):
     """Everything a seller needs while answering buyers."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -74,16 +69,11 @@ class MainScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self.cid: str | None = None
         self._refresh_timer: asyncio.TimerHandle | None = None
         self._refreshed_at = -REFRESH_S  # time.monotonic() of the last rebuild
         self._refresh_cost = 0.0  # seconds the last rebuild took
         self._open_changed = False
         self._read_timer: Timer | None = None
-
-    @property
-    def kapp(self) -> KenarApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         app = self.kapp
@@ -114,10 +104,6 @@ class MainScreen(Screen[None]):
     @property
     def history(self) -> HistoryView:
         return self.query_one(HistoryView)
-
-    @property
-    def composer(self) -> Composer:
-        return self.query_one(Composer)
 
     @property
     def status(self) -> StatusBar:
@@ -204,11 +190,6 @@ class MainScreen(Screen[None]):
             self._open_changed = True
         self.schedule_refresh()
 
-    def on_note_not_saved(self, message: NoteNotSaved) -> None:
-        """The relay refused a note: back into the box, unless the seller wrote something new."""
-        if self.cid == message.cid and not self.composer.text:
-            self.composer.load_text(NOTE_PREFIX + message.text)
-
     def show_conversation(
         self, cid: str, *, position: int | None = None, read: bool = True
     ) -> None:
@@ -248,11 +229,6 @@ class MainScreen(Screen[None]):
             self.kapp.inbox.mark_read(cid)
             self.schedule_refresh()
 
-    def save_draft(self) -> None:
-        """Keep the half-written reply (called when switching and when quitting)."""
-        if self.cid is not None:
-            self.kapp.inbox.set_draft(self.cid, self.composer.text or None)
-
     def _update_header(self) -> None:
         summary = self.kapp.inbox.conversation(self.cid) if self.cid else None
         can_send = summary is not None and self.kapp.can_send(summary)
@@ -278,144 +254,6 @@ class MainScreen(Screen[None]):
     def _chosen(self, event: ConversationList.Chosen) -> None:
         self.show_conversation(event.cid)
         self.composer.focus()
-
-    @on(Composer.Send)
-    def _send(self, event: Composer.Send) -> None:
-        if self.cid is None:
-            self.notify("Choose a conversation first (Ctrl+O opens one by id).", severity="warning")
-            return
-        text = event.text.strip()
-        if not text:
-            # Said on the box itself: a toast would cover the conversation at 80 columns.
-            event.composer.border_subtitle = "empty: nothing to send"
-            return
-        cid, composer = self.cid, event.composer
-        if event.note or text.startswith(NOTE_PREFIX.strip()):
-            note = text.removeprefix(NOTE_PREFIX.strip()).strip() if not event.note else text
-            if self.kapp.team.post_note(cid, note):
-                self._sent(composer, cid)
-            return
-
-        def send() -> None:
-            if self.kapp.send_reply(cid, text):
-                self._sent(composer, cid)
-
-        self.kapp.team.guard(cid, send)
-
-    def _sent(self, composer: Composer, cid: str) -> None:
-        if self.cid == cid:
-            composer.clear()
-        self.kapp.inbox.set_draft(cid, None)
-        self.kapp.team.announce(cid, "viewing")
-
-    @on(TextArea.Changed, "#composer")
-    def _typing(self, event: TextArea.Changed) -> None:
-        """Typing a reply tells teammates "replying"; an empty box (or a note) is viewing."""
-        self.query_one("#composer-preview", InputPreview).show_text(event.text_area.text)
-        event.text_area.border_subtitle = ""
-        text = event.text_area.text.strip()
-        replying = bool(text) and event.text_area.has_focus and not text.startswith("/note")
-        if self.cid is not None:
-            self.kapp.team.announce(self.cid, "replying" if replying else "viewing")
-
-    @on(Composer.EditorRequested)
-    def _editor(self, event: Composer.EditorRequested) -> None:
-        edited = self.kapp.edit_in_editor(event.composer.text)
-        if edited is not None:
-            event.composer.load_text(edited.rstrip("\n"))
-            event.composer.move_cursor(event.composer.document.end)  # go on writing
-            event.composer.focus()
-
-    @on(Composer.ButtonsRequested)
-    def _buttons(self, event: Composer.ButtonsRequested) -> None:
-        from kenar_tui.screens.compose import ButtonComposerScreen
-
-        if self.cid is not None:
-            self.app.push_screen(
-                ButtonComposerScreen(event.composer.text, **self._composer_options(self.cid)),
-                lambda body: self._composed(event.composer, body),
-            )
-        else:
-            self.notify("Choose a conversation first (Ctrl+O opens one by id).", severity="warning")
-
-    @on(Composer.AttachRequested)
-    def _attach_file(self, event: Composer.AttachRequested) -> None:
-        from kenar_api.media import MediaFile
-        from kenar_tui.screens.file_picker import FilePickerScreen
-        from kenar_tui.text import display
-
-        cid = self.cid
-        if cid is None:
-            self.notify("Choose a conversation first (Ctrl+O opens one by id).", severity="warning")
-            return
-        summary = self.kapp.inbox.conversation(cid)
-        where = (summary.post_title or summary.post_token or cid) if summary else cid
-
-        def picked(media: MediaFile | None) -> None:
-            if media is not None:  # checked already; the draft in the box stays as it was
-                self.kapp.send_media(cid, media)
-
-        self.app.push_screen(FilePickerScreen(display(where, bidi=self.kapp.settings.bidi)), picked)
-
-    @on(Composer.TemplatesRequested)
-    def _templates(self, event: Composer.TemplatesRequested) -> None:
-        from kenar_tui.dialogs.template_picker import TemplatePickerScreen
-        from kenar_tui.screens.compose import ButtonComposerScreen
-        from kenar_tui.templates import FilledTemplate
-
-        if self.cid is None:
-            self.notify("Choose a conversation first (Ctrl+O opens one by id).", severity="warning")
-            return
-        options = self._composer_options(self.cid)
-
-        def picked(filled: FilledTemplate | None) -> None:
-            if filled is not None:
-                self.app.push_screen(
-                    ButtonComposerScreen.from_template(filled, **options),
-                    lambda body: self._composed(event.composer, body),
-                )
-
-        self.app.push_screen(
-            TemplatePickerScreen(options["templates_path"], options["template_context"]), picked
-        )
-
-    def _composer_options(self, cid: str) -> dict[str, Any]:
-        from kenar_tui.templates import default_templates_path, ensure_templates_file
-
-        inbox = self.kapp.inbox
-        summary = inbox.conversation(cid)
-        last_buyer = ""
-        total = inbox.history_count(cid)
-        for item in reversed(inbox.history(cid, max(0, total - 50), total)):
-            if item.side == "buyer" and item.kind == "message":
-                last_buyer = item.text or ""
-                break
-        return {
-            "conversation_type": summary.type if summary is not None else "POST",
-            "templates_path": ensure_templates_file(
-                default_templates_path(self.kapp.settings.config_dir)
-            ),
-            "template_context": {
-                "post_title": (summary.post_title if summary else None) or "",
-                "post_token": (summary.post_token if summary else None) or "",
-                "conversation_id": cid,
-                "buyer_last_message": last_buyer,
-            },
-            "title": (summary.post_title if summary else None) or cid,
-        }
-
-    def _composed(self, composer: Composer, body: Any) -> None:
-        if body is None or self.cid is None:
-            composer.focus()
-            return
-        cid = self.cid
-
-        def send() -> None:
-            if self.kapp.send_body(cid, body):
-                self._sent(composer, cid)
-
-        self.kapp.team.guard(cid, send)
-        composer.focus()
 
     @on(Composer.Left)
     def _left(self) -> None:
