@@ -15,6 +15,9 @@ cheap enough that we keep the stronger promise.
 At rest, a row keeps in the clear only its `seq`, its arrival time and the sealer's keyed hash
 of its dedupe key; the entry itself (every personal field: text, names, phones, links, user
 ids, conversation and post) is the sealed `payload` (docs/privacy.md).
+
+The tables, the connections' settings and the statements run on the writer's connection are in
+relay/sqlite_schema.py.
 """
 
 from __future__ import annotations
@@ -31,10 +34,19 @@ from typing import Any, Self
 
 from kenar_api.messages import to_micros
 from kenar_core.errors import SealingError
-from kenar_core.files import private_dir, private_sqlite
+from kenar_core.files import private_dir
 from kenar_core.lifecycle import AsyncResource, stop_task
 from kenar_core.sealing import PlainSealer, Sealer
 from relay.errors import StoreBusy, StoreClosed, StoreError
+from relay.sqlite_schema import (
+    PURGE_CHUNK,
+    connect_reader,
+    open_writer,
+    probe,
+    purge_seq_step,
+    purge_step,
+    read_head,
+)
 from relay.sqlite_writer import Append, Job, WriterThread
 from relay.store import (
     MAX_PENDING_APPENDS,
@@ -46,19 +58,6 @@ from relay.store import (
     probe_until_healthy,
     unreadable_entry,
 )
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS entries (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    received_at INTEGER NOT NULL,
-    dedupe TEXT UNIQUE,
-    payload BLOB NOT NULL
-);
-CREATE INDEX IF NOT EXISTS entries_received_at ON entries(received_at);
-CREATE TABLE IF NOT EXISTS probe (filler BLOB);
-"""
-
-PURGE_CHUNK = 2000
 
 
 def _now() -> datetime:
@@ -110,9 +109,9 @@ class SqliteStore(AsyncResource):
         private_dir(self._path.parent, own=False)
         conn: sqlite3.Connection | None = None
         try:
-            conn = await asyncio.to_thread(self._open_writer)
-            self._head = await asyncio.to_thread(_read_head, conn)
-            self._meta = await asyncio.to_thread(self._connect_reader)
+            conn = await asyncio.to_thread(open_writer, self._path, max_db_mb=self._max_db_mb)
+            self._head = await asyncio.to_thread(read_head, conn)
+            self._meta = await asyncio.to_thread(connect_reader, self._path)
         except sqlite3.Error as exc:
             if conn is not None:
                 conn.close()
@@ -151,24 +150,6 @@ class SqliteStore(AsyncResource):
         if meta is not None:
             meta.close()
         self._log.info("store closed head=%d", self._head)
-
-    def _open_writer(self) -> sqlite3.Connection:
-        private_sqlite(self._path)
-        conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=FULL")
-        conn.execute("PRAGMA busy_timeout=5000")
-        conn.executescript(_SCHEMA)
-        if self._max_db_mb:
-            page_size = conn.execute("PRAGMA page_size").fetchone()[0]
-            conn.execute(f"PRAGMA max_page_count={self._max_db_mb * 1024 * 1024 // page_size}")
-        return conn
-
-    def _connect_reader(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA query_only=1")
-        conn.execute("PRAGMA busy_timeout=5000")
-        return conn
 
     # --- writes -----------------------------------------------------------------------------
 
@@ -253,7 +234,7 @@ class SqliteStore(AsyncResource):
 
     async def check(self) -> bool:
         try:
-            await self._job(lambda conn: _probe(conn, self._probe_bytes))
+            await self._job(lambda conn: probe(conn, self._probe_bytes))
         except StoreError:
             self._healthy = False
             return False
@@ -271,7 +252,7 @@ class SqliteStore(AsyncResource):
         total = 0
         while True:
             # Small steps through the writer queue: appends waiting meanwhile go in between.
-            removed: int = await self._job(lambda conn: _purge_step(conn, limit))
+            removed: int = await self._job(lambda conn: purge_step(conn, limit))
             total += removed
             if removed < PURGE_CHUNK:
                 self._recovery_wake.set()  # room was made: probe now, not at the next tick
@@ -281,7 +262,7 @@ class SqliteStore(AsyncResource):
         """Delete entries with `seq <= seq` (acknowledged by every console), in small steps."""
         total = 0
         while True:
-            removed: int = await self._job(lambda conn: _purge_seq_step(conn, seq))
+            removed: int = await self._job(lambda conn: purge_seq_step(conn, seq))
             total += removed
             if removed < PURGE_CHUNK:
                 return total
@@ -341,7 +322,7 @@ class SqliteStore(AsyncResource):
         if self._closing:
             raise StoreClosed("the timeline store is closed")
         try:
-            conn = await asyncio.to_thread(self._connect_reader)
+            conn = await asyncio.to_thread(connect_reader, self._path)
         except sqlite3.Error as exc:
             raise StoreError(f"the timeline store cannot be read ({exc})") from None
         pending: Future[list[StoredEntry]] | None = None
@@ -390,39 +371,3 @@ class SqliteStore(AsyncResource):
 
 # Backlog reads for every console share a few threads; the writer has its own.
 _READERS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="relay-store-reader")
-
-
-def _read_head(conn: sqlite3.Connection) -> int:
-    row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'entries'").fetchone()
-    return int(row[0]) if row else 0
-
-
-def _probe(conn: sqlite3.Connection, size: int) -> None:
-    """A real write as large as the largest entry, so a full disk shows; it leaves nothing."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        conn.execute("INSERT INTO probe(filler) VALUES (zeroblob(?))", (size,))
-        conn.execute("DELETE FROM probe")
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
-
-
-def _purge_seq_step(conn: sqlite3.Connection, through: int) -> int:
-    cur = conn.execute(
-        "DELETE FROM entries WHERE seq IN "
-        "(SELECT seq FROM entries WHERE seq <= ? ORDER BY seq LIMIT ?)",
-        (through, PURGE_CHUNK),
-    )
-    return cur.rowcount
-
-
-def _purge_step(conn: sqlite3.Connection, limit_us: int) -> int:
-    cur = conn.execute(
-        "DELETE FROM entries WHERE seq IN "
-        "(SELECT seq FROM entries WHERE received_at < ? ORDER BY seq LIMIT ?)",
-        (limit_us, PURGE_CHUNK),
-    )
-    return cur.rowcount
