@@ -82,6 +82,22 @@ class SlowDiskStore(SqliteStore):
         await self._job(lambda _conn: release.wait(30))
 
 
+class Refusals:
+    """Posts a webhook and keeps the answers that came back; `all_in` once `expected` did."""
+
+    def __init__(self, expected: int) -> None:
+        self.expected = expected
+        self.answers: list[httpx.Response] = []
+        self.all_in = asyncio.Event()
+
+    async def post(self, http: httpx.AsyncClient, url: str, key: str) -> httpx.Response:
+        answer = await post_json(http, url, text_event(), key=key)
+        self.answers.append(answer)
+        if len(self.answers) >= self.expected:
+            self.all_in.set()
+        return answer
+
+
 async def test_a_flood_of_webhooks_gets_503_and_healthz_still_answers(
     relay_factory: RelayFactory, tmp_path: Path
 ) -> None:
@@ -98,30 +114,23 @@ async def test_a_flood_of_webhooks_gets_503_and_healthz_still_answers(
         for _ in range(4):
             release = threading.Event()
             stalled = asyncio.create_task(store.stall_writer(release))
-            answered: list[httpx.Response] = []
-
-            async def post() -> httpx.Response:
-                answer = await post_json(http, url, text_event(), key=key)
-                answered.append(answer)
-                return answer
-
-            flood = asyncio.gather(*(post() for _ in range(250)))
+            refused = Refusals(expected=246)
+            flood = asyncio.gather(*(refused.post(http, url, key) for _ in range(250)))
             # While the disk is stalled, every post past the 4 queued ones is refused at once.
             async with asyncio.timeout(20):
-                while len(answered) < 246:
-                    await asyncio.sleep(0.01)
+                await refused.all_in.wait()
             async with asyncio.timeout(1.0):
                 health = await http.get(relay.url + "/healthz")
             assert health.status_code == 200, "a full write queue is busy, not unhealthy"
-            assert {a.status_code for a in answered} == {503}
-            assert all(a.headers["retry-after"] for a in answered)
+            assert {a.status_code for a in refused.answers} == {503}
+            assert all(a.headers["retry-after"] for a in refused.answers)
             release.set()
             await stalled
             statuses += [a.status_code for a in await flood]
         after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         metrics = (await http.get(relay.url + "/metrics")).text
     assert statuses.count(200) == 16 and statuses.count(503) == 984
-    assert f'kenar_relay_requests_rejected_total{{reason="store_busy"}} 984' in metrics
+    assert 'kenar_relay_requests_rejected_total{reason="store_busy"} 984' in metrics
     assert after - before < 64 * 1024  # KiB: the 984 refused bodies were not kept
 
 
