@@ -41,6 +41,11 @@ def _term(trigram: str, keyed_hash: Callable[[str], str]) -> str:
     return "t" + keyed_hash(_DOMAIN + trigram)[:TERM_HEX]
 
 
+def term(trigram: str, keyed_hash: Callable[[str], str]) -> str:
+    """The index term of one trigram of `trigrams` (for a caller that remembers them)."""
+    return _term(trigram, keyed_hash)
+
+
 def index_terms(text: str, keyed_hash: Callable[[str], str]) -> str:
     """The space-separated terms to index `text` (already folded for search) under."""
     return " ".join(_term(t, keyed_hash) for t in trigrams(text))

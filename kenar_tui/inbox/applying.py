@@ -29,7 +29,7 @@ from kenar_tui.history import (
 from kenar_tui.inbox.entry_view import EntryView
 from kenar_tui.inbox.models import InboxChange
 from kenar_tui.store import ButtonCaptions, Cache, ItemRow, Notices, OutboxRows, Timeline, micros
-from kenar_tui.text.sanitize import clean_tree
+from kenar_tui.text.sanitize import clean_json
 
 if TYPE_CHECKING:
     from kenar_tui.inbox.writer import InboxWriter
@@ -87,10 +87,11 @@ class EntryApplier:
         kind = str(entry.get("kind") or "unknown")
         if seq <= self.cache.last_seq:
             return InboxChange(seq=seq, kind=kind, ignored=True)
-        view = EntryView.of(clean_tree(entry), kind)  # untrusted text: no control codes kept
+        clean, encoded = clean_json(entry)  # untrusted text: no control codes kept
+        view = EntryView.of(clean, kind)
         with self.cache.transaction():
             at = self._received_at(view)
-            self.cache.put_entry(seq, view.wire, at)
+            self.cache.put_entry(seq, view.wire, at, encoded=encoded)
             change = self._apply(seq, view, micros(at))
             self.cache.set_last_seq(seq)
         return change
@@ -104,17 +105,20 @@ class EntryApplier:
         """
         self._with_items = False  # the UI redraws once per batch, not per item
         try:
+            pairs = list(pairs)
             with self.cache.transaction():
                 last = self.cache.last_seq
+                self.timeline.prefetch(_conversation_ids(pairs))  # read once, not per entry
                 changes = []
                 for seq, entry in pairs:
                     kind = str(entry.get("kind") or "unknown")
                     if seq <= last:
                         changes.append(InboxChange(seq=seq, kind=kind, ignored=True))
                         continue
-                    view = EntryView.of(clean_tree(entry), kind)  # as in `apply`
+                    clean, encoded = clean_json(entry)  # as in `apply`
+                    view = EntryView.of(clean, kind)
                     at = self._received_at(view)
-                    self.cache.put_entry(seq, view.wire, at)
+                    self.cache.put_entry(seq, view.wire, at, encoded=encoded)
                     changes.append(self._apply(seq, view, micros(at)))
                     last = seq
                     if self.between_entries is not None:
@@ -204,11 +208,16 @@ class EntryApplier:
                 return self._change(seq, "message", echo_of, None, merged=True)
         side = "buyer" if message.sender.is_buyer else "seller"
         row = self.timeline.append(
-            cid, kind="message", side=side, at=sent, seq=seq, text=text, preview=message.preview()
+            cid,
+            kind="message",
+            side=side,
+            at=sent,
+            seq=seq,
+            text=text,
+            preview=message.preview(),
+            from_buyer=side == "buyer",
         )
-        if side == "buyer":
-            self.timeline.buyer_wrote(cid, seq, sent)
-        else:
+        if side != "buyer":
             self.timeline.seller_wrote(cid, sent)
         return self._change(seq, "message", row, entry, new_from_buyer=side == "buyer")
 
@@ -271,9 +280,8 @@ class EntryApplier:
             seq=seq,
             caption=caption,
             preview=preview,
+            from_buyer=side == "buyer",
         )
-        if side == "buyer":
-            self.timeline.buyer_wrote(cid, seq, at)
         return self._change(seq, "button_pressed", row, entry, new_from_buyer=side == "buyer")
 
     def _post_update(self, seq: int, entry: EntryView, at: int) -> InboxChange:
@@ -364,3 +372,18 @@ class EntryApplier:
         return entry_item(
             row, stored, outbox, position=self.timeline.position(row), operator=self.operator
         )
+
+
+def _conversation_ids(pairs: list[tuple[int, dict[str, Any]]]) -> set[str]:
+    """The conversations a batch names (at the top or in `data`); a few missed only cost a
+    read each."""
+    found = set()
+    for _, entry in pairs:
+        data = entry.get("data")
+        for cid in (
+            entry.get("conversation_id"),
+            isinstance(data, dict) and data.get("conversation_id"),
+        ):
+            if isinstance(cid, str) and cid:
+                found.add(cid)
+    return found

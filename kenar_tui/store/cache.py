@@ -56,6 +56,10 @@ class ConversationChanges:
         if self._changed is not None:
             self._changed.add(cid)
 
+    def update(self, cids: set[str]) -> None:
+        if self._changed is not None:
+            self._changed.update(cids)
+
     def add_all(self) -> None:
         self._changed = None
 
@@ -81,6 +85,13 @@ class Cache:
         self.log = logger or logging.getLogger("kenar_tui.store")
         self._depth = 0
         self._closed = False
+        # Inside a transaction: inserts nothing reads before the commit (entries, index
+        # terms), written together with executemany just before it (`defer_insert`) ...
+        self._deferred: dict[str, list[tuple[Any, ...]]] = {}
+        # ... the summary rows touched, told to the watchers once when it ends ...
+        self._changed_in_transaction: set[str] = set()
+        # ... and what the Timeline learnt of rows this transaction holds locked (`memo`).
+        self.memo: dict[Any, Any] = {}
         # Who wants to know which conversations' summary rows writes touched (the Inbox).
         self._watchers: weakref.WeakSet[ConversationChanges] = weakref.WeakSet()
         # Run first when this cache closes: the writer thread and its twin connection.
@@ -191,6 +202,7 @@ class Cache:
             self._depth = 1
             try:
                 yield self.db
+                self.flush_deferred()
             except BaseException:
                 self._depth = 0
                 self.db.execute("ROLLBACK")
@@ -198,8 +210,32 @@ class Cache:
             self._depth = 0
             self.db.execute("COMMIT")
         finally:
+            self._depth = 0
+            self._deferred.clear()
+            self.memo.clear()
+            self._tell_watchers()
             if not durable:
                 self.db.execute("PRAGMA synchronous = FULL")
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._depth > 0
+
+    def defer_insert(self, sql: str, row: tuple[Any, ...]) -> None:
+        """Run the insert `sql` with `row` before this transaction commits (one executemany
+        per statement), or at once outside a transaction. Only for rows nothing reads in the
+        meantime except through `flush_deferred` (`entry`, `entries` and search do)."""
+        if not self._depth:
+            with self.transaction() as db:
+                db.execute(sql, row)
+            return
+        self._deferred.setdefault(sql, []).append(row)
+
+    def flush_deferred(self) -> None:
+        """Write the deferred inserts now (before a read that may need them, and the commit)."""
+        while self._deferred:
+            sql = next(iter(self._deferred))
+            self.db.executemany(sql, self._deferred.pop(sql))
 
     # --- which summaries changed -----------------------------------------------------------
 
@@ -210,9 +246,18 @@ class Cache:
         return changes
 
     def conversation_changed(self, cid: str) -> None:
-        """A write touched `cid`'s summary row."""
+        """A write touched `cid`'s summary row (told when its transaction ends: a batch
+        touches the same few rows many times)."""
+        self._changed_in_transaction.add(cid)
+        if not self._depth:
+            self._tell_watchers()
+
+    def _tell_watchers(self) -> None:
+        if not self._changed_in_transaction:
+            return
+        changed, self._changed_in_transaction = self._changed_in_transaction, set()
         for changes in self._watchers:
-            changes.add(cid)
+            changes.update(changed)
 
     def every_conversation_changed(self) -> None:
         """A write may have touched any summary (purges, post titles): read them all again."""
@@ -277,22 +322,28 @@ class Cache:
 
     # --- entries ---------------------------------------------------------------------------
 
-    def put_entry(self, seq: int, entry: dict[str, Any], at: datetime) -> None:
-        with self.transaction() as db:
-            db.execute(
-                "INSERT OR IGNORE INTO entries"
-                " (seq, conversation_id, post_token, kind, at, payload) VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    seq,
-                    entry.get("conversation_id"),
-                    entry.get("post_token"),
-                    str(entry.get("kind") or "unknown"),
-                    micros(at),
-                    self.seal_json(entry),
-                ),
-            )
+    def put_entry(
+        self, seq: int, entry: dict[str, Any], at: datetime, *, encoded: str | None = None
+    ) -> None:
+        """Store entry `seq` (a seq stored already is kept as it was). `encoded`: the entry's
+        `json.dumps(entry, ensure_ascii=False)`, when the caller made it already."""
+        if encoded is None:
+            encoded = json.dumps(entry, ensure_ascii=False)
+        self.defer_insert(
+            "INSERT OR IGNORE INTO entries"
+            " (seq, conversation_id, post_token, kind, at, payload) VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                seq,
+                entry.get("conversation_id"),
+                entry.get("post_token"),
+                str(entry.get("kind") or "unknown"),
+                micros(at),
+                self.sealer.seal(encoded.encode()),
+            ),
+        )
 
     def entry(self, seq: int) -> dict[str, Any] | None:
+        self.flush_deferred()
         row = self.db.execute("SELECT payload FROM entries WHERE seq = ?", (seq,)).fetchone()
         return self.open_json(row[0]) if row else None
 
@@ -300,6 +351,7 @@ class Cache:
         """Several entries by seq, in one indexed read."""
         if not seqs:
             return {}
+        self.flush_deferred()
         marks = ",".join("?" * len(seqs))
         rows = self.db.execute(
             f"SELECT seq, payload FROM entries WHERE seq IN ({marks})", seqs

@@ -13,12 +13,11 @@ and checked; a shorter one opens and scans the most recent `SHORT_QUERY_SCAN` it
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
-from kenar_core.blind_index import index_terms, query_terms
+from kenar_core.blind_index import query_terms, term, trigrams
 from kenar_core.sealing import Sealer
 from kenar_tui.store.cache import Cache
 from kenar_tui.store.schema import search_rowid
@@ -79,25 +78,57 @@ class SummaryRow:
         return self.next_pos - self.first_pos
 
 
+@dataclass(slots=True)
+class _Known:
+    """A conversation row as the open transaction knows it: it holds the write lock
+    (BEGIN IMMEDIATE), so only its own writes move the row, and they keep this up to date.
+    Kept in `Cache.memo`, which each transaction's end empties."""
+
+    next_pos: int
+    post_token: str | None
+    type: str
+
+
+def _known_key(cid: str) -> tuple[str, str]:
+    return ("conversation", cid)
+
+
 class Timeline:
     def __init__(self, cache: Cache) -> None:
         self.cache = cache
         self.db = cache.db
-        self._term_hashes: tuple[Sealer, Callable[[str], str]] | None = None
+        self._terms: tuple[Sealer, dict[str, str]] | None = None
 
-    def _term_hash(self) -> Callable[[str], str]:
-        """The sealer's keyed hash, remembered per trigram: a message has ~30 trigrams and
-        a language far fewer distinct ones than messages, so most are hashed once."""
+    def index_terms(self, folded: str) -> str:
+        """`blind_index.index_terms(folded, sealer.keyed_hash)`, each trigram's term
+        remembered (at most TERM_HASH_CACHE, per sealer): a message has ~30 trigrams and a
+        language far fewer distinct ones than messages, so most are hashed once."""
         sealer = self.cache.sealer
-        if self._term_hashes is None or self._term_hashes[0] is not sealer:
-            self._term_hashes = (sealer, lru_cache(maxsize=TERM_HASH_CACHE)(sealer.keyed_hash))
-        return self._term_hashes[1]
+        if self._terms is None or self._terms[0] is not sealer:
+            self._terms = (sealer, {})
+        known = self._terms[1]
+        found = []
+        for gram in trigrams(folded):
+            hashed = known.get(gram)
+            if hashed is None:
+                if len(known) >= TERM_HASH_CACHE:
+                    known.clear()  # cheaper than an LRU's bookkeeping on every hit
+                hashed = known[gram] = term(gram, sealer.keyed_hash)
+            found.append(hashed)
+        return " ".join(found)
 
     # --- conversations ---------------------------------------------------------------------
 
     def ensure_conversation(self, cid: str, post_token: str | None, type_: str | None) -> None:
         """Create the summary row if new; fill in a post token or type learnt later."""
         self.cache.conversation_changed(cid)
+        known: _Known | None = self.cache.memo.get(_known_key(cid))
+        if (
+            known is not None
+            and (known.post_token is not None or post_token is None)
+            and (type_ != "BOT" or known.type == "BOT")
+        ):
+            return  # the row is there and would not change
         with self.cache.transaction() as db:
             db.execute(
                 "INSERT INTO conversations (id, post_token, type) VALUES (?, ?, ?) "
@@ -107,6 +138,24 @@ class Timeline:
             )
             if type_ == "BOT":
                 db.execute("UPDATE conversations SET type = 'BOT' WHERE id = ?", (cid,))
+            if known is not None:
+                known.post_token = known.post_token or post_token
+                known.type = "BOT" if type_ == "BOT" else known.type
+
+    def prefetch(self, cids: set[str]) -> None:
+        """Read the rows of `cids` once for the open transaction (a batch of entries), so
+        each entry's `ensure_conversation` and `append` need not read them again."""
+        if not self.cache.in_transaction:
+            raise RuntimeError("prefetch holds only inside a transaction")
+        wanted = sorted(cids)
+        for start in range(0, len(wanted), 500):  # SQLite's bound-parameter limit
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for cid, next_pos, post_token, type_ in self.db.execute(
+                f"SELECT id, next_pos, post_token, type FROM conversations WHERE id IN ({marks})",
+                chunk,
+            ):
+                self.cache.memo[_known_key(str(cid))] = _Known(int(next_pos), post_token, type_)
 
     def conversation_ids_of_post(self, post_token: str) -> list[str]:
         rows = self.db.execute(
@@ -149,18 +198,26 @@ class Timeline:
         preview: str | None = None,
         caption: str | None = None,
         touch: bool = True,
+        from_buyer: bool = False,
     ) -> ItemRow:
         """Add an item at the end of `cid`'s history and bring its summary up to date.
 
         `touch=False` (system items such as post updates) leaves the last activity alone, so
-        a post edit does not reorder the list.
+        a post edit does not reorder the list. `from_buyer`: also what `buyer_wrote(cid,
+        seq, at)` does, in the same statement.
         """
         self.cache.conversation_changed(cid)
         with self.cache.transaction() as db:
-            row = db.execute("SELECT next_pos FROM conversations WHERE id = ?", (cid,)).fetchone()
-            if row is None:
-                raise LookupError(f"conversation {cid} is not in the cache")
-            pos = int(row[0])
+            known: _Known | None = self.cache.memo.get(_known_key(cid))
+            if known is None:
+                row = db.execute(
+                    "SELECT next_pos, post_token, type FROM conversations WHERE id = ?", (cid,)
+                ).fetchone()
+                if row is None:
+                    raise LookupError(f"conversation {cid} is not in the cache")
+                known = _Known(int(row[0]), row[1], row[2])
+                self.cache.memo[_known_key(cid)] = known
+            pos = known.next_pos
             text_hash = self.cache.text_hash(text) if text else None
             folded = fold(text) if text else None
             cursor = db.execute(
@@ -181,17 +238,24 @@ class Timeline:
             )
             item_id = int(cursor.lastrowid or 0)
             sealed = self.cache.seal_text(preview) if preview is not None else None
+            # Every right-hand side reads the row as it was: the buyer's part is the same
+            # as `buyer_wrote` after this update (it reads no column this one sets).
             db.execute(
                 "UPDATE conversations SET next_pos = next_pos + 1,"
                 " last_at = CASE WHEN ? THEN MAX(COALESCE(last_at, 0), ?) ELSE last_at END,"
                 " last_seq = MAX(last_seq, COALESCE(?, 0)),"
-                " last_preview = COALESCE(?, last_preview) WHERE id = ?",
-                (touch, at, seq, sealed, cid),
+                " last_preview = COALESCE(?, last_preview),"
+                " waiting_since = CASE WHEN ? THEN COALESCE(waiting_since, ?)"
+                " ELSE waiting_since END,"
+                " unread = unread + (CASE WHEN ? AND (COALESCE(?, 0) > read_seq OR ? IS NULL)"
+                " THEN 1 ELSE 0 END) WHERE id = ?",
+                (touch, at, seq, sealed, from_buyer, at, from_buyer, seq, seq, cid),
             )
+            known.next_pos = pos + 1
             if folded is not None:
-                db.execute(
+                self.cache.defer_insert(
                     "INSERT INTO search_terms (rowid, terms) VALUES (?, ?)",
-                    (search_rowid(item_id), index_terms(folded, self._term_hash())),
+                    (search_rowid(item_id), self.index_terms(folded)),
                 )
         return ItemRow(item_id, cid, pos, seq, ref, kind, side, at, text_hash, caption, None)
 
@@ -347,6 +411,7 @@ class Timeline:
 
     def search(self, folded: str, limit: int) -> list[ItemRow]:
         """Items whose folded text contains `folded`, newest first."""
+        self.cache.flush_deferred()
         matches = self._index_matches(folded) if len(folded) >= 3 else self._recent_matches(folded)
         ids: list[int] = []
         for item_id in matches:

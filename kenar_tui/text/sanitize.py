@@ -15,6 +15,8 @@ Textual import: the inbox, exports, notifications and the clipboard all use them
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 # U+202A-U+202E embeddings and overrides, U+2066-U+2069 isolates, LRM, RLM, ALM.
@@ -71,6 +73,30 @@ def clean_tree(value: Any) -> Any:
     if isinstance(value, list):
         return [clean_tree(v) for v in value]
     return value
+
+
+# What `clean_text` changes that can stand in JSON text as it is (ensure_ascii=False keeps
+# them raw): DEL, C1, U+2028/9 and the bidi controls. Controls below U+0020 never do: JSON
+# writes them as escapes, which `_ESCAPED_CONTROL` finds (tab and newline, kept, excepted).
+_RAW_UNCLEAN = re.compile(
+    "[" + "".join(re.escape(chr(c)) for c in sorted(_TABLE) if c >= 0x20) + "]"
+)
+_ESCAPED_CONTROL = re.compile(r"\\[bfru]")
+
+
+def clean_json(value: Any) -> tuple[Any, str]:
+    """`clean_tree(value)` and its JSON text (`json.dumps(..., ensure_ascii=False)`).
+
+    For a backlog: most entries are clean already, and their JSON is needed anyway (it is
+    what the cache seals). One encoding and two scans of it say so; only an entry holding
+    something to clean is walked string by string. A backslash before b, f, r or u may be
+    a literal one rather than an escaped control: the walk then runs, and finds nothing.
+    """
+    text = json.dumps(value, ensure_ascii=False)
+    if _RAW_UNCLEAN.search(text) is None and _ESCAPED_CONTROL.search(text) is None:
+        return value, text
+    cleaned = clean_tree(value)
+    return cleaned, json.dumps(cleaned, ensure_ascii=False)
 
 
 def one_line(text: str, limit: int | None = None) -> str:
