@@ -269,9 +269,18 @@ class LiveFeed:
 
     def _applied(self, pairs: list[tuple[int, dict[str, Any]]], changes: list[InboxChange]) -> None:
         """A batch is stored: posts, notifications, revocations, and one redraw message."""
+        # A post with no title yet is fetched: asked once per post a batch names (each ask
+        # reads its title on the loop), and for every post update (a price may change).
+        asked: set[str | None] = set()
         for (_, entry), change in zip(pairs, changes, strict=True):
-            if self.app.posts is not None and not change.ignored:
-                self.app.posts.saw(change)  # a post with no title yet is fetched
+            posts = self.app.posts
+            if (
+                posts is not None
+                and not change.ignored
+                and (change.kind == "post_update" or change.post_token not in asked)
+            ):
+                asked.add(change.post_token)
+                posts.saw(change)
             self._entry_applied(change)
             if entry.get("kind") == "access_revocation":
                 self.app.tokens.revocation_entry(entry)

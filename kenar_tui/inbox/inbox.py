@@ -68,7 +68,7 @@ class Inbox(EntryApplier):
             waiting_since=from_micros(row.waiting_since) if row.waiting_since else None,
             answered=row.waiting_since is None,
             history_count=row.count,
-            post_price=self.timeline.post_price(row.post_token) if row.post_token else None,
+            post_price=row.post_price if row.post_token else None,
         )
 
     def conversations(self) -> list[ConversationSummary]:

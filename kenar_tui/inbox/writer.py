@@ -211,10 +211,12 @@ class InboxWriter:
             future.set_result(changes)
 
 
-# How long the writer keeps the GIL before it offers it between entries. An offer costs a
-# system call (~50 us, as much as applying a third of an entry); after every entry it was 15%
-# of a backlog's CPU. 2 ms is well under the switch interval and a frame.
-HAND_OFF_S = 0.002
+# How long the writer keeps the GIL before it offers it between entries. An offer is a
+# sleep(0): ~7 us of CPU, but ~58 us before the writer runs again (the kernel's timer slack)
+# even when no thread wanted the GIL; after every entry that was 15% of a backlog's time.
+# Every 1 ms costs ~5%, and a key's SQLite read waits at most that for the GIL, not the
+# 5 ms switch interval.
+HAND_OFF_S = 0.001
 
 
 def hand_off(every_s: float = HAND_OFF_S) -> Callable[[], None]:

@@ -38,7 +38,7 @@ PAGE_SQL = (
 )
 _SUMMARY_COLUMNS = (
     "c.id, c.post_token, c.type, c.first_pos, c.next_pos, c.last_at, c.last_seq, "
-    "c.last_preview, c.unread, c.read_seq, c.waiting_since, c.replied_at, p.title"
+    "c.last_preview, c.unread, c.read_seq, c.waiting_since, c.replied_at, p.title, p.price"
 )
 
 
@@ -72,6 +72,7 @@ class SummaryRow:
     waiting_since: int | None
     replied_at: int | None
     post_title: str | None
+    post_price: int | None = None  # from the same join: no read per row
 
     @property
     def count(self) -> int:
@@ -180,7 +181,10 @@ class Timeline:
     def post_price(self, token: str) -> int | None:
         """The asking price the finder gave (sealed at rest), or None when none is known."""
         row = self.db.execute("SELECT price FROM posts WHERE token = ?", (token,)).fetchone()
-        text = self.cache.open_optional(row[0]) if row else None
+        return self._price(row[0]) if row else None
+
+    def _price(self, sealed: bytes | None) -> int | None:
+        text = self.cache.open_optional(sealed)
         return int(text) if text and text.isdigit() else None
 
     # --- items -----------------------------------------------------------------------------
@@ -474,4 +478,5 @@ class Timeline:
             waiting_since=row[10],
             replied_at=row[11],
             post_title=title,
+            post_price=self._price(row[13]),
         )
