@@ -189,8 +189,7 @@ class InboxWriter:
         if touched is None:
             self._ui.cache.every_conversation_changed()
         else:
-            for cid in touched:
-                self._ui.cache.conversation_changed(cid)
+            self._ui.cache.conversations_changed(touched)
 
     def _answer(
         self,

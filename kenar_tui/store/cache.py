@@ -252,6 +252,12 @@ class Cache:
         if not self._depth:
             self._tell_watchers()
 
+    def conversations_changed(self, cids: set[str]) -> None:
+        """`conversation_changed` for each of `cids` (another connection's batch)."""
+        self._changed_in_transaction.update(cids)
+        if not self._depth:
+            self._tell_watchers()
+
     def _tell_watchers(self) -> None:
         if not self._changed_in_transaction:
             return

@@ -215,3 +215,12 @@ def test_sqlite_deferred_rows_keep_the_unique_rule(two_caches: tuple[Cache, Cach
         cache.defer_insert("INSERT INTO search_terms (rowid, terms) VALUES (?, ?)", (-1, "t1"))
         cache.defer_insert("INSERT INTO search_terms (rowid, terms) VALUES (?, ?)", (-1, "t1"))
     assert cache.db.execute("SELECT count(*) FROM search_terms").fetchone()[0] == 0
+
+
+def test_the_apply_cost_bench_stores_its_whole_backlog() -> None:
+    """`python -m bench.apply_cost` at a tiny size: every entry of the backlog is stored
+    (it checks last_seq itself) and it reports a rate (its value is not checked)."""
+    from bench.apply_cost import run
+
+    result = run(300, 100, 20, None)
+    assert result["entries_per_s"] > 0 and result["cpu_ms_per_entry"] > 0
