@@ -28,6 +28,7 @@ from kenar_core.errors import ConfigError
 from kenar_core.files import private_dir, private_sqlite
 from kenar_core.sealing import PlainSealer, Sealer
 from kenar_tui.store import at_rest, purging, schema
+from kenar_tui.store.changes import ConversationChanges
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -40,32 +41,6 @@ def micros(moment: datetime) -> int:
 
 def from_micros(value: int) -> datetime:
     return _EPOCH + timedelta(microseconds=value)
-
-
-class ConversationChanges:
-    """The conversations whose summary rows changed since the last `take` (None: maybe all).
-
-    An over-approximation is harmless (a row read again); a miss would show a stale row, so
-    every write to `conversations` or `posts` goes through `Cache.conversation_changed`.
-    """
-
-    def __init__(self) -> None:
-        self._changed: set[str] | None = None
-
-    def add(self, cid: str) -> None:
-        if self._changed is not None:
-            self._changed.add(cid)
-
-    def update(self, cids: set[str]) -> None:
-        if self._changed is not None:
-            self._changed.update(cids)
-
-    def add_all(self) -> None:
-        self._changed = None
-
-    def take(self) -> set[str] | None:
-        changed, self._changed = self._changed, set()
-        return changed
 
 
 class Cache:
