@@ -33,7 +33,7 @@ from kenar_api.bodies import TokenResponse
 from kenar_api.scopes import read_breadth, send_breadth
 from kenar_core.errors import CredentialError, KeyringUnavailable
 from kenar_tui.keyring_choice import NO_BACKEND_HELP, backend_name, check_backend, system_backend
-from kenar_tui.keyring_file import LOCKED_WORDS
+from kenar_tui.keyring_file import LOCKED_WORDS, KeyringFileError
 
 __all__ = [
     "INDEX",
@@ -439,6 +439,8 @@ def _failure(action: str, name: str, exc: KeyringError | EOFError) -> str:
             "no terminal to type it on; run the command in a terminal once to unlock it, or "
             "unlock the keyring first"
         )
+    if isinstance(exc, KeyringFileError):  # kenar-tui's file: a sentence naming no secret
+        return f"{exc} (it could not {action} {name})"
     if isinstance(exc, KeyringLocked) and str(exc) == LOCKED_WORDS:
         return f"{LOCKED_WORDS} (it could not {action} {name})"  # ours: names no secret
     if isinstance(exc, KeyringLocked):

@@ -24,8 +24,9 @@ _NOWHERE = (
     "(it never falls back to a plain-text file on its own). To fix it, either:\n"
     "  - install and unlock a Secret Service (gnome-keyring, KeePassXC) or KWallet; on a server "
     "over SSH, run inside `dbus-run-session` and unlock it with `gnome-keyring-daemon --unlock`;\n"
-    "  - or `pip install keyrings.alt` and set "
-    "PYTHON_KEYRING_BACKEND=keyrings.alt.file.EncryptedKeyring (a password-protected file);\n"
+    "  - or name no backend (unset PYTHON_KEYRING_BACKEND, none in keyring's config): kenar-tui "
+    "then keeps its secrets in its own passphrase-protected file (scrypt, AES-GCM), not "
+    "keyrings.alt's weaker EncryptedKeyring;\n"
     "  - or choose a backend in keyring's config file (`python -m keyring diagnose` shows where)."
 )
 NO_BACKEND_HELP = f"no usable system keyring was found, {_NOWHERE}"
@@ -37,8 +38,11 @@ def system_backend(ask: Ask | None = ask_on_tty) -> KeyringBackend:
 
     keyring's own detection would chain keyrings.alt's encrypted and plain-text files (both
     installed with us) and could write a secret in plain text: unnamed, those are never used;
-    the encrypted file is `SessionFileKeyring`, which asks through `ask` (the terminal by
-    default; the console asks in a dialog), never through a hidden prompt.
+    the encrypted file is `SessionFileKeyring` (kenar_tui_keyring.cfg: scrypt, AES-GCM), which
+    asks through `ask` (the terminal by default; the console asks in a dialog), never through a
+    hidden prompt. PYTHON_KEYRING_BACKEND=keyrings.alt.file.EncryptedKeyring still means
+    keyrings.alt's own file (crypted_pass.cfg, PBKDF2 with 1,000 rounds): the user's choice,
+    which no hint of ours suggests.
     """
     if not os.environ.get("PYTHON_KEYRING_BACKEND") and keyring.core.load_config() is None:
         desktop = [

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -17,7 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
 from kenar_tui.key_order import OrderedKeysApp
-from kenar_tui.keyring_file import SessionFileKeyring
+from kenar_tui.keyring_file import KeyringFileError, SessionFileKeyring
 from kenar_tui.keyring_thread import keyring_call
 
 
@@ -87,6 +88,9 @@ class PassphraseScreen(ModalScreen[bool]):
         error = self.query_one("#passphrase-error", Static)
         try:
             ok = await keyring_call(self.keyring.unlock, passphrase)
+        except KeyringFileError as exc:  # damaged or replaced: its own sentence, no markup
+            error.update(Text(str(exc)))
+            return
         except Exception as exc:  # an unreadable file: say so, the user may quit
             error.update(f"The keyring file cannot be read ({type(exc).__name__}).")
             return
