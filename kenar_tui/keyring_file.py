@@ -7,9 +7,9 @@ The file is `$XDG_DATA_HOME/python_keyring/kenar_tui_keyring.cfg`, mode 0600, IN
     [<service>]         <username> = base64(12-byte nonce + AES-256-GCM ciphertext and tag)
 
 The passphrase becomes the 32-byte master key once per session with scrypt (n=2**16, r=8, p=1:
-64 MiB; measured 0.17-0.26 s on the 2-core dev machine under a load average of ~2), so a copied
-file costs an attacker that much per guess, memory included; the parameters live in the file
-and can be raised later. Each item is sealed with AES-GCM under a fresh nonce, its service and
+64 MiB; one unlock measured 0.197-0.203 s over 5 runs on the 2-core dev machine at a load
+average of 2.2; n=2**15 took 0.095 s), so a copied file costs an attacker that much per guess,
+memory included; the parameters live in the file and can be raised later. Each item is sealed with AES-GCM under a fresh nonce, its service and
 username as associated data: an item altered, or moved to another name, does not open, and the
 user hears a sentence (`DamagedKeyringFile`), never a traceback.
 
