@@ -9,9 +9,11 @@ The file is `$XDG_DATA_HOME/python_keyring/kenar_tui_keyring.cfg`, mode 0600, IN
 The passphrase becomes the 32-byte master key once per session with scrypt (n=2**16, r=8, p=1:
 64 MiB; one unlock measured 0.197-0.203 s over 5 runs on the 2-core dev machine at a load
 average of 2.2; n=2**15 took 0.095 s), so a copied file costs an attacker that much per guess,
-memory included; the parameters live in the file and can be raised later. Each item is sealed with AES-GCM under a fresh nonce, its service and
-username as associated data: an item altered, or moved to another name, does not open, and the
-user hears a sentence (`DamagedKeyringFile`), never a traceback.
+memory included; the parameters live in the file and can be raised later. Each item is sealed
+with AES-GCM under a fresh nonce, its service and username as associated data: an item altered,
+or moved to another name, does not open, and the user hears a sentence (`DamagedKeyringFile`),
+never a traceback. Writes are atomic and, between processes (the console, `kenar-tui auth`),
+one at a time under an advisory lock beside the file, so one cannot undo the other's entry.
 
 keyrings.alt's `crypted_pass.cfg` (PBKDF2-HMAC-SHA1, 1,000 rounds, AES-CFB, unauthenticated),
 which earlier kenar-tui versions used, is migrated on the first unlock with its passphrase: every
@@ -29,13 +31,14 @@ from __future__ import annotations
 import base64
 import binascii
 import configparser
+import contextlib
 import getpass
 import hashlib
 import io
 import json
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -46,8 +49,13 @@ from keyring.errors import KeyringError, KeyringLocked, PasswordDeleteError
 from keyring.util import platform_
 from keyrings.alt.escape import escape
 
-from kenar_core.files import write_atomically
+from kenar_core.files import private_dir, write_atomically
 from kenar_tui.keyring_legacy import has_passphrase_check, read_legacy_items, retire_legacy_file
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks; a desktop keyring answers there anyway
+    fcntl = None  # type: ignore[assignment]
 
 __all__ = [
     "LOCKED_WORDS",
@@ -176,15 +184,19 @@ class SessionFileKeyring(KeyringBackend):
     def unlock(self, passphrase: str) -> bool:
         """Use `passphrase` from now on; False (still locked, nothing changed) when it is not
         this file's. Creates the file for a new keyring; migrates an old keyrings.alt file."""
-        if Path(self.file_path).is_file():
-            config = self._read()
-            key = self._master_key(config, passphrase)
-            try:
-                _open(key, self._setting(config, "check"), SETTINGS, "check")
-            except InvalidTag:
-                return False
-            self._key, self._salt = key, self._setting(config, "salt")
-            return True
+        with self._exclusive():  # two processes starting at once create or migrate it once
+            if not Path(self.file_path).is_file():
+                return self._create_or_migrate(passphrase)
+        config = self._read()
+        key = self._master_key(config, passphrase)
+        try:
+            _open(key, self._setting(config, "check"), SETTINGS, "check")
+        except InvalidTag:
+            return False
+        self._key, self._salt = key, self._setting(config, "salt")
+        return True
+
+    def _create_or_migrate(self, passphrase: str) -> bool:
         if has_passphrase_check(self.legacy_path):
             try:
                 items = read_legacy_items(self.legacy_path, passphrase)
@@ -223,25 +235,42 @@ class SessionFileKeyring(KeyringBackend):
         if not username:
             raise ValueError("the username cannot be blank")
         key = self._unlocked_key()
-        config = self._read()
-        section = escape(service)
-        if not config.has_section(section):
-            config.add_section(section)
-        config.set(section, escape(username), _seal(key, password.encode(), service, username))
-        self._write(config)
+        with self._exclusive():  # read, change, write: another process's write is not lost
+            config = self._read()
+            section = escape(service)
+            if not config.has_section(section):
+                config.add_section(section)
+            config.set(section, escape(username), _seal(key, password.encode(), service, username))
+            self._write(config)
 
     def delete_password(self, service: str, username: str) -> None:
         self._unlocked_key()
-        config = self._read()
-        section = escape(service)
-        if not config.has_option(section, escape(username)):
-            raise PasswordDeleteError("no such entry in the keyring")
-        config.remove_option(section, escape(username))
-        if not config.items(section):
-            config.remove_section(section)
-        self._write(config)
+        with self._exclusive():
+            config = self._read()
+            section = escape(service)
+            if not config.has_option(section, escape(username)):
+                raise PasswordDeleteError("no such entry in the keyring")
+            config.remove_option(section, escape(username))
+            if not config.items(section):
+                config.remove_section(section)
+            self._write(config)
 
     # -- the file --------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        """Held by one process at a time (console, `kenar-tui auth`) while the file changes."""
+        if fcntl is None:
+            yield
+            return
+        if not self.folder.is_dir():
+            private_dir(self.folder)
+        fd = os.open(self.folder / f".{FILE_NAME}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing releases the lock
 
     def _unlocked_key(self) -> bytes:
         if self._key is None:

@@ -11,6 +11,7 @@ import configparser
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from unittest import mock
 
@@ -288,3 +289,29 @@ def test_an_old_file_holding_only_kenar_tuis_items_is_removed_after_migration(
     assert keyring.unlock("old horse")
     assert not old_path.exists()  # a renamed copy would keep every secret under the weak KDF
     assert CredentialStore(_unlocked(tmp_path, "old horse")).relay_token == "kr_secret_relay"
+
+
+def test_two_writers_at_once_lose_no_entry(tmp_path: Path) -> None:
+    """The console and `kenar-tui auth` in another terminal: each writes read-change-write."""
+    _unlocked(tmp_path)
+    writers = [_unlocked(tmp_path) for _ in range(2)]
+    start = threading.Barrier(len(writers))
+
+    def write_many(index: int) -> None:
+        start.wait()
+        for n in range(25):
+            writers[index].set_password("kenar-tui", f"w{index}-{n}", f"secret-{index}-{n}")
+
+    threads = [threading.Thread(target=write_many, args=(i,)) for i in range(len(writers))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    reader = _unlocked(tmp_path)
+    missing = [
+        (i, n)
+        for i in range(len(writers))
+        for n in range(25)
+        if reader.get_password("kenar-tui", f"w{i}-{n}") != f"secret-{i}-{n}"
+    ]
+    assert missing == []
