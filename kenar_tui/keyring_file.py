@@ -173,6 +173,11 @@ class SessionFileKeyring(KeyringBackend):
         return Path(self.file_path).is_file() or has_passphrase_check(self.legacy_path)
 
     @property
+    def migrating(self) -> bool:
+        """True while the next unlock moves keyrings.alt's old file (its passphrase) into ours."""
+        return not Path(self.file_path).is_file() and has_passphrase_check(self.legacy_path)
+
+    @property
     def unlocked(self) -> bool:
         return self._key is not None
 
@@ -276,9 +281,10 @@ class SessionFileKeyring(KeyringBackend):
         if self._key is None:
             if self.ask is None:
                 raise KeyringLocked(LOCKED_WORDS)
+            tried = self.legacy_path if self.migrating else self.file_path
             if not self.unlock(self.ask(not self.exists)):
                 raise WrongPassphrase(
-                    f"that is not the passphrase of kenar-tui's keyring ({self.file_path}); "
+                    f"that is not the passphrase of kenar-tui's keyring ({tried}); "
                     "nothing was read or changed"
                 )
         assert self._key is not None

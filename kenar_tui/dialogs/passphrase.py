@@ -50,6 +50,11 @@ class PassphraseScreen(ModalScreen[bool]):
                     "No desktop keyring here: kenar-tui keeps its secrets in an encrypted file "
                     f"({self.keyring.file_path}). Choose its passphrase (asked once per session)."
                 )
+            elif self.keyring.migrating:
+                yield Static(
+                    f"Unlock kenar-tui's keyring ({self.keyring.legacy_path}): with its "
+                    f"passphrase it moves to a stronger format, {self.keyring.file_path}."
+                )
             else:
                 yield Static(f"Unlock kenar-tui's keyring ({self.keyring.file_path}).")
             yield Label("Passphrase")

@@ -18,6 +18,7 @@ from unittest import mock
 import pytest
 from keyring.errors import KeyringLocked, PasswordDeleteError
 from keyrings.alt.file import EncryptedKeyring
+from textual.widgets import Static
 
 from kenar_core.errors import CredentialError
 from kenar_tui.credentials import CredentialStore
@@ -256,13 +257,14 @@ def test_an_old_file_is_migrated_on_the_first_unlock_with_every_item(tmp_path: P
     old_path = _legacy_file(tmp_path, {**OLD_ITEMS, ("other-app", "someone"): "other_secret"})
     old_before = old_path.read_bytes()
     keyring = SessionFileKeyring(folder=tmp_path)
-    assert keyring.exists  # the dialog asks for the old passphrase, not a new one
+    assert keyring.exists and keyring.migrating  # the old passphrase is asked, not a new one
 
     assert keyring.unlock("wrong horse") is False  # nothing changed
     assert old_path.read_bytes() == old_before
     assert not Path(keyring.file_path).exists()
 
     assert keyring.unlock("old horse")
+    assert not keyring.migrating
     new_path = Path(keyring.file_path)
     assert _settings(new_path)["keyring-setting"]["kdf"] == "scrypt"
     assert new_path.stat().st_mode & 0o777 == 0o600
@@ -289,6 +291,26 @@ def test_an_old_file_holding_only_kenar_tuis_items_is_removed_after_migration(
     assert keyring.unlock("old horse")
     assert not old_path.exists()  # a renamed copy would keep every secret under the weak KDF
     assert CredentialStore(_unlocked(tmp_path, "old horse")).relay_token == "kr_secret_relay"
+
+
+@KEYRINGS_ALT_WARNS
+async def test_the_console_dialog_migrates_an_old_file_with_its_passphrase(
+    tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    old_path = _legacy_file(tmp_path / "data" / "python_keyring", OLD_ITEMS)
+    keyring = SessionFileKeyring(ask=None)
+    app = UnlockApp(keyring)
+    async with app.run_test() as pilot:
+        told = " ".join(str(w.render()) for w in app.screen.query(Static))
+        assert "crypted_pass.cfg" in told and "moves to a stronger format" in told
+        assert not app.screen.query("#passphrase-again")  # an existing passphrase, typed once
+        await pilot.press(*"old horse", "enter")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+    assert app.return_value is True
+    assert not old_path.exists()
+    assert CredentialStore(keyring).relay_token == "kr_secret_relay"
 
 
 def test_two_writers_at_once_lose_no_entry(tmp_path: Path) -> None:
