@@ -16,10 +16,13 @@ never a traceback. Writes are atomic and, between processes (the console, `kenar
 one at a time under an advisory lock beside the file, so one cannot undo the other's entry.
 
 keyrings.alt's `crypted_pass.cfg` (PBKDF2-HMAC-SHA1, 1,000 rounds, AES-CFB, unauthenticated),
-which earlier kenar-tui versions used, is migrated on the first unlock with its passphrase: every
-item is copied into the new file in one atomic write, the new file is re-read, then kenar-tui's
-items are removed from the old one, and the old file itself when nothing else is left (a renamed
-copy would keep every secret under the weak derivation, which is what the migration ends).
+which earlier kenar-tui versions used, is migrated on the first unlock with its passphrase:
+kenar-tui's items are copied into the new file in one atomic write (another program's items in
+that shared default file are its own business: they are neither copied nor touched), the new
+file is re-read, then kenar-tui's items are removed from the old one, and the old file itself
+when nothing else is left (a renamed copy would keep every secret under the weak derivation,
+which is what the migration ends). A process that dies between the two steps leaves kenar-tui's
+items in the old file; the next unlock finishes the removal.
 
 The passphrase is given, never asked behind the screen: the console asks in a dialog
 (dialogs/passphrase.py), CLI commands on the terminal (`ask_on_tty`); with nobody to ask the
@@ -50,7 +53,12 @@ from keyring.util import platform_
 from keyrings.alt.escape import escape
 
 from kenar_core.files import private_dir, write_atomically
-from kenar_tui.keyring_legacy import has_passphrase_check, read_legacy_items, retire_legacy_file
+from kenar_tui.keyring_legacy import (
+    has_passphrase_check,
+    holds_service,
+    read_legacy_items,
+    retire_legacy_file,
+)
 
 try:
     import fcntl
@@ -199,6 +207,7 @@ class SessionFileKeyring(KeyringBackend):
         except InvalidTag:
             return False
         self._key, self._salt = key, self._setting(config, "salt")
+        self._retire_legacy()  # a migration cut short after the new file was written
         return True
 
     def _create_or_migrate(self, passphrase: str) -> bool:
@@ -209,14 +218,19 @@ class SessionFileKeyring(KeyringBackend):
                 raise DamagedKeyringFile(str(exc)) from None
             if items is None:
                 return False
-            self._create(passphrase, items)
-            try:
-                retire_legacy_file(self.legacy_path, OWN_SERVICE)
-            except OSError as exc:  # migrated all the same; the old copy is named in the log
-                _log.warning("the old keyring file %s stays (%s)", self.legacy_path, exc)
+            self._create(passphrase, {k: v for k, v in items.items() if k[0] == OWN_SERVICE})
+            self._retire_legacy()
             return True
         self._create(passphrase, {})
         return True
+
+    def _retire_legacy(self) -> None:
+        """kenar-tui's items out of the old file (it has a copy under the strong key now)."""
+        try:
+            if holds_service(self.legacy_path, OWN_SERVICE):
+                retire_legacy_file(self.legacy_path, OWN_SERVICE)
+        except OSError as exc:  # migrated all the same; the old copy is named in the log
+            _log.warning("the old keyring file %s stays (%s)", self.legacy_path, exc)
 
     # -- keyring's API ---------------------------------------------------------------------
 

@@ -103,11 +103,21 @@ def read_legacy_items(path: Path, passphrase: str) -> dict[tuple[str, str], str]
     return items
 
 
+def holds_service(path: Path, service: str) -> bool:
+    """True when the old file at `path` still has a section of `service`'s items."""
+    if not path.is_file():
+        return False
+    try:
+        return _read(path).has_section(escape(service))
+    except (configparser.Error, UnicodeDecodeError):
+        return False
+
+
 def retire_legacy_file(path: Path, service: str) -> bool:
     """Drop `service`'s items from the old file, and the file itself when nothing else is left.
 
     The file is keyrings.alt's shared default: another program may keep its own items there
-    (those were copied too, and stay for that program). True when the file was removed.
+    (those stay for that program, not copied). True when the file was removed.
     """
     config = _read(path)
     config.remove_section(escape(service))

@@ -24,6 +24,7 @@ from kenar_core.errors import CredentialError
 from kenar_tui.credentials import CredentialStore
 from kenar_tui.dialogs.passphrase import PassphraseScreen, UnlockApp
 from kenar_tui.keyring_file import DamagedKeyringFile, SessionFileKeyring
+from kenar_tui.keyring_legacy import holds_service
 
 
 def headless_env(tmp_path: Path) -> dict[str, str]:
@@ -279,7 +280,21 @@ def test_an_old_file_is_migrated_on_the_first_unlock_with_every_item(tmp_path: P
     again = _unlocked(tmp_path, "old horse")  # a second session reads the new file
     for (service, username), secret in OLD_ITEMS.items():
         assert again.get_password(service, username) == secret
-    assert again.get_password("other-app", "someone") == "other_secret"
+    # Another program's secret is not spread into kenar-tui's file.
+    assert again.get_password("other-app", "someone") is None
+    assert not holds_service(new_path, "other-app")
+
+
+@KEYRINGS_ALT_WARNS
+def test_a_migration_cut_short_is_finished_by_the_next_unlock(tmp_path: Path) -> None:
+    old_path = _legacy_file(tmp_path, {**OLD_ITEMS, ("other-app", "someone"): "other_secret"})
+    keyring = SessionFileKeyring(folder=tmp_path)
+    with mock.patch("kenar_tui.keyring_file.retire_legacy_file", side_effect=OSError("full")):
+        assert keyring.unlock("old horse")  # the new file is written, the old one not cleaned
+    assert holds_service(old_path, "kenar-tui")
+    _unlocked(tmp_path, "old horse")  # the next session
+    assert not holds_service(old_path, "kenar-tui")
+    assert holds_service(old_path, "other-app")
 
 
 @KEYRINGS_ALT_WARNS
