@@ -66,6 +66,11 @@ class Bus(Protocol):
     async def aclose(self) -> None: ...
 
 
+def bus_channel(prefix: str) -> str:
+    """The replicas' pub/sub channel under `prefix` (its hash tag, like the store's keys)."""
+    return "{" + prefix + "}:bus"
+
+
 class _Handlers:
     def __init__(self, logger: logging.Logger) -> None:
         self._log = logger
@@ -124,9 +129,8 @@ class RedisBus(AsyncResource, _Handlers):
 
     def __init__(self, url: str, *, prefix: str, logger: logging.Logger) -> None:
         super().__init__(logger)
-        tag = "{" + prefix + "}"
-        self.channel = f"{tag}:bus"
-        self._claim_prefix = f"{tag}:claim:"
+        self.channel = bus_channel(prefix)
+        self._claim_prefix = "{" + prefix + "}:claim:"
         self._url = url
         self._client: redis.Redis | None = None
         self._listener: asyncio.Task[None] | None = None

@@ -23,10 +23,11 @@ from kenar_core.errors import ConfigError, SealingError
 from kenar_core.keyfile import ENV_KEY, KeyFile
 from kenar_core.redaction import install_redaction
 from relay.config import IP_PRESETS, RelayConfig
-from relay.errors import StoreError, TokenError
+from relay.errors import StoreError, TokenError, TokenStoreUnreachable
 from relay.server import RelayServer
 from relay.stores import open_store, redacted
-from relay.tokens import TokenBook
+from relay.tokens import TokenBook, TokenReads
+from relay.tokens_redis import RedisTokenBook, open_token_book
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -178,22 +179,48 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _token(args: argparse.Namespace) -> int:
     config = RelayConfig.load(args.config, **_flags(args))
-    book = TokenBook(config.tokens_path)
+    book = open_token_book(config, logger=logging.getLogger("kenar_relay.tokens"))
+    if isinstance(book, RedisTokenBook):  # the replicas' shared tokens (docs/deploy.md)
+        try:
+            return asyncio.run(_token_in_redis(book, args))
+        except TokenStoreUnreachable as exc:
+            print(f"kenar-relay: {exc}", file=sys.stderr)
+            return 1
+    assert isinstance(book, TokenBook)
     if args.action == "create":
-        token = book.create(args.name)
-        print(token)
-        print(
-            f"token for {args.name} created; it is shown only now. On the console: "
-            "kenar-tui auth set relay-token",
-            file=sys.stderr,
-        )
+        _created(args.name, book.create(args.name))
     elif args.action == "list":
-        for info in book.list():
-            print(f"{info.name}\t{info.created_at}")
+        _listed(book)
     else:
         book.revoke(args.name)
         print(f"token for {args.name} revoked", file=sys.stderr)
     return 0
+
+
+async def _token_in_redis(book: RedisTokenBook, args: argparse.Namespace) -> int:
+    async with book:
+        if args.action == "create":
+            _created(args.name, await book.create(args.name))
+        elif args.action == "list":
+            _listed(book)
+        else:
+            await book.revoke(args.name)
+            print(f"token for {args.name} revoked on every replica", file=sys.stderr)
+    return 0
+
+
+def _created(name: str, token: str) -> None:
+    print(token)
+    print(
+        f"token for {name} created; it is shown only now. On the console: "
+        "kenar-tui auth set relay-token",
+        file=sys.stderr,
+    )
+
+
+def _listed(book: TokenReads) -> None:
+    for info in book.list():
+        print(f"{info.name}\t{info.created_at}")
 
 
 def _keys(args: argparse.Namespace) -> int:

@@ -15,7 +15,7 @@ from relay.metrics import Metrics
 from relay.oauth import OAuthWaiters, on_bus
 from relay.presence import PresenceBook
 from relay.store import Store
-from relay.tokens import TokenBook
+from relay.tokens import TokenReads
 
 
 @dataclass
@@ -23,7 +23,7 @@ class RelayContext:
     config: RelayConfig
     store: Store
     hub: Hub
-    tokens: TokenBook
+    tokens: TokenReads
     metrics: Metrics
     logger: logging.Logger
     clock: Callable[[], datetime]

@@ -13,6 +13,7 @@
         │   ├── RequestTimeout          408: the body did not arrive in time
         │   └── BodyTooLarge            413: the body is over the limit
         ├── TokenError                  a console-token command failed (unknown name, bad name)
+        │   └── TokenStoreUnreachable   the Redis holding the shared tokens did not answer
         └── ConsoleRefused              a console connection refused (closed with a code + reason)
             ├── TooManyInstances        a token registered too many console instances
             └── SessionClosed           a console session ends with a websocket close code
@@ -79,6 +80,10 @@ class BodyTooLarge(RequestRejected):
 
 class TokenError(RelayError):
     """A console-token command failed: an unknown or invalid name."""
+
+
+class TokenStoreUnreachable(TokenError):
+    """The Redis that holds the replicas' shared tokens did not answer; nothing changed."""
 
 
 class ConsoleRefused(RelayError):

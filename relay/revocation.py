@@ -1,12 +1,14 @@
 """Closing a revoked token's open connections within seconds.
 
 `kenar-relay token revoke NAME` rewrites the token file; the relay re-reads it when it changes
-(relay/tokens.py), which refuses new connections at once. This watcher looks at the file every
-`interval` seconds and closes every open connection whose token is no longer in it (revoked,
-or replaced by a new token of the same name) with 1008 "token revoked". It also tells the
-other replicas on the bus, which close their connections made with the same token even before
-their own copy of the token file changes. A revoked name's console instances stop holding
-back purge-after-ack (relay/acks.py).
+(relay/tokens.py), which refuses new connections at once. With the Redis store the tokens live
+in Redis (relay/tokens_redis.py): the CLI publishes {"t": "tokens"} on the bus after its write,
+which wakes this watcher at once, and each pass re-reads the shared book if it changed, so a
+lost message costs at most one `interval`. Each pass closes every open connection whose token
+is no longer valid (revoked, or replaced by a new token of the same name) with 1008 "token
+revoked". It also tells the other replicas on the bus, which close their connections made with
+the same token even before their own copy changes. A revoked name's console instances stop
+holding back purge-after-ack (relay/acks.py).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from relay.acks import AckBook
 from relay.bus import Bus
 from relay.errors import TokenError
 from relay.hub import Hub
-from relay.tokens import Identity, TokenBook
+from relay.tokens import Identity, TokenReads
 
 REVOKED_REASON = "token revoked"
 DEFAULT_INTERVAL_S = 1.0
@@ -33,7 +35,7 @@ class RevocationWatch:
     def __init__(
         self,
         *,
-        tokens: TokenBook,
+        tokens: TokenReads,
         hub: Hub,
         bus: Bus,
         acks: AckBook,
@@ -49,6 +51,7 @@ class RevocationWatch:
         self._task: asyncio.Task[None] | None = None
         self._told: set[str] = set()  # digests already published (once each)
         self._closing: set[asyncio.Task[int]] = set()
+        self._wake = asyncio.Event()  # set by a "tokens" bus message: re-read now, not later
         bus.subscribe(self._on_bus)
 
     async def __aenter__(self) -> RevocationWatch:
@@ -65,8 +68,12 @@ class RevocationWatch:
 
     async def _loop(self) -> None:
         while True:
-            await asyncio.sleep(self._interval)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._interval):
+                    await self._wake.wait()
+            self._wake.clear()
             try:
+                await self._tokens.refresh()  # a shared book's changes; the file's own re-read
                 await self.check()
             except Exception:  # the watcher must outlive one bad pass; say what happened
                 self._log.exception("revocation check failed")
@@ -93,6 +100,9 @@ class RevocationWatch:
         return await self._hub.close_sessions(revoked, REVOKED_REASON)
 
     def _on_bus(self, message: dict[str, Any]) -> None:
+        if message.get("t") == "tokens":
+            self._wake.set()
+            return
         if message.get("t") != "revoked" or not isinstance(message.get("digest"), str):
             return
         digest = message["digest"]

@@ -37,14 +37,14 @@ from relay.app import create_app
 from relay.bus import open_bus
 from relay.config import RelayConfig
 from relay.context import RelayContext
-from relay.errors import StoreError
+from relay.errors import StoreError, TokenStoreUnreachable
 from relay.guard import QuietRefusals, RefusalLog, guarded_h11
 from relay.hub import Hub
 from relay.metrics import Metrics
 from relay.revocation import RevocationWatch
 from relay.store import Store
 from relay.stores import is_redis, open_store
-from relay.tokens import TokenBook
+from relay.tokens_redis import open_token_book
 from relay.wire import RAW_SEND_SCOPE_KEY
 
 WS_FRAME_HEADROOM = 64 * 1024
@@ -214,8 +214,12 @@ class RelayServer(AsyncResource):
             )
         except ConnectionError as exc:
             raise ConfigError(str(exc)) from None
-        client = config.client_token.get_secret_value() if config.client_token else None
-        tokens = TokenBook(config.tokens_path, env_token=client, env_name=config.client_token_name)
+        try:  # with Redis, the replicas' shared book (relay/tokens_redis.py)
+            tokens = await self._stack.enter_async_context(
+                open_token_book(config, logger=log.getChild("tokens"), serving=True)
+            )
+        except TokenStoreUnreachable as exc:
+            raise ConfigError(str(exc)) from None
         # Acknowledgements matter only when they delete entries; then they are kept on disk.
         acks = AckBook(config.data_dir / "acks.json" if config.purge_acknowledged else None)
         self.ctx = RelayContext(

@@ -126,3 +126,24 @@ def named_token(name: str, *data_dirs: Path) -> str:
         (folder / "tokens.json").write_bytes((first / "tokens.json").read_bytes())
     _NAMED[key] = token
     return token
+
+
+_SHARED: dict[tuple[str, str], str] = {}
+
+
+async def shared_named_token(name: str, redis_url: str, prefix: str, *servers: Any) -> str:
+    """A token bound to `name` in the Redis book replicas on `prefix` share (as `kenar-relay
+    token create NAME` with the Redis store makes), known to each running server given.
+    Asked again for the same name and prefix, the same token."""
+    import logging
+
+    from relay.tokens_redis import RedisTokenBook
+
+    key = (name, prefix)
+    if key not in _SHARED:
+        log = logging.getLogger("kenar_relay.test.tokens")
+        async with RedisTokenBook(redis_url, prefix=prefix, logger=log) as book:
+            _SHARED[key] = await book.create(name)
+    for server in servers:
+        await server.ctx.tokens.refresh()  # now, rather than on its next periodic re-read
+    return _SHARED[key]

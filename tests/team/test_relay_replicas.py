@@ -8,16 +8,17 @@ import contextlib
 import httpx
 import pytest
 
-from tests.relay.helpers import console, named_token
+from tests.relay.helpers import console, shared_named_token
 from tests.team.conftest import Cluster, ClusterFactory, eventually
 from tests.team.test_relay_presence import CID, presence_of
 
 pytestmark = pytest.mark.redis
 
 
-def token_of(cluster: Cluster, name: str) -> str:
-    """`name`'s own token, valid on every replica of the cluster."""
-    return named_token(name, *(replica.data_dir for replica in cluster.replicas))
+async def token_of(cluster: Cluster, name: str) -> str:
+    """`name`'s own token, in the Redis book every replica of the cluster shares."""
+    servers = [replica.server for replica in cluster.replicas]
+    return await shared_named_token(name, cluster.redis_url, cluster.prefix, *servers)
 
 
 async def test_presence_crosses_replicas_and_clears_when_its_console_leaves(
@@ -28,14 +29,14 @@ async def test_presence_crosses_replicas_and_clears_when_its_console_leaves(
     first, second, third = cluster.replicas
     async with contextlib.AsyncExitStack() as stack:
         reza = await stack.enter_async_context(
-            console(second.ws_url, token_of(cluster, "رضا"), operator="رضا")
+            console(second.ws_url, await token_of(cluster, "رضا"), operator="رضا")
         )
         mina = await stack.enter_async_context(
-            console(third.ws_url, token_of(cluster, "مینا"), operator="مینا")
+            console(third.ws_url, await token_of(cluster, "مینا"), operator="مینا")
         )
         await reza.until("live")
         await mina.until("live")
-        async with console(first.ws_url, token_of(cluster, "سارا"), operator="سارا") as sara:
+        async with console(first.ws_url, await token_of(cluster, "سارا"), operator="سارا") as sara:
             await sara.until("live")
             await sara.send(type="presence", conversation_id=CID, state="replying")
             seen = await asyncio.gather(
@@ -52,13 +53,13 @@ async def test_a_late_console_on_another_replica_gets_the_snapshot(
     """Presence announced on replica 1 is in the snapshot a console on replica 3 gets after live."""
     cluster = await cluster_factory(3)
     first, _, third = cluster.replicas
-    async with console(first.ws_url, token_of(cluster, "سارا"), operator="سارا") as sara:
+    async with console(first.ws_url, await token_of(cluster, "سارا"), operator="سارا") as sara:
         await sara.until("live")
         await sara.send(type="presence", conversation_id=CID, state="viewing")
         assert third.server.ctx is not None
         book = third.server.ctx.presence
         await eventually(lambda: book.count > 0, "replica 3 to know the presence")
-        async with console(third.ws_url, token_of(cluster, "رضا"), operator="رضا") as reza:
+        async with console(third.ws_url, await token_of(cluster, "رضا"), operator="رضا") as reza:
             await reza.until("live")
             frame = await reza.until("presence")
     assert frame["operator"] == "سارا" and frame["state"] == "viewing"
