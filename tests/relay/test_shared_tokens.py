@@ -7,6 +7,7 @@ prefix the replicas use, through the same settings the server reads (KENAR_RELAY
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import secrets
 from pathlib import Path
@@ -191,3 +192,24 @@ async def test_redis_away_the_copy_in_memory_answers_and_the_cli_exits_1(
     cli_env(monkeypatch, nowhere, prefix, tmp_path)
     assert await asyncio.to_thread(main, ["token", "create", "reza"]) == 1
     assert not (tmp_path / "tokens.json").exists()
+
+
+async def test_a_hand_edited_name_in_tokens_json_is_not_copied_nor_logged(
+    redis_url: str, redis_prefix: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A name no `token create` makes (a control code in it) stays out of Redis and the log."""
+    path = tmp_path / "tokens.json"
+    good = TokenBook(path).create("sara")
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["tokens"]["evil\x1b[2Jname"] = dict(data["tokens"]["sara"], sha256="ab" * 32)
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with caplog.at_level(logging.INFO, logger=LOG.name):
+        async with RedisTokenBook(
+            redis_url, prefix=redis_prefix, logger=LOG, legacy_file=path
+        ) as book:
+            assert [info.name for info in book.list()] == ["sara"]
+            found = book.identity(good)
+            assert found is not None and found.name == "sara"
+    text = caplog.text
+    assert "names=sara" in text and "not a token name count=1" in text
+    assert "\x1b" not in text and "evil" not in text and good not in text
