@@ -68,7 +68,7 @@ def _seq_of(stream_id: Any) -> int:
     return int(text.split("-", 1)[0])
 
 
-def _where(url: str) -> str:
+def where_of(url: str) -> str:
     """HOST:PORT/DB of a Redis URL, for logs: never the password."""
     parts = urlsplit(url)
     if parts.scheme == "unix":
@@ -76,7 +76,7 @@ def _where(url: str) -> str:
     return f"{parts.hostname}:{parts.port or 6379}{parts.path or '/0'}"
 
 
-def _describe(exc: BaseException) -> str:
+def reason_of(exc: BaseException) -> str:
     """A short reason for logs and errors; Redis error texts carry no password or payload."""
     text = str(exc).strip().lower()[:160]
     return f"{type(exc).__name__.lower()}: {text}" if text else type(exc).__name__.lower()
@@ -165,7 +165,7 @@ class RedisStore(AsyncResource):
         except RedisError as exc:
             await self._close_clients()
             raise StoreError(
-                f"cannot open the timeline store on Redis ({_describe(exc)})"
+                f"cannot open the timeline store on Redis ({reason_of(exc)})"
             ) from None
         self._delivered = self._known_head = head
         self._writer = AppendWriter(self._client, max_pending=self._max_pending)
@@ -179,7 +179,7 @@ class RedisStore(AsyncResource):
         self._reader = asyncio.create_task(self._read_loop(), name="relay-store-reader")
         self._log.info(
             "store open backend=redis at=%s prefix=%s head=%d",
-            _where(self._url),
+            where_of(self._url),
             self._stream_key.split(":")[0].strip("{}"),
             head,
         )
@@ -218,7 +218,7 @@ class RedisStore(AsyncResource):
             await asyncio.wait({reader}, timeout=READ_BLOCK_MS / 1000 + 1)
         if reader.done() and not reader.cancelled() and reader.exception() is not None:
             self._log.error(
-                "store reader failed error=%s", _describe(reader.exception() or Exception())
+                "store reader failed error=%s", reason_of(reader.exception() or Exception())
             )
 
     async def _close_clients(self) -> None:
@@ -271,7 +271,7 @@ class RedisStore(AsyncResource):
             seq, held_nonce = await pending
         except Exception as exc:  # RedisError, or anything else: never a 2xx, never a 500
             self._failed(exc)
-            raise StoreError(f"the timeline store cannot write ({_describe(exc)})") from None
+            raise StoreError(f"the timeline store cannot write ({reason_of(exc)})") from None
         self._recovered()
         self._known_head = max(self._known_head, int(seq))
         duplicate = (held_nonce.decode() if isinstance(held_nonce, bytes) else held_nonce) != nonce
@@ -279,7 +279,7 @@ class RedisStore(AsyncResource):
 
     def _failed(self, exc: BaseException) -> None:
         if self._healthy:
-            self._log.error("store write failed backend=redis error=%s", _describe(exc))
+            self._log.error("store write failed backend=redis error=%s", reason_of(exc))
         self._healthy = False
 
     def _recovered(self) -> None:
@@ -313,7 +313,7 @@ class RedisStore(AsyncResource):
                 )
             except RedisError as exc:
                 self._failed(exc)
-                raise StoreError(f"the timeline store cannot purge ({_describe(exc)})") from None
+                raise StoreError(f"the timeline store cannot purge ({reason_of(exc)})") from None
             total += removed
             if removed < PURGE_CHUNK:
                 return total
@@ -341,7 +341,7 @@ class RedisStore(AsyncResource):
         try:
             rows = await client.xrange(self._stream_key, count=1)
         except RedisError as exc:
-            raise StoreError(f"the timeline store cannot be read ({_describe(exc)})") from None
+            raise StoreError(f"the timeline store cannot be read ({reason_of(exc)})") from None
         return _seq_of(rows[0][0]) if rows else 0
 
     async def read(
@@ -353,7 +353,7 @@ class RedisStore(AsyncResource):
             try:
                 rows = await client.xrange(self._stream_key, min=f"{last + 1}-0", count=batch)
             except RedisError as exc:
-                raise StoreError(f"the timeline store cannot be read ({_describe(exc)})") from None
+                raise StoreError(f"the timeline store cannot be read ({reason_of(exc)})") from None
             if not rows:
                 return
             entries = self._entries(rows)
@@ -383,7 +383,7 @@ class RedisStore(AsyncResource):
         except Exception as exc:  # a bad key, damaged bytes, a missing field: this entry only
             self._unreadable += 1
             self._log.error(
-                "store entry unreadable backend=redis seq=%d error=%s", seq, _describe(exc)
+                "store entry unreadable backend=redis seq=%d error=%s", seq, reason_of(exc)
             )
             return unreadable_entry(seq, received)
         return StoredEntry(seq, payload, received)
@@ -406,7 +406,7 @@ class RedisStore(AsyncResource):
                     return
                 # Redis away: consoles here wait; they get everything once it is back. Writes
                 # would fail too: health says so until a write or a check succeeds.
-                self._log.warning("store reader waiting backend=redis error=%s", _describe(exc))
+                self._log.warning("store reader waiting backend=redis error=%s", reason_of(exc))
                 self._healthy = False
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
@@ -438,7 +438,7 @@ class RedisStore(AsyncResource):
             rows = await client.xrange(self._stream_key, count=1) if client is not None else []
         except RedisError as exc:
             # Cannot tell the causes apart now: report the hole, which is the safe answer.
-            self._log.warning("store reader cannot read the oldest error=%s", _describe(exc))
+            self._log.warning("store reader cannot read the oldest error=%s", reason_of(exc))
             rows = [(f"{first}-0", None)]
         oldest = _seq_of(rows[0][0]) if rows else first
         if oldest <= since + 1:

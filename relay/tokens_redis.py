@@ -34,7 +34,7 @@ from redis.exceptions import RedisError, ResponseError
 from relay.bus import bus_channel
 from relay.config import RelayConfig
 from relay.errors import TokenError, TokenStoreUnreachable
-from relay.redis_store import _describe, _where
+from relay.redis_store import reason_of, where_of
 from relay.stores import is_redis
 from relay.tokens import (
     MAX_TOKENS,
@@ -192,11 +192,11 @@ class RedisTokenBook(TokenReads):
     def _unreachable_error(self, exc: BaseException) -> TokenError:
         if isinstance(exc, ResponseError):  # it answered, with an error (ACL, OOM, …)
             return TokenError(
-                f"the token store, Redis at {_where(self._url)}, refused the change "
-                f"({_describe(exc)})"
+                f"the token store, Redis at {where_of(self._url)}, refused the change "
+                f"({reason_of(exc)})"
             )
         return TokenStoreUnreachable(
-            f"cannot reach the token store, Redis at {_where(self._url)} ({_describe(exc)}); "
+            f"cannot reach the token store, Redis at {where_of(self._url)} ({reason_of(exc)}); "
             "nothing was changed"
         )
 
@@ -217,7 +217,7 @@ class RedisTokenBook(TokenReads):
                 self._unreachable = True
                 self._log.warning(
                     "tokens not re-read, answering from the copy in memory error=%s",
-                    _describe(exc),
+                    reason_of(exc),
                 )
             return False
         if self._unreachable:
@@ -274,7 +274,7 @@ class RedisTokenBook(TokenReads):
                 await self._client.publish(self._channel, json.dumps(TOKENS_CHANGED))
             except (RedisError, OSError) as exc:
                 # The change is written; replicas pick it up on their periodic re-read.
-                self._log.warning("tokens changed, bus message not sent error=%s", _describe(exc))
+                self._log.warning("tokens changed, bus message not sent error=%s", reason_of(exc))
         await self.refresh()
 
     async def _migrate(self, path: Path) -> None:
