@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 import tempfile
 import threading
@@ -29,6 +28,7 @@ from websockets.asyncio.client import connect
 from bench.common import CLIENT_TOKEN, base_parser, cpu_seconds, ratio, report, rss_kib
 from bench.prefill import prefill
 from bench.procs import ServerProcess, relay_process
+from kenar_core.protocol import HelloFrame
 
 
 class RssSampler(threading.Thread):
@@ -59,7 +59,7 @@ async def resume(url: str, token: str, expect: int, *, deflate: bool = True) -> 
     ) as ws:
         count = 0
         start = time.perf_counter()
-        await ws.send(json.dumps({"type": "hello", "since": 0}))
+        await ws.send(HelloFrame(since=0).json_text())
         async for frame in ws:
             if isinstance(frame, str) and frame.startswith('{"type":"entry"'):
                 count += 1

@@ -44,6 +44,7 @@ from websockets.asyncio.client import connect
 from bench.common import CLIENT_TOKEN, IDENTIFICATION_KEY, rss_kib
 from bench.procs import SHARED_KEYS, free_port
 from kenar_core.lifecycle import stop_task
+from kenar_core.protocol import HelloFrame
 from kenar_tui.link.events import LinkEntry
 from kenar_tui.link.relay_link import RelayLink
 from kenar_tui.store.cache import Cache
@@ -268,7 +269,7 @@ async def never_reads(ws_url: str, token: str, until: float) -> None:
                 additional_headers={"Authorization": f"Bearer {token}"},
                 max_queue=1,
             ) as ws:
-                await ws.send(json.dumps({"type": "hello", "since": 0}))
+                await ws.send(HelloFrame(since=0).json_text())
                 await asyncio.wait_for(ws.wait_closed(), timeout=max(0.1, until - time.monotonic()))
         await asyncio.sleep(1.0)
 

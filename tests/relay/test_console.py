@@ -12,6 +12,7 @@ import httpx
 import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from kenar_core.protocol import HelloFrame
 from relay.tokens import TokenBook
 from tests.fixtures.relay import RelayFactory, RunningRelay
 from tests.relay.helpers import console, named_token, post_json, text_event
@@ -196,7 +197,7 @@ async def _raw_console(port: int, token: str) -> socket.socket:
     while b"\r\n\r\n" not in head:
         head += await loop.sock_recv(sock, 1)
     assert head.startswith(b"HTTP/1.1 101")
-    payload = json.dumps({"type": "hello", "since": 0}).encode()
+    payload = HelloFrame(since=0).json_text().encode()
     mask = os.urandom(4)
     masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
     await loop.sock_sendall(sock, bytes([0x81, 0x80 | len(payload)]) + mask + masked)

@@ -16,6 +16,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from kenar_core.protocol import HelloFrame
 from tests.fixtures.relay import RelayFactory, RunningRelay
 from tests.relay.helpers import console
 from tests.relay.test_tls import make_certificate
@@ -108,7 +109,7 @@ async def test_a_too_deep_frame_closes_with_1007(relay: RunningRelay) -> None:
         additional_headers={"Authorization": f"Bearer {relay.token}"},
         max_size=None,
     ) as ws:
-        await ws.send(json.dumps({"type": "hello", "since": 0}))
+        await ws.send(HelloFrame(since=0).json_text())
         await ws.send("[" * 100_000 + "]" * 100_000)
         received = []
         with pytest.raises(ConnectionClosed):

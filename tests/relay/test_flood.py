@@ -25,7 +25,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from kenar_core.protocol import HelloFrame
+from kenar_core.protocol import AckFrame, HelloFrame, PostFrame, PresenceFrame
 from tests.relay.process import RelayProcess
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="reads /proc/<pid>/status")
@@ -153,9 +153,7 @@ async def test_a_console_that_never_reads_a_presence_flood_stays_with_the_last_s
             for n in range(start, start + CHUNK):
                 # A new conversation each time: the relay sends `idle` for the last one too.
                 cid = f"{n:06d}" + "x" * 190
-                await flooder.send(
-                    json.dumps({"type": "presence", "conversation_id": cid, "state": "viewing"})
-                )
+                await flooder.send(PresenceFrame(conversation_id=cid, state="viewing").json_text())
             last = f"{start + CHUNK - 1:06d}"
             await frame_until(
                 witness,
@@ -190,7 +188,7 @@ async def test_a_console_that_never_reads_its_post_replies_is_closed_1013_memory
         warm, warm_at = 0.0, 0
         for start in range(0, REPLY_POSTS, CHUNK):
             for n in range(start, start + CHUNK):
-                await poster.send(json.dumps({"type": "post", "ref": f"r-{n}", "entry": reply(n)}))
+                await poster.send(PostFrame(ref=f"r-{n}", entry=reply(n)).json_text())
             text = f"بله، موجود است {start + CHUNK - 1} "
             await frame_until(
                 witness,
@@ -243,7 +241,7 @@ async def test_connection_attempts_past_the_per_token_cap_get_429_memory_flat(
         assert grown < FLAT_MB, f"relay RSS grew {grown:.1f} MB during the connection flood"
         # The consoles that were let in are still served.
         for ws in held:
-            await ws.send(json.dumps({"type": "ack", "seq": 0}))
+            await ws.send(AckFrame(seq=0).json_text())
         await healthy_within_a_second(http, relay)
     finally:
         for ws in held:

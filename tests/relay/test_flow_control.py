@@ -9,7 +9,6 @@ falls back to ASGI sends; the bound below would then be uvicorn's to keep).
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import socket
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 import pytest
 from websockets.asyncio.client import connect
 
+from kenar_core.protocol import HelloFrame
 from relay import session
 from relay.sqlite_store import SqliteStore
 from relay.wire import HIGH_WATER, FrameWriter
@@ -64,7 +64,7 @@ async def test_a_console_that_never_reads_holds_a_bounded_buffer(
         additional_headers={"Authorization": f"Bearer {relay.token}"},
         max_queue=1,
     ) as ws:
-        await ws.send(json.dumps({"type": "hello", "since": 0}))
+        await ws.send(HelloFrame(since=0).json_text())
         async with asyncio.timeout(20):
             # Polling the server's state (no event to wait on), bounded by the timeout.
             while not writers:  # noqa: ASYNC110

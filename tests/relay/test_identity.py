@@ -11,6 +11,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from kenar_core.protocol import AckFrame, HelloFrame
 from kenar_core.redaction import redact
 from relay.tokens import TokenBook
 from tests.fixtures.relay import RelayFactory, RunningRelay
@@ -162,17 +163,17 @@ async def test_purge_waits_for_every_console_instance_of_a_token(
     async with connect(
         relay.ws_url, additional_headers={"Authorization": f"Bearer {relay.token}"}
     ) as laptop:
-        await laptop.send(json.dumps({"type": "hello", "since": 0, "instance": "laptop"}))
+        await laptop.send(HelloFrame(since=0, instance="laptop").json_text())
         async with connect(
             relay.ws_url, additional_headers={"Authorization": f"Bearer {relay.token}"}
         ) as desktop:
-            await desktop.send(json.dumps({"type": "hello", "since": 0, "instance": "desktop"}))
+            await desktop.send(HelloFrame(since=0, instance="desktop").json_text())
             for ws in (laptop, desktop):
                 while json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] != "live":
                     pass
-            await laptop.send(json.dumps({"type": "ack", "seq": 3}))
-            await desktop.send(json.dumps({"type": "ack", "seq": 1}))
-            await desktop.send(json.dumps({"type": "hello", "since": 0}))  # a reply-less probe
+            await laptop.send(AckFrame(seq=3).json_text())
+            await desktop.send(AckFrame(seq=1).json_text())
+            await desktop.send(HelloFrame(since=0).json_text())  # a reply-less probe
             await asyncio.wait_for(desktop.wait_closed(), 10)  # the probe proves acks were read
     assert await relay.server.purge_now() == 1
     assert await relay.server.store.oldest() == 2

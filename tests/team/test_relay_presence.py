@@ -9,6 +9,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from kenar_core.protocol import HelloFrame
 from tests.fixtures.relay import RunningRelay
 from tests.relay.helpers import Console, console, named_token
 from tests.team.conftest import eventually
@@ -115,7 +116,7 @@ async def test_malformed_team_frames_get_an_error_sentence(
     async with connect(
         relay.ws_url, additional_headers={"Authorization": f"Bearer {relay.token}"}
     ) as ws:
-        await ws.send(json.dumps({"type": "hello", "since": 0}))
+        await ws.send(HelloFrame(since=0).json_text())
         await ws.send(json.dumps(frame))
         received = []
         with pytest.raises(ConnectionClosed):
