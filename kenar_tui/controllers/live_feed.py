@@ -65,6 +65,9 @@ class LiveFeed:
         self.outbox_states: dict[str, str] = {}
         self.live = False
         self.was_online = False  # "lost" only for a relay that was reached once
+        # Welcomed with a head above what the cache holds, and not live yet: the screen
+        # rebuilds its list less often while this backlog is stored (screens/main.py).
+        self.catching_up = False
         self._last_toast = -TOAST_GAP_S
         self._skipped = 0
         # Entries received and not handed to the writer yet, in seq order.
@@ -122,6 +125,7 @@ class LiveFeed:
     def _stop(self, exc: Exception) -> None:
         app = self.app
         self._stopped = True
+        self.catching_up = False
         self._pending.clear()  # never acknowledged: the next connection resumes from them
         for step in self._steps:
             if isinstance(step, _Batch) and step.future is not None:
@@ -304,6 +308,8 @@ class LiveFeed:
             self.app.team.on_presence(event.frame())
         elif isinstance(event, LinkState):
             self.live = False
+            # Taken after every entry before it is stored, so last_seq is this link's start.
+            self.catching_up = event.state == "online" and event.head > self.app.inbox.last_seq
             if event.state != "online":
                 self.app.team.on_offline()
             words = RELAY_WORDS.get(event.state, f"relay: {event.state}")
@@ -324,6 +330,7 @@ class LiveFeed:
                 )
         elif isinstance(event, LinkLive):
             self.live = self.was_online = True
+            self.catching_up = False
             if self._unacked:
                 await self._acknowledge()
             self.app.post_message(RelayStateChanged("relay: live", True))

@@ -14,6 +14,9 @@ class LinkState:
     state: Literal["connecting", "online", "offline", "refused"]
     detail: str
     retry_in: float | None = None  # seconds until the next attempt, when offline
+    # When online: the relay's last seq as its welcome said. Entries up to it are the
+    # backlog, which the console catches up on before it is live (controllers/live_feed.py).
+    head: int = 0
 
 
 @dataclass(frozen=True, slots=True)

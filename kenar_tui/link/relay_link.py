@@ -401,7 +401,7 @@ class RelayLink(AsyncResource):
             self.relay_version = frame.relay or None
             self.welcome_operator = frame.operator or None
             self._online.set()
-            self._set_state(LinkState("online", f"connected to {self.public_url}"))
+            self._set_state(LinkState("online", f"connected to {self.public_url}", head=frame.head))
             for state in list(self._oauth):
                 await self._send(OAuthStateFrame(state=state))
         elif isinstance(frame, GapFrame):

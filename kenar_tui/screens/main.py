@@ -39,6 +39,11 @@ REFRESH_S = 1 / 30
 # one waits at least this many times the last one's cost (rebuilds stay near a quarter of the
 # loop under load, and keys between them are answered; a cheap rebuild still goes at once).
 REFRESH_BUDGET = 4
+# While a backlog is caught up (the feed's `catching_up`), the list is rebuilt at most this
+# often: each rebuild over thousands of conversations is loop time the writer thread waits
+# for (one GIL), and the list changes on nearly every batch. The open conversation's history
+# still follows at the live cadence, and the list is rebuilt once more when live.
+CATCHUP_LIST_S = 1.0
 # Passing over a conversation with the cursor does not read it; staying on it this long does.
 READ_DWELL_S = 2.0
 
@@ -70,7 +75,9 @@ class MainScreen(ReplyingScreen):
     def __init__(self) -> None:
         super().__init__()
         self._refresh_timer: asyncio.TimerHandle | None = None
+        self._refresh_due = 0.0  # time.monotonic() the pending timer fires at
         self._refreshed_at = -REFRESH_S  # time.monotonic() of the last rebuild
+        self._listed_at = -CATCHUP_LIST_S  # time.monotonic() of the last list rebuild
         self._refresh_cost = 0.0  # seconds the last rebuild took
         self._open_changed = False
         self._read_timer: Timer | None = None
@@ -148,19 +155,24 @@ class MainScreen(ReplyingScreen):
 
     def schedule_refresh(self) -> None:
         """Coalesce a burst of live entries into one rebuild of the list."""
-        if self._refresh_timer is None:
-            # asyncio's timer: a one-shot Textual timer that starts late never fires.
-            gap = max(REFRESH_S, REFRESH_BUDGET * self._refresh_cost)
-            wait = gap - (time.monotonic() - self._refreshed_at)
-            self._refresh_timer = asyncio.get_running_loop().call_later(
-                max(wait, 0.0), self.call_next, self._flush
-            )
+        due = self._refreshed_at + max(REFRESH_S, REFRESH_BUDGET * self._refresh_cost)
+        if self.kapp.feed.catching_up and not self._open_changed:
+            due = max(due, self._listed_at + CATCHUP_LIST_S)
+        if self._refresh_timer is not None:
+            if due >= self._refresh_due:
+                return
+            self._refresh_timer.cancel()  # sooner now (live again, or the open one changed)
+        self._refresh_due = due
+        # asyncio's timer: a one-shot Textual timer that starts late never fires.
+        self._refresh_timer = asyncio.get_running_loop().call_later(
+            max(due - time.monotonic(), 0.0), self.call_next, self._flush
+        )
 
     def _flush(self) -> None:
         self._refresh_timer = None
         if not self.query(HistoryView):
             return  # the timer outlived the screen's widgets (the app is closing)
-        self._refreshed_at = time.monotonic()
+        self._refreshed_at = now = time.monotonic()
         if self._open_changed and self.cid is not None:
             self._open_changed = False
             if self._read_timer is None:  # opened, not just passed over: new messages are read
@@ -168,6 +180,11 @@ class MainScreen(ReplyingScreen):
                 self.kapp.inbox.mark_read_soon(self.cid, self.schedule_refresh)
             self.history.reload()
             self._update_header()
+        if self.kapp.feed.catching_up and now - self._listed_at < CATCHUP_LIST_S:
+            self._refresh_cost = time.monotonic() - now
+            self.schedule_refresh()  # the list's turn comes at its catch-up cadence
+            return
+        self._listed_at = now
         self.refresh_posts()
         self._refresh_cost = time.monotonic() - self._refreshed_at
 
