@@ -23,11 +23,12 @@ import logging
 from collections import deque
 
 from textual import events
-from textual.app import App, ReturnType
+from textual.app import ReturnType
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Input, TextArea
 
+from kenar_tui.hangup import HangupAwareApp
 from kenar_tui.key_parser import use_key_parser
 
 log = logging.getLogger(__name__)
@@ -56,8 +57,9 @@ class KeySettled(Message, bubble=True):
         self.serial = serial
 
 
-class OrderedKeysApp(App[ReturnType]):
-    """An App whose keys and pastes act one after the other, in the order typed."""
+class OrderedKeysApp(HangupAwareApp[ReturnType]):
+    """An App whose keys and pastes act one after the other, in the order typed (and which
+    ends when its terminal hangs up: hangup.py)."""
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]

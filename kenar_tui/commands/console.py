@@ -12,6 +12,8 @@ from typing import Any
 from kenar_core.errors import CredentialError, KenarTuiError
 from kenar_tui.logs import console_logging
 
+HUNG_UP = "hung up"  # what `_run` returns when the console ended because its terminal hung up
+
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
@@ -36,6 +38,7 @@ def run(args: argparse.Namespace) -> int:
     from kenar_tui.config import Settings
     from kenar_tui.credentials import CredentialStore
     from kenar_tui.dialogs.passphrase import UnlockApp
+    from kenar_tui.hangup import HANGUP_EXIT_CODE
     from kenar_tui.keyring_choice import system_backend
     from kenar_tui.keyring_file import SessionFileKeyring
 
@@ -48,9 +51,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"kenar-tui: {exc}", file=sys.stderr)
         return 1
     locked = isinstance(backend, SessionFileKeyring) and not backend.unlocked
-    if locked and not UnlockApp(backend).run():  # type: ignore[arg-type]
-        print("kenar-tui: the keyring stayed locked; nothing was opened.", file=sys.stderr)
-        return 1
+    if locked:
+        unlock = UnlockApp(backend)  # type: ignore[arg-type]
+        if not unlock.run():
+            if unlock.return_code == HANGUP_EXIT_CODE:
+                return HANGUP_EXIT_CODE  # the terminal is gone: nobody left to tell
+            print("kenar-tui: the keyring stayed locked; nothing was opened.", file=sys.stderr)
+            return 1
     while True:
         try:
             settings = Settings.load(args.config, **overrides)
@@ -66,6 +73,8 @@ def run(args: argparse.Namespace) -> int:
         except KenarTuiError as exc:
             print(f"kenar-tui: {exc}", file=sys.stderr)
             return 1
+        if result == HUNG_UP:
+            return HANGUP_EXIT_CODE
         if result == "demo":
             from kenar_tui.commands import demo
 
@@ -78,6 +87,8 @@ def run(args: argparse.Namespace) -> int:
 
 async def _run(settings: Any, credentials: Any, log: logging.Logger) -> str | None:
     from kenar_tui.factory import open_console
+    from kenar_tui.hangup import HANGUP_EXIT_CODE
 
     async with open_console(settings, credentials, logger=log) as app:
-        return await app.run_async()
+        result = await app.run_async()
+        return HUNG_UP if app.return_code == HANGUP_EXIT_CODE else result

@@ -31,7 +31,6 @@ from rich.segment import Segment
 from textual_image.renderable import Image as TerminalPicture
 from textual_image.renderable.halfcell import Image as HalfcellPicture
 from textual_image.renderable.sixel import Image as SixelPicture
-from textual_image.widget import get_cell_size  # asked once now, before Textual owns the tty
 
 from kenar_api.media import RULES, MediaKind
 from kenar_core.errors import MediaError
@@ -49,7 +48,29 @@ KEEP_PIXELS = (MAX_WIDTH_CELLS * 20, MAX_HEIGHT_CELLS * 40)
 
 # Sixel output cannot live inside a line-based widget: half blocks there instead.
 RENDERER: type = HalfcellPicture if TerminalPicture is SixelPicture else TerminalPicture
-get_cell_size()
+
+
+def _ask_cell_size_once() -> None:
+    """Ask the terminal for its cell size now, before Textual owns the tty (textual-image asks
+    when its widget module is first imported, and keeps the answer).
+
+    A terminal whose window size nobody set reports 0 rows and 0 columns (`ssh -tt` from a
+    script, a pty a program opened without sizing it); textual-image 0.12 then divides by the
+    0 columns, and the console died at start with a ZeroDivisionError traceback. There the cell
+    size is taken as textual-image's own fallback (VT340: 10x20 pixels) and the import is
+    tried again: pictures are drawn at that size, everything else is unchanged.
+    """
+    try:
+        from textual_image.widget import get_cell_size
+    except ZeroDivisionError:
+        from textual_image import _terminal
+
+        _terminal.get_cell_size._result = _terminal.CellSize(10, 20)  # type: ignore[attr-defined]
+        from textual_image.widget import get_cell_size
+    get_cell_size()
+
+
+_ask_cell_size_once()
 
 
 def origin(url: str) -> tuple[str, str, int | None] | None:
