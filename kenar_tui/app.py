@@ -8,6 +8,10 @@ Its controllers (kenar_tui/controllers/) post messages; the app keeps the relay'
 outbox's and the keyring's state in reactives the status bar watches, and passes what a
 screen draws on `screen_news`, a signal the main screen subscribes to. The services are
 typed by the Protocols of kenar_tui/services.py.
+
+What the screens ask of a conversation (send, edit, act on a message, export) is its base class
+`ActingApp` (app_actions.py); the help screen's key groups and the command palette's entries are
+in app_commands.py.
 """
 
 from __future__ import annotations
@@ -15,17 +19,10 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import shlex
-import subprocess
-import tempfile
-import webbrowser
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-import httpx
-from textual import work
 from textual.app import SystemCommand
 from textual.binding import Binding, BindingType
 from textual.color import Color
@@ -34,9 +31,9 @@ from textual.reactive import var
 from textual.screen import Screen
 from textual.signal import Signal
 
-from kenar_api.bodies import ChatbotMessageBody, SendMessageBody
-from kenar_api.media import MediaFile
-from kenar_core.errors import CredentialError, MediaError, ProtocolError
+from kenar_core.errors import CredentialError
+from kenar_tui.app_actions import ActingApp
+from kenar_tui.app_commands import binding_groups, palette_commands, short_key
 from kenar_tui.config import Settings
 from kenar_tui.controllers.live_feed import LiveFeed
 from kenar_tui.controllers.messages import (
@@ -50,27 +47,16 @@ from kenar_tui.controllers.token_watch import TokenWatch
 from kenar_tui.dialogs.confirm import ConfirmScreen
 from kenar_tui.dialogs.help import HelpScreen, binding_rows
 from kenar_tui.draw_log import DrawLog
-from kenar_tui.key_order import OrderedKeysApp
 from kenar_tui.keyring_thread import KEYRING_HEALTH, keyring_call
-from kenar_tui.media.download import MediaLink, media_of, save
 from kenar_tui.media.pictures import PictureStore
-from kenar_tui.screens.compose import ButtonComposerScreen
 from kenar_tui.screens.main import MainScreen
 from kenar_tui.text import format_time
 from kenar_tui.text.formats import format_price
-from kenar_tui.text.links import judge_link
-from kenar_tui.text.sanitize import clean_text
-from kenar_tui.widgets.button_grid import ButtonGridEditor
-from kenar_tui.widgets.composer import Composer
-from kenar_tui.widgets.conversation_list import ConversationList
-from kenar_tui.widgets.export import export_note, export_path, write_export
-from kenar_tui.widgets.history_view import HistoryView
-from kenar_tui.widgets.message_lines import RenderOptions, item_copy_text, item_link, item_raw_json
+from kenar_tui.widgets.message_lines import RenderOptions
 from kenar_tui.widgets.notifier import desktop_notification
 
 if TYPE_CHECKING:
     from kenar_api.client import KenarClient
-    from kenar_tui.history import HistoryItem
     from kenar_tui.inbox.models import ConversationSummary
     from kenar_tui.posts import PostCatalogue
     from kenar_tui.services import (
@@ -82,18 +68,11 @@ if TYPE_CHECKING:
     )
 
 
-def short_key(key: str) -> str:
-    """ "ctrl+g" -> "^G", "f1" -> "F1": the compact form for the status bar."""
-    if key.startswith("ctrl+") and len(key) == 6:
-        return "^" + key[-1].upper()
-    return key.upper() if key.startswith("f") and key[1:].isdigit() else key
-
-
 # Columns from which a new-message toast leaves the history readable beside it.
 TOAST_MIN_WIDTH = 120
 
 
-class KenarApp(OrderedKeysApp[str | None]):
+class KenarApp(ActingApp):
     """The console. `exit` results: None (quit), "demo" (start the demo), "restart"."""
 
     TITLE = "kenar-tui"
@@ -292,16 +271,8 @@ class KenarApp(OrderedKeysApp[str | None]):
 
     @classmethod
     def key_groups(cls) -> list[tuple[str, Iterable[BindingType]]]:
-        """Every binding the help screen lists, by where it works."""
-        return [
-            ("everywhere", cls.BINDINGS),
-            ("main screen", MainScreen.BINDINGS),  # the list, the history and the reply box
-            ("conversation list", ConversationList.BINDINGS),
-            ("history", HistoryView.BINDINGS),
-            ("reply box", Composer.BINDINGS),
-            ("button composer", ButtonComposerScreen.BINDINGS),
-            ("button grid", ButtonGridEditor.BINDINGS),
-        ]
+        """Every binding the help screen lists, by where it works (app_commands.py)."""
+        return binding_groups(cls.BINDINGS)
 
     def keys_for(self, binding_id: str) -> str:
         for _, bindings in self.key_groups():
@@ -375,202 +346,9 @@ class KenarApp(OrderedKeysApp[str | None]):
         )
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        for command in super().get_system_commands(screen):
-            if command.title != "Keys":  # ours below lists every binding; one "Keys" entry
-                yield command
-        yield SystemCommand("Connection", "Relay URL and token: test, save", self.action_connection)
-        if not isinstance(screen, MainScreen):
-            return
-        for title, help_text, action in (
-            ("Next unanswered buyer", "Go to the buyer who has waited longest", "next_unanswered"),
-            ("Next conversation", "Select the next conversation", "step(1)"),
-            ("Previous conversation", "Select the previous conversation", "step(-1)"),
-            ("Jump to a post", "Pick a post by title or token", "jump_post"),
-            ("Search messages", "Search every stored message", "search"),
-            ("Open a conversation by id", "Read or start any conversation", "open_conversation"),
-            ("Mark read or unread", "Toggle the open conversation's unread mark", "toggle_unread"),
-            ("Export the conversation", "Write it to a text file", "export"),
-            ("Reply", "Focus the reply box", "focus_reply"),
-            ("Notices", "Access revocations, gaps and payments", "notices"),
-            ("Take or release", "Assign the open conversation to yourself, or release it", "take"),
-            ("Give to a teammate", "Assign the open conversation to someone", "give"),
-            ("Filter the list", "Everyone's, mine, unassigned", "cycle_filter"),
-        ):
-            yield SystemCommand(title, help_text, lambda a=action: self._screen_action(screen, a))
-        yield SystemCommand("Log in to Divar", "For a post or all posts", self.action_login)
-        yield SystemCommand("Keys", "Show every key binding", self.action_help)
+        return palette_commands(self, screen, super().get_system_commands(screen))
 
-    def _screen_action(self, screen: Screen[Any], action: str) -> None:
-        self.call_later(screen.run_action, action)
-
-    # --- sending ---------------------------------------------------------------------------
-
-    def send_reply(self, cid: str, text: str) -> bool:
-        """Hand a reply to the outbox; False (and a message) when it cannot be accepted."""
-        summary = self.inbox.conversation(cid)
-        kind = summary.type if summary is not None else "POST"
-        try:
-            body: SendMessageBody | ChatbotMessageBody = (
-                ChatbotMessageBody(text_message=text)
-                if kind == "BOT"
-                else SendMessageBody(message=text)
-            )
-        except ProtocolError as exc:  # too long, empty
-            self.notify(str(exc), title="Not sent", severity="error", markup=False)
-            return False
-        return self.send_body(cid, body)
-
-    def send_body(self, cid: str, body: SendMessageBody | ChatbotMessageBody) -> bool:
-        """Hand a built body (text, and grids from the button composer) to the outbox."""
-        if self.outbox is None:
-            self.notify("Not connected to a relay: replies cannot be sent.", severity="error")
-            return False
-        summary = self.inbox.conversation(cid)
-        kind = "BOT" if isinstance(body, ChatbotMessageBody) else "POST"
-        post = summary.post_token if summary is not None else None
-        self._submit(self.outbox, cid, post, kind, body)
-        return True
-
-    def send_media(self, cid: str, media: MediaFile) -> bool:
-        """Hand a checked photo or file to the outbox: uploaded once, then sent once."""
-        if self.outbox is None:
-            self.notify("Not connected to a relay: files cannot be sent.", severity="error")
-            return False
-        summary = self.inbox.conversation(cid)
-        kind = summary.type if summary is not None else "POST"
-        post = summary.post_token if summary is not None else None
-        self._submit(self.outbox, cid, post, kind, media)
-        return True
-
-    @work(group="send")
-    async def _submit(
-        self,
-        outbox: OutboxService,
-        cid: str,
-        post: str | None,
-        kind: str,
-        body: SendMessageBody | ChatbotMessageBody,
-    ) -> None:
-        try:
-            await outbox.submit(cid, post, kind, body)
-        except Exception as exc:
-            self.logger.warning("submit failed: %s", type(exc).__name__, exc_info=exc)
-            self.notify(
-                f"The reply could not be queued: {exc}",
-                title="Not sent",
-                severity="error",
-                markup=False,
-            )
-        self.screen_news.publish(ConversationChanged([cid]))
-
-    def edit_in_editor(self, text: str) -> str | None:
-        """Open $VISUAL/$EDITOR on `text` with the app suspended; the edited text, or None."""
-        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
-        with tempfile.NamedTemporaryFile("w+", suffix=".txt", delete=False, encoding="utf-8") as f:
-            f.write(text)
-            path = Path(f.name)
-        try:
-            with self.suspend():
-                subprocess.run([*shlex.split(editor), str(path)], check=False)
-            return path.read_text(encoding="utf-8")
-        except Exception as exc:  # SuspendNotSupported (headless, web), editor missing
-            self.notify(f"Cannot open {editor}: {exc}", severity="error", markup=False)
-            return None
-        finally:
-            path.unlink(missing_ok=True)
-
-    # --- acting on messages ----------------------------------------------------------------
-
-    def act_on_item(self, action: str, item: HistoryItem) -> None:
-        if action == "open":
-            link = item_link(item)
-            verdict = judge_link(link) if link is not None else None
-            if verdict is None:
-                self.notify("This message has no link to open.", severity="warning")
-            elif verdict.openable:
-                if verdict.warning:
-                    self.notify(f"Opening it, but {verdict.warning}.", severity="warning")
-                self._open_link(verdict.url)
-            else:  # shown and copied, never handed to a browser command
-                self.copy_to_clipboard(clean_text(verdict.url))
-                self.notify(
-                    f"{clean_text(verdict.url)}\n{verdict.reason}", severity="warning", markup=False
-                )
-        elif action == "save":
-            media = media_of(getattr(item, "message", None))
-            if media is None:
-                self.notify("This message has no photo or file to save.", severity="warning")
-            else:
-                self._save_media(media)
-        elif action == "copy":
-            copied = clean_text(item_copy_text(item))
-            if copied:
-                self.copy_to_clipboard(copied)
-                self.notify("Copied to the clipboard.")
-        elif action == "retry":
-            ref = getattr(item, "ref", None)
-            status = getattr(item, "status", None)
-            if status not in ("failed", "unknown") or ref is None or self.outbox is None:
-                self.notify("Only a failed or unknown reply can be sent again.", severity="warning")
-            else:
-                self._retry(self.outbox, ref)
-        elif action == "raw":
-            from kenar_tui.dialogs.raw_json import RawJsonScreen
-
-            self.push_screen(RawJsonScreen(item_raw_json(item)))
-
-    @work(group="media")
-    async def _save_media(self, media: MediaLink) -> None:
-        """Download a buyer's photo or file into the download folder (0600), off the loop."""
-        try:
-            async with httpx.AsyncClient(follow_redirects=False) as http:
-                path = await save(media, http)
-        except MediaError as exc:
-            self.notify(f"Not saved: {exc}", severity="error", markup=False)
-            return
-        self.notify(f"Saved to {path}", markup=False)
-
-    @work(group="send")
-    async def _retry(self, outbox: OutboxService, ref: str) -> None:
-        try:
-            await outbox.retry(ref)
-        except Exception as exc:
-            self.notify(f"Could not send it again: {exc}", severity="error", markup=False)
-
-    @work(thread=True, group="browser")
-    def _open_link(self, link: str) -> None:
-        try:
-            opened = webbrowser.open(link)
-        except Exception as exc:
-            opened = False
-            self.logger.warning("browser failed: %s", type(exc).__name__, exc_info=exc)
-        if opened:
-            self.call_from_thread(self.notify, "Opened in the browser.")
-        else:
-            self.call_from_thread(
-                self.notify,
-                f"No browser could open it; the link is {link}",
-                severity="warning",
-                markup=False,
-            )
-
-    @work(group="export")
-    async def export_conversation(self, cid: str) -> None:
-        summary = self.inbox.conversation(cid)
-        path = export_path(self.settings.data_dir, summary, cid, self.clock())
-        try:
-            count = await write_export(
-                self.inbox,
-                cid,
-                path,
-                self.format_time,
-                summary,
-                mask_phones=self.settings.mask_phones,
-            )
-        except OSError as exc:
-            self.notify(f"Export failed: {exc.strerror or exc}", severity="error", markup=False)
-            return
-        self.notify(export_note(path, count), title="Exported", timeout=10, markup=False)
+    # --- notifying --------------------------------------------------------------------------
 
     def notify_new_message(self, title: str, preview: str) -> None:
         """Toast, bell and desktop notification, each as the settings say."""
