@@ -13,6 +13,10 @@ call) may or may not have reached the buyer. Kenar has no idempotency key, so it
 resent by itself: it becomes "unknown — may have been delivered", `retry(ref)` sends it again
 on the user's word (one key in the console), and Divar's echo of it in the timeline resolves
 it to "sent" (`OutboxRows.confirm_delivered`, called where the echo is merged).
+
+This module is the state machine over the stored rows; one attempt at Divar and what its
+failure means are in outbox_attempt.py, the states, `OutboxItem` and the Protocols of what the
+outbox uses in outbox_items.py (their public names are re-exported here).
 """
 
 from __future__ import annotations
@@ -24,175 +28,46 @@ import logging
 import random
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from kenar_api.bodies import ChatbotMessageBody, SendMessageBody
 from kenar_api.media import MediaFile
 from kenar_core.backoff import retry_delay
 from kenar_core.errors import (
-    AuthError,
     CredentialError,
-    KenarAPIError,
     KenarError,
-    KenarTimeout,
     KenarTuiError,
     KeyringUnavailable,
     MediaError,
     ProtocolError,
-    RateLimited,
-    RecipientRestricted,
     RelayUnavailable,
-    ServerError,
-    TransportError,
 )
 from kenar_core.lifecycle import AsyncResource, stop_tasks
 from kenar_tui.history import reply_text
-from kenar_tui.keyring_thread import keyring_call
 from kenar_tui.media import sending as media_sending
-from kenar_tui.store import (
-    ButtonCaptions,
-    Cache,
-    OutboxRow,
-    OutboxRows,
-    Timeline,
-    from_micros,
-    micros,
+from kenar_tui.outbox_attempt import (
+    AnswerLost,
+    Transient,
+    build_body,
+    failure_words,
+    send_row,
+    upload_media,
 )
+from kenar_tui.outbox_items import (
+    FINAL,
+    INTERRUPTED,
+    STATES,
+    UNKNOWN,
+    Credentials,
+    Kenar,
+    Link,
+    OutboxItem,
+)
+from kenar_tui.store import ButtonCaptions, Cache, OutboxRow, OutboxRows, Timeline, micros
 
-FINAL = ("sent", "failed", "unknown")
-STATES = ("sending", "retrying", "sent", "failed", "unknown")
-UNKNOWN = "unknown — may have been delivered"
 KEYRING_RETRY_S = 5.0  # a locked keyring is asked again this often (no attempt is used)
 RELAY_POST_ATTEMPTS = 10  # confirmations missed while connected before giving up
-INTERRUPTED = (
-    f"{UNKNOWN}: the console stopped while this was being sent; it turns to sent when Divar's "
-    "copy appears, or send it again (r)"
-)
-
-
-class _Token(Protocol):
-    @property
-    def access_token(self) -> str: ...
-
-
-class Credentials(Protocol):
-    """What the outbox needs from the credential store."""
-
-    @property
-    def api_key(self) -> str | None: ...
-
-    def token_for_send(self, cid: str, post_token: str | None) -> _Token | None: ...
-
-
-class Kenar(Protocol):
-    async def send_message(
-        self, conversation_id: str, body: SendMessageBody, *, access_token: str
-    ) -> Any: ...
-
-    async def send_chatbot_message(self, conversation_id: str, body: ChatbotMessageBody) -> Any: ...
-
-
-class Link(Protocol):
-    @property
-    def online(self) -> bool: ...
-
-    async def wait_online(self) -> None: ...
-
-    async def post(self, entry: dict[str, Any], ref: str | None = None) -> int: ...
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxItem:
-    ref: str
-    conversation_id: str
-    post_token: str | None
-    conversation_type: str
-    text: str
-    state: str  # sending | retrying | sent | failed | unknown
-    reason: str | None  # why it failed, is retrying or is unknown, in words
-    attempts: int
-    next_attempt_at: datetime | None
-    created_at: datetime
-    relay_state: str | None  # once sent: pending | posted | skipped (no relay) | refused
-
-    @classmethod
-    def of(cls, row: OutboxRow) -> OutboxItem:
-        return cls(
-            ref=row.ref,
-            conversation_id=row.conversation_id,
-            post_token=row.post_token,
-            conversation_type=row.conversation_type,
-            text=reply_text(row.body),
-            state=row.state,
-            reason=row.reason,
-            attempts=row.attempts,
-            next_attempt_at=from_micros(row.next_attempt_at) if row.next_attempt_at else None,
-            created_at=from_micros(row.created_at),
-            relay_state=row.relay_state,
-        )
-
-
-class _AnswerLost(Exception):
-    """The send may have reached the buyer; its answer did not reach us."""
-
-    def __init__(self, words: str) -> None:
-        super().__init__(words)
-        self.words = words
-
-
-class _Transient(Exception):
-    def __init__(self, words: str, wait_at_least: float = 0.0) -> None:
-        super().__init__(words)
-        self.words = words
-        self.wait_at_least = wait_at_least
-
-
-def build_body(conversation_type: str, body: Any) -> SendMessageBody | ChatbotMessageBody:
-    """The body to send: text becomes the right model; a model must fit the conversation."""
-    if isinstance(body, str):
-        if conversation_type == "BOT":
-            return ChatbotMessageBody(text_message=body)
-        return SendMessageBody(message=body)
-    if conversation_type == "BOT" and isinstance(body, SendMessageBody):
-        return ChatbotMessageBody(
-            text_message=body.message, media_token=body.media_token, buttons=body.receiver_buttons
-        )
-    if conversation_type != "BOT" and isinstance(body, ChatbotMessageBody):
-        return SendMessageBody(
-            message=body.text_message, media_token=body.media_token, receiver_buttons=body.buttons
-        )
-    if isinstance(body, SendMessageBody | ChatbotMessageBody):
-        return body
-    raise ProtocolError("a reply body must be text, SendMessageBody or ChatbotMessageBody")
-
-
-def failure_words(exc: Exception, post_token: str | None) -> str:
-    """Why a send failed for good, in words that say what to do."""
-    post = f"post {post_token}" if post_token else "this conversation"
-    login = f"kenar-tui login --post {post_token}" if post_token else "kenar-tui login"
-    if isinstance(exc, RecipientRestricted):
-        return "the buyer restricts messages: this conversation cannot be written to"
-    if isinstance(exc, AuthError):
-        return (
-            f"Kenar refused the token (HTTP {exc.status}): it has expired or lacks a scope for "
-            f"{post}; run `{login}`"
-        )
-    if isinstance(exc, KenarAPIError):
-        return f"Kenar rejected the message: {exc.message} (HTTP {exc.status})"
-    return str(exc)
-
-
-def lost_words(exc: KenarError) -> str:
-    """How the answer of a send that may have arrived was lost, and what the user can do."""
-    if isinstance(exc, ServerError):
-        how = f"Kenar or a gateway answered HTTP {exc.status} after the message was sent"
-    elif isinstance(exc, KenarTimeout):
-        how = "Kenar did not answer in time"
-    else:
-        how = "the connection broke before Kenar's answer came"
-    return f"{how}; it turns to sent when Divar's copy appears, or send it again (r)"
 
 
 class Outbox(AsyncResource):
@@ -374,7 +249,7 @@ class Outbox(AsyncResource):
             self._update(ref, state="sending", attempts=attempts)
             try:
                 await self._send(row)
-            except _AnswerLost as exc:
+            except AnswerLost as exc:
                 shown = self.timeline.item_by_ref(ref)
                 if shown is None or shown.echo_seq is None:
                     self._update(ref, state="unknown", reason=exc.words, next_attempt_at=None)
@@ -383,7 +258,7 @@ class Outbox(AsyncResource):
                 # Divar's echo came before the lost answer would have: it was delivered.
                 self._update(ref, state="sent", reason=None, relay_state="skipped")
                 return
-            except _Transient as exc:
+            except Transient as exc:
                 if attempts >= self.max_attempts:
                     why = f"gave up after {attempts} attempts: {exc.words}"
                     self._update(ref, state="failed", reason=why, next_attempt_at=None)
@@ -417,60 +292,13 @@ class Outbox(AsyncResource):
             return
 
     async def _send(self, row: OutboxRow) -> None:
-        cid = row.conversation_id
         if media_sending.needs_upload(row.body):
             row = await self._upload(row)
-        body = media_sending.wire_body(row.body)
-        try:
-            if row.conversation_type == "BOT":
-                if not await keyring_call(lambda: self.credentials.api_key):
-                    raise CredentialError(
-                        "no API key is stored, and chatbot replies need one: "
-                        "run `kenar-tui auth set api-key`"
-                    )
-                await self.kenar.send_chatbot_message(cid, ChatbotMessageBody.model_validate(body))
-                return
-            token = await keyring_call(self.credentials.token_for_send, cid, row.post_token)
-            if token is None:
-                where = f"post {row.post_token}" if row.post_token else "this conversation"
-                login = (
-                    f"kenar-tui login --post {row.post_token}"
-                    if row.post_token
-                    else "kenar-tui login --all-posts"
-                )
-                raise CredentialError(
-                    f"no token covers this conversation: run `{login}` to send into {where}"
-                )
-            await self.kenar.send_message(
-                cid, SendMessageBody.model_validate(body), access_token=token.access_token
-            )
-        except KenarError as exc:
-            if exc.maybe_delivered:
-                raise _AnswerLost(f"{UNKNOWN}: {lost_words(exc)}") from None
-            if isinstance(exc, RateLimited):
-                raise _Transient(
-                    "Kenar is rate limiting this app", exc.retry_after or 0.0
-                ) from None
-            if isinstance(exc, ServerError):
-                raise _Transient(f"Kenar failed on its side (HTTP {exc.status})") from None
-            if isinstance(exc, TransportError):
-                raise _Transient("Kenar could not be reached") from None
-            raise
+        await send_row(row, self.kenar, self.credentials)
 
     async def _upload(self, row: OutboxRow) -> OutboxRow:
         """Upload a media reply's file and store its media_token before anything is sent."""
-        try:
-            media_token = await media_sending.upload(row.body, self.kenar)  # type: ignore[arg-type]
-        except KenarError as exc:
-            if exc.maybe_delivered:
-                # No buyer saw anything; the file may sit unused at Divar. Not repeated.
-                raise MediaError(
-                    "the upload's answer was lost; nothing was sent to the buyer. "
-                    "Send it again (r) to upload it anew"
-                ) from None
-            if isinstance(exc, RateLimited | ServerError | TransportError):
-                raise _Transient("the upload could not be made") from None
-            raise
+        media_token = await upload_media(row, self.kenar)
         body = {**row.body, "media_token": media_token}
         self.rows.set_body(row.ref, body, micros(self.now()))
         self.log.info("outbox %s uploaded", row.ref[:8])
@@ -565,7 +393,4 @@ __all__ = [
     "UNKNOWN",
     "Outbox",
     "OutboxItem",
-    "build_body",
-    "failure_words",
-    "lost_words",
 ]
