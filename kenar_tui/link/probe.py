@@ -28,7 +28,8 @@ from kenar_core.errors import ConfigError
 from kenar_core.protocol import RELAY_FRAME, HelloFrame, WelcomeFrame
 from kenar_core.redaction import quiet_wire_logs
 from kenar_tui.auth.relay_callback import NO_BACKLOG, relay_ws_url
-from kenar_tui.link.relay_link import LOOPBACK, close_reason, public_url
+from kenar_tui.link.failures import close_reason, public_url
+from kenar_tui.link.relay_link import LOOPBACK
 
 PROBE_TIMEOUT_S = 10.0
 

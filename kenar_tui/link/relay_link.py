@@ -3,7 +3,8 @@
 It says `hello` with the last seq the console holds, hands entries on in seq order exactly
 once (a seq at or below the last one delivered is dropped, so a reconnect's overlap is
 harmless), and when the connection fails it reports why in plain words and reconnects after
-an exponential, jittered back-off capped at `backoff_cap` seconds.
+an exponential, jittered back-off capped at `backoff_cap` seconds. What it says when something
+goes wrong is worded in failures.py.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import random
 import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any, Literal, Self
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 from websockets.asyncio.client import ClientConnection, connect
@@ -43,13 +44,15 @@ from kenar_core.protocol import (
 )
 from kenar_core.redaction import quiet_wire_logs
 from kenar_tui.auth.relay_callback import relay_ws_url
-from kenar_tui.link.events import (
-    LinkEntry,
-    LinkEvent,
-    LinkGap,
-    LinkLive,
-    LinkPresence,
-    LinkState,
+from kenar_tui.link.events import LinkEntry, LinkEvent, LinkGap, LinkLive, LinkPresence, LinkState
+from kenar_tui.link.failures import (
+    PERMANENT_REFUSALS,
+    TOKEN_REFUSED,
+    Refused,
+    close_reason,
+    describe_failure,
+    public_url,
+    rule_broken,
 )
 
 ACK_EVERY = 200  # entries between acknowledgements
@@ -59,71 +62,6 @@ ACK_EVERY = 200  # entries between acknowledgements
 EVENT_QUEUE = 10_000
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 _CLOSED = object()
-
-
-def public_url(url: str) -> str:
-    """The URL without credentials or query, safe to show and log."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
-
-
-TOKEN_REFUSED = "the relay refused the token (HTTP 401): check the relay token"
-
-
-def describe_failure(exc: BaseException, url: str = "") -> str:
-    """Why a connection attempt failed, in words for the status bar."""
-    if isinstance(exc, InvalidStatus):
-        status = exc.response.status_code
-        if status == 401:
-            return TOKEN_REFUSED
-        path = urlsplit(url).path or "/"
-        if status in (403, 404):
-            # What a server (or a proxy in front of the relay) answers when nothing at this
-            # path takes websockets: the usual cause is a URL whose path is not the relay's.
-            return (
-                f"HTTP {status} at {path}: nothing there accepts the console; the relay's "
-                "websocket is at /ws (is a proxy forwarding it?)"
-            )
-        return f"the relay answered HTTP {status} at {path} instead of opening a websocket"
-    if isinstance(exc, ConnectionRefusedError):
-        return "connection refused"
-    if isinstance(exc, TimeoutError):
-        return "no answer in time"
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror.lower()
-    if isinstance(exc, ConnectionClosed):
-        return close_reason(
-            exc.rcvd.code if exc.rcvd else None, exc.rcvd.reason if exc.rcvd else ""
-        )
-    return str(exc) or type(exc).__name__
-
-
-# Close reasons (code 1008) after which the same token would be refused again.
-PERMANENT_REFUSALS = {
-    "operator is not this token's name": (
-        "the operator name is not this relay token's name; each teammate connects with a token"
-        " of their own (kenar-relay token create NAME), or leave the operator name empty"
-    ),
-    "token revoked": "the relay token was revoked: check the relay token",
-}
-
-
-class _Refused(Exception):
-    """The relay refused this console for a reason a retry cannot change."""
-
-
-def close_reason(code: int | None, reason: str) -> str:
-    if code == 1001:
-        return "the relay went away (restarting or shutting down)"
-    if code == 1008:
-        return f"the relay closed the connection: {reason or 'policy violation'}"
-    if code is None:
-        return "the connection dropped"
-    return f"the connection closed (code {code}{': ' + reason if reason else ''})"
 
 
 class RelayLink(AsyncResource):
@@ -284,7 +222,7 @@ class RelayLink(AsyncResource):
                 {"conversation_id": conversation_id, "state": state}
             )
         except ValidationError as exc:  # the relay would close on it: say so, stay connected
-            self.log.warning("presence not sent: %s", _rule_broken(exc))
+            self.log.warning("presence not sent: %s", rule_broken(exc))
             return
         await self._send(frame)
 
@@ -305,7 +243,7 @@ class RelayLink(AsyncResource):
                 reason = welcomed[1]
                 if welcomed[0]:
                     attempt = 0
-            except _Refused as exc:
+            except Refused as exc:
                 self.log.warning("%s", exc)
                 self._set_state(LinkState("refused", str(exc)))
                 return
@@ -370,7 +308,7 @@ class RelayLink(AsyncResource):
                         # A frame this version cannot read is skipped, never fatal; the
                         # log names the rule, not the frame's content (it may be chat text).
                         self.log.warning(
-                            "relay sent a frame the protocol does not allow: %s", _rule_broken(exc)
+                            "relay sent a frame the protocol does not allow: %s", rule_broken(exc)
                         )
                         continue
                     if isinstance(frame, WelcomeFrame):
@@ -382,7 +320,7 @@ class RelayLink(AsyncResource):
             reason = ws.close_reason or ""
         if code == 1008 and reason in PERMANENT_REFUSALS:
             # The same token and name would be refused again: retrying only fills the logs.
-            raise _Refused(f"the relay refused this console: {PERMANENT_REFUSALS[reason]}")
+            raise Refused(f"the relay refused this console: {PERMANENT_REFUSALS[reason]}")
         return welcomed, close_reason(code, reason)
 
     async def _handle(self, frame: RelayFrame) -> None:
@@ -454,10 +392,3 @@ class RelayLink(AsyncResource):
         for future in self._posts.values():
             if not future.done():
                 future.set_exception(RelayUnavailable(why))
-
-
-def _rule_broken(exc: ValidationError) -> str:
-    """Where and which rule, from pydantic's first error: no input value (it may be chat)."""
-    error = exc.errors(include_url=False, include_input=False)[0]
-    where = ".".join(str(part) for part in error["loc"]) or "frame"
-    return f"{where}: {error['type']}"
