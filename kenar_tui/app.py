@@ -42,6 +42,7 @@ from kenar_tui.controllers.messages import (
     OutboxChanged,
     RelayStateChanged,
 )
+from kenar_tui.controllers.outbox_watch import OutboxWatch
 from kenar_tui.controllers.team_desk import TeamDesk
 from kenar_tui.controllers.token_watch import TokenWatch
 from kenar_tui.dialogs.confirm import ConfirmScreen
@@ -128,6 +129,7 @@ class KenarApp(ActingApp):
             me=lambda: self.team.me,
         )
         self.feed = LiveFeed(self)
+        self.outbox_watch = OutboxWatch(self)
         # Buyers' photos in the history: fetched only from the configured Divar (or sandbox).
         self.pictures = PictureStore([settings.api_base, settings.upload_base])
         # None without a relay; keeper_note says why tokens are not refreshed without a keeper.
@@ -174,8 +176,8 @@ class KenarApp(ActingApp):
         self.run_worker(self._read_tokens(), name="tokens", group="keyring")
         self.tokens.start()
         if self.outbox is not None:
-            self.outbox.on_change = self.feed.outbox_changed
-            self.feed.count_outbox(self.outbox)
+            self.outbox.on_change = self.outbox_watch.changed
+            self.outbox_watch.count(self.outbox)
         if self.posts is not None:
             self.posts.on_known = self._post_known
             self.posts.start()

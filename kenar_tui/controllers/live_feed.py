@@ -1,4 +1,4 @@
-"""The live side of the app: relay events into the Inbox, outbox states onto the screen.
+"""The live side of the app: relay events into the Inbox, and what they change onto the screen.
 
 It never calls a screen: what changed goes out as messages (controllers/messages.py), the
 relay's and the outbox's state to the app, which keeps them in reactives the status bar
@@ -6,7 +6,8 @@ watches, and the conversations touched to the screens that draw them.
 
 Entries are stored by the Inbox's writer thread (inbox/writer.py), never on the UI loop:
 the feed collects them into batches, hands each over, and takes the link's events back in
-their order once what came before them is stored (`_drain`).
+their order once what came before them is stored (`_drain`). The outbox's states reach the
+screen through controllers/outbox_watch.py.
 """
 
 from __future__ import annotations
@@ -17,14 +18,13 @@ from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from kenar_tui.controllers.messages import ConversationChanged, OutboxChanged, RelayStateChanged
+from kenar_tui.controllers.messages import ConversationChanged, RelayStateChanged
 from kenar_tui.link import LinkEntry, LinkEvent, LinkGap, LinkLive, LinkPresence, LinkState
 from kenar_tui.text import display
 
 if TYPE_CHECKING:
     from kenar_tui.app import KenarApp
     from kenar_tui.inbox.models import InboxChange
-    from kenar_tui.outbox import OutboxItem
     from kenar_tui.services import LinkService, OutboxService
 
 ACK_EVERY = 200
@@ -62,7 +62,6 @@ class LiveFeed:
 
     def __init__(self, app: KenarApp) -> None:
         self.app = app
-        self.outbox_states: dict[str, str] = {}
         self.live = False
         self.was_online = False  # "lost" only for a relay that was reached once
         # Welcomed with a head above what the cache holds, and not live yet: the screen
@@ -385,44 +384,6 @@ class LiveFeed:
         if more:
             title = f"{title} (+{more} more)"
         self.app.notify_new_message(title, display(preview, bidi=bidi))
-
-    def outbox_changed(self, item: OutboxItem) -> None:
-        """Outbox.on_change: the reply's state shows in its history and the status bar."""
-        self.outbox_states[item.ref] = item.state
-        if item.state == "sent":
-            self.outbox_states.pop(item.ref, None)
-        self.app.screen_news.publish(ConversationChanged([item.conversation_id]))
-        self._summarise()
-        if item.state == "failed":
-            reason = item.reason or "the reply was not sent"
-            if "kenar-tui login" in reason:  # in the console, the login is one key away
-                reason += f" (or press {self.app.keys_for('auth.login')} to log in here)"
-            self.app.notify(
-                reason,
-                title="Reply failed",
-                severity="error",
-                markup=False,
-            )
-        elif item.state == "unknown":
-            self.app.notify(
-                item.reason or "unknown — may have been delivered",
-                title="Reply unknown",
-                severity="warning",
-                markup=False,
-            )
-
-    def count_outbox(self, outbox: OutboxService) -> None:
-        """Start the status bar's outbox counts from what the cache holds."""
-        for item in outbox.items("sending", "retrying", "failed", "unknown"):
-            self.outbox_states[item.ref] = item.state
-        self._summarise()
-
-    def _summarise(self) -> None:
-        counts: dict[str, int] = {}
-        for state in self.outbox_states.values():
-            counts[state] = counts.get(state, 0) + 1
-        parts = [f"{n} {state}" for state, n in sorted(counts.items())]
-        self.app.post_message(OutboxChanged(f"outbox: {', '.join(parts)}" if parts else ""))
 
 
 def _consumed(future: asyncio.Future[Any]) -> None:
