@@ -166,5 +166,6 @@ def test_no_keyring_backend_gives_the_fix_not_a_traceback(
         assert main(argv) == 1
         err = capsys.readouterr().err
         assert err.startswith("kenar-tui: no usable system keyring was found")
-        assert "gnome-keyring" in err and "PYTHON_KEYRING_BACKEND=" in err
+        assert "gnome-keyring" in err and "unset PYTHON_KEYRING_BACKEND" in err
+        assert "its own passphrase-protected file" in err
         assert "Traceback" not in err and SECRET not in err
