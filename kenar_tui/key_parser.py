@@ -10,6 +10,12 @@ before the next ESC reaches the parser, the way it would have decided it 0.1 s l
 
 Two-byte pairs that begin longer sequences (CSI "ESC [", SS3 "ESC O", OSC "ESC ]", DCS
 "ESC P", APC, PM, ST) are left alone, as are the pairs Textual maps itself (ESC b / ESC f).
+
+The zero-width non-joiner (نیم‌فاصله, U+200C: Shift+Space on the standard Persian layout)
+is typed in most Persian sentences ("می‌فرستم"), and the zero-width joiner (U+200D) in some.
+Python calls neither printable, so Textual's boxes dropped them as keys and the seller's
+"می‌فرستم" became "میفرستم" (they survived only in a paste). `KeyParser` hands such a key
+on as a one-character paste, which every text box inserts where the cursor is.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import re
 from collections.abc import Iterable
 
 import textual.drivers.linux_driver
+from textual import events
 from textual._xterm_parser import XTermParser
 from textual.message import Message
 
@@ -27,6 +34,8 @@ _PAIR_AT_END = re.compile(_PAIR + r"\Z")
 PASTE_START, PASTE_END = "\x1b[200~", "\x1b[201~"
 # What the split looks for: a pair followed by ESC, or a bracketed paste's start or end.
 _MARKS = re.compile(f"({_PAIR})(?=\x1b)|{re.escape(PASTE_START)}|{re.escape(PASTE_END)}")
+# Characters Persian is written with that Python does not call printable: typed, not dropped.
+TYPED_JOINERS = frozenset("\u200c\u200d")  # zero-width non-joiner, zero-width joiner
 
 
 class KeyParser(XTermParser):
@@ -38,7 +47,7 @@ class KeyParser(XTermParser):
         self._pasting = False  # inside a bracketed paste: its bytes are text, left alone
 
     def feed(self, data: str) -> Iterable[Message]:
-        return list(self._feed(data))
+        return [_as_typed(message) for message in self._feed(data)]
 
     def _feed(self, data: str) -> Iterable[Message]:
         if self._pair_pending and data.startswith("\x1b") and not self._pasting:
@@ -64,6 +73,13 @@ class KeyParser(XTermParser):
         if self._timeout_time is not None:
             self._timeout_time = 0.0
             yield from self.tick()
+
+
+def _as_typed(message: Message) -> Message:
+    """A joiner's key as the text it types (a one-character paste); anything else as it is."""
+    if isinstance(message, events.Key) and message.character in TYPED_JOINERS:
+        return events.Paste(message.character)
+    return message
 
 
 def use_key_parser() -> None:
