@@ -20,21 +20,25 @@ NEWLINE_MARK = " ⏎ "
 
 
 def preview_content(text: str, *, bidi: bool, limit: int | None) -> Content:
-    """The preview of `text`: its lines in display order, then `n/limit` (red when over)."""
+    """The preview of `text`: its lines in display order, then `n/limit`; over the limit,
+    `n/limit too long` in red comes first."""
     lines = text.split("\n")
     shown = [display(line, bidi=bidi) for line in lines[:MAX_PREVIEW_LINES]]
     more = len(lines) - MAX_PREVIEW_LINES
     parts: list[tuple[str, str] | str] = [("reads: ", "dim")]
+    over = limit is not None and len(text) > limit
+    if over:
+        # First, not last: the preview shows at most a few rows, and a long text would push
+        # the one thing the seller must see out of view (Enter would only then say it).
+        parts.append((f"{len(text):,}/{limit:,} too long  ", "bold $error"))
     for i, line in enumerate(shown):
         if i:
             parts.append((NEWLINE_MARK, "dim"))
         parts.append(line)
     if more > 0:
         parts.append((f"{NEWLINE_MARK}… {more} more line{'s' if more > 1 else ''}", "dim"))
-    if limit is not None:
-        over = len(text) > limit
-        count = f"  {len(text):,}/{limit:,}" + (" too long" if over else "")
-        parts.append((count, "bold $error" if over else "dim"))
+    if limit is not None and not over:
+        parts.append((f"  {len(text):,}/{limit:,}", "dim"))
     return Content.assemble(*parts)
 
 

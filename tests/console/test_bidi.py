@@ -84,8 +84,10 @@ def test_the_reply_preview_is_shaped_ordered_and_counted() -> None:
     """What the reply box holds, as the history will show it, with n/4,096."""
     preview = preview_content("قیمت (25,000)\nok", bidi=True, limit=4096)
     assert _plain(preview.plain) == "reads: (25,000) تمیق ⏎ ok  16/4,096"
-    over = preview_content("a" * 4097, bidi=True, limit=4096)
-    assert over.plain.endswith("4,097/4,096 too long")
+    over = preview_content("ب" * 4097, bidi=True, limit=4096)
+    # Said before the text: a long text wraps past the rows the preview shows.
+    assert over.plain.startswith("reads: 4,097/4,096 too long  ")
+    assert "4,097/4,096" not in over.plain[len("reads: 4,097/4,096 too long  ") :]
 
 
 async def test_the_reply_box_shows_its_preview_while_typing(tmp_path: Path) -> None:
