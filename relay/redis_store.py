@@ -8,9 +8,9 @@ first with `appendfsync always`; see docs/deploy.md, "Redis backend").
 
 Appends waiting together are sent as one pipeline (relay/redis_writer.py), so they share a
 round trip and Redis fsyncs them together. Listeners are fed from one place only: a reader
-task per replica that `XREAD`s the stream from the last entry it delivered, so entries
-appended by *other* replicas reach this replica's consoles too, and each committed entry is
-delivered once, in `seq` order.
+task per replica (relay/redis_reader.py) that `XREAD`s the stream from the last entry it
+delivered, so entries appended by *other* replicas reach this replica's consoles too, and
+each committed entry is delivered once, in `seq` order.
 
 Keys, all under one hash tag so the scripts also run on a Redis Cluster:
     {prefix}:timeline    the stream; fields `p` (the sealed payload), `t` (received, µs)
@@ -39,6 +39,7 @@ from kenar_api.messages import to_micros
 from kenar_core.lifecycle import AsyncResource
 from kenar_core.sealing import PlainSealer, Sealer
 from relay.errors import StoreClosed, StoreError
+from relay.redis_reader import READ_BLOCK_MS, LiveReader, reason_of, seq_of
 from relay.redis_scripts import PURGE_STEP, REPAIR
 from relay.redis_writer import AppendWriter
 from relay.store import (
@@ -51,9 +52,9 @@ from relay.store import (
     unreadable_entry,
 )
 
+__all__ = ["RedisStore", "reason_of", "where_of"]
+
 PURGE_CHUNK = 1000
-READ_BLOCK_MS = 2000
-READ_COUNT = 500
 MAX_CONNECTIONS = 32
 NONCE_HOLD_MS = 60_000  # a retried append without a dedupe key stays one (retries take seconds)
 
@@ -62,24 +63,12 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _seq_of(stream_id: Any) -> int:
-    """The `seq` of a stream ID `<seq>-0` (bytes, as the client hands them back)."""
-    text = stream_id.decode() if isinstance(stream_id, bytes) else str(stream_id)
-    return int(text.split("-", 1)[0])
-
-
 def where_of(url: str) -> str:
     """HOST:PORT/DB of a Redis URL, for logs: never the password."""
     parts = urlsplit(url)
     if parts.scheme == "unix":
         return parts.path
     return f"{parts.hostname}:{parts.port or 6379}{parts.path or '/0'}"
-
-
-def reason_of(exc: BaseException) -> str:
-    """A short reason for logs and errors; Redis error texts carry no password or payload."""
-    text = str(exc).strip().lower()[:160]
-    return f"{type(exc).__name__.lower()}: {text}" if text else type(exc).__name__.lower()
 
 
 class RedisStore(AsyncResource):
@@ -120,8 +109,7 @@ class RedisStore(AsyncResource):
         self._reader_client: redis.Redis | None = None
         self._writer: AppendWriter | None = None
         self._purge_script: Any = None
-        self._reader: asyncio.Task[None] | None = None
-        self._delivered = 0
+        self._reader: LiveReader | None = None
         self._known_head = 0
         self._healthy = True
         self._closing = False
@@ -167,7 +155,7 @@ class RedisStore(AsyncResource):
             raise StoreError(
                 f"cannot open the timeline store on Redis ({reason_of(exc)})"
             ) from None
-        self._delivered = self._known_head = head
+        self._known_head = head
         self._writer = AppendWriter(self._client, max_pending=self._max_pending)
         self._writer.start()
         self._recovery = asyncio.create_task(
@@ -176,7 +164,19 @@ class RedisStore(AsyncResource):
             ),
             name="relay-store-recovery",
         )
-        self._reader = asyncio.create_task(self._read_loop(), name="relay-store-reader")
+        assert self._reader_client is not None
+        self._reader = LiveReader(
+            self._reader_client,
+            self._stream_key,
+            delivered=head,
+            listeners=self._listeners,
+            gap_listeners=self._gap_listeners,
+            open_rows=self._entries,
+            closing=lambda: self._closing,
+            on_away=self._reader_away,
+            logger=self._log,
+        )
+        self._reader.start()
         self._log.info(
             "store open backend=redis at=%s prefix=%s head=%d",
             where_of(self._url),
@@ -199,27 +199,18 @@ class RedisStore(AsyncResource):
             writer, self._writer = self._writer, None
             if writer is not None:
                 await writer.close()
-            reader, self._reader = self._reader, None
-            if reader is not None:
-                await self._stop_reader(reader)
+            if self._reader is not None:
+                await self._reader.stop()
             await self._close_clients()
         finally:
             self._closed.set()
-        self._log.info("store closed backend=redis delivered=%d", self._delivered)
+        self._log.info("store closed backend=redis delivered=%d", self._delivered())
 
-    async def _stop_reader(self, reader: asyncio.Task[None]) -> None:
-        reader.cancel()
-        done, _ = await asyncio.wait({reader}, timeout=0.2)
-        if not done and self._reader_client is not None:
-            # redis-py can absorb a cancel that lands while its read times out and retry the
-            # XREAD; dropping the connection ends that read, and the loop sees `_closing`.
-            await self._reader_client.connection_pool.disconnect()
-            reader.cancel()
-            await asyncio.wait({reader}, timeout=READ_BLOCK_MS / 1000 + 1)
-        if reader.done() and not reader.cancelled() and reader.exception() is not None:
-            self._log.error(
-                "store reader failed error=%s", reason_of(reader.exception() or Exception())
-            )
+    def _delivered(self) -> int:
+        return self._reader.delivered if self._reader is not None else self._known_head
+
+    def _reader_away(self) -> None:
+        self._healthy = False
 
     async def _close_clients(self) -> None:
         for attr in ("_reader_client", "_client"):
@@ -332,7 +323,7 @@ class RedisStore(AsyncResource):
             value = await client.get(self._counter_key)
         except RedisError as exc:
             self._failed(exc)
-            return self._known_head
+            return max(self._known_head, self._delivered())
         self._known_head = max(self._known_head, int(value or 0))
         return int(value or 0)
 
@@ -342,7 +333,7 @@ class RedisStore(AsyncResource):
             rows = await client.xrange(self._stream_key, count=1)
         except RedisError as exc:
             raise StoreError(f"the timeline store cannot be read ({reason_of(exc)})") from None
-        return _seq_of(rows[0][0]) if rows else 0
+        return seq_of(rows[0][0]) if rows else 0
 
     async def read(
         self, since: int, *, batch: int = 500
@@ -371,7 +362,7 @@ class RedisStore(AsyncResource):
 
     def _entry(self, stream_id: Any, fields: Any) -> StoredEntry:
         """One row opened; one that cannot be is a visible `unknown` at its seq, never a hole."""
-        seq = _seq_of(stream_id)
+        seq = seq_of(stream_id)
         try:
             received = int(fields.get(b"t") or 0)
         except ValueError:
@@ -387,80 +378,3 @@ class RedisStore(AsyncResource):
             )
             return unreadable_entry(seq, received)
         return StoredEntry(seq, payload, received)
-
-    # --- the one delivery path to listeners --------------------------------------------------
-
-    async def _read_loop(self) -> None:
-        client = self._reader_client
-        assert client is not None
-        delay = 0.1
-        while not self._closing:
-            try:
-                answer = await client.xread(
-                    {self._stream_key: f"{self._delivered}-0"},
-                    count=READ_COUNT,
-                    block=READ_BLOCK_MS,
-                )
-            except RedisError as exc:
-                if self._closing:
-                    return
-                # Redis away: consoles here wait; they get everything once it is back. Writes
-                # would fail too: health says so until a write or a check succeeds.
-                self._log.warning("store reader waiting backend=redis error=%s", reason_of(exc))
-                self._healthy = False
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
-                continue
-            delay = 0.1
-            # RESP2 answers [[stream, rows]]; RESP3 (protocol=3 in the URL) {stream: rows}.
-            found: Any = answer or []
-            for rows in found.values() if isinstance(found, dict) else (r for _, r in found):
-                fresh = [row for row in rows if _seq_of(row[0]) > self._delivered]
-                if fresh:
-                    await self._report_trimmed(_seq_of(fresh[0][0]))
-                    self._deliver(fresh)
-
-    async def _report_trimmed(self, first: int) -> None:
-        """Entries between the last delivered and `first` that are gone: a `gap`, never silence.
-
-        A hole has two causes. An append whose XADD failed after its INCR (Redis out of
-        memory) burnt a seq but stored nothing, and its webhook was answered 503: nothing is
-        lost. Or the stream was trimmed (MAXLEN, retention) before this replica read them:
-        live consoles here would miss them. Trimming only ever removes the stream's oldest
-        entries, so the hole is a loss exactly when the stream no longer holds the seq right
-        after the last delivered one, i.e. its oldest entry is past it.
-        """
-        since = self._delivered
-        if first <= since + 1:
-            return
-        client = self._reader_client
-        try:
-            rows = await client.xrange(self._stream_key, count=1) if client is not None else []
-        except RedisError as exc:
-            # Cannot tell the causes apart now: report the hole, which is the safe answer.
-            self._log.warning("store reader cannot read the oldest error=%s", reason_of(exc))
-            rows = [(f"{first}-0", None)]
-        oldest = _seq_of(rows[0][0]) if rows else first
-        if oldest <= since + 1:
-            self._log.info("store reader seqs unused from=%d to=%d", since + 1, first - 1)
-            return
-        self._log.warning(
-            "store reader lost trimmed entries from=%d to=%d: live consoles get a gap",
-            since + 1,
-            first - 1,
-        )
-        for listener in self._gap_listeners:
-            try:
-                listener(since, first)
-            except Exception:
-                self._log.exception("store gap listener failed")
-
-    def _deliver(self, fresh: Sequence[Any]) -> None:
-        entries = self._entries(fresh)  # per entry: one unreadable payload hides no other
-        self._delivered = entries[-1].seq
-        self._known_head = max(self._known_head, self._delivered)
-        for listener in self._listeners:
-            try:
-                listener(entries)
-            except Exception:
-                self._log.exception("store listener failed")
