@@ -11,7 +11,8 @@ button captions, links (values percent-encoded there) and server-link data value
         [{ caption = "بازدید", icon = "CALENDAR_TEXT", server_data = { post = "{post_token}" } }],
     ]
 
-Every problem in the file is a ConfigError naming the file and the line.
+Every problem in the file is a ConfigError naming the file and the line. Turning a template
+back into TOML (keeping the file's comments) is kenar_tui/template_toml.py.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ from platformdirs import user_config_path
 from kenar_api.buttons import grid_problem
 from kenar_core.errors import ButtonGridError, ConfigError
 from kenar_core.files import write_atomically
-from kenar_tui.button_drafts import POST_ACTION_KEYS, POST_ACTIONS, ButtonDraft, GridDraft
+from kenar_tui.button_drafts import POST_ACTION_KEYS, ButtonDraft, GridDraft
+from kenar_tui.template_toml import fill_table, new_table, render_template
 
 PLACEHOLDERS = ("post_title", "post_token", "conversation_id", "buyer_last_message")
 TEMPLATES_FILE = "templates.toml"
@@ -338,69 +340,6 @@ def load_templates(path: Path) -> list[Template]:
     return parse_templates(raw, path)
 
 
-def _button_table(button: ButtonDraft) -> dict[str, Any]:
-    table: dict[str, Any] = {"caption": button.caption, "icon": button.icon}
-    if button.kind == "server":
-        table["server_data"] = dict(button.data)
-    elif button.kind in POST_ACTIONS:
-        table[POST_ACTIONS[button.kind].removeprefix("open_")] = button.post_token
-    else:
-        table["link"] = button.url
-    return table
-
-
-def _string(text: str) -> tomlkit.items.String:
-    """A basic string; text with newlines as a triple-quoted block so it reads as written."""
-    return tomlkit.string(text, multiline="\n" in text)
-
-
-def _grid_array(grid: GridDraft) -> tomlkit.items.Array:
-    """`[[{...}, {...}], ...]`: one row of inline tables a line, as a person would write it."""
-    rows = tomlkit.array()
-    for row in grid.rows:
-        buttons = tomlkit.array()
-        for button in row:
-            table = tomlkit.inline_table()
-            table.update(_button_table(button))
-            buttons.append(table)
-        rows.append(buttons)
-    return rows.multiline(True)
-
-
-def _fill_table(table: tomlkit.items.Table, template: Template) -> None:
-    """Write `template` into `table` key by key, so the table's own comments stay put.
-
-    Comments and blank lines at the table's end belong to the next template (tomlkit files
-    them under this one): new keys go above them.
-    """
-    body = table.value.body
-    trailing: list[tomlkit.items.Comment | tomlkit.items.Whitespace] = []
-    while body and body[-1][0] is None:
-        item = body.pop()[1]
-        assert isinstance(item, tomlkit.items.Comment | tomlkit.items.Whitespace)  # keyless
-        trailing.insert(0, item)
-    table["name"] = _string(template.name)
-    table["text"] = _string(template.text)
-    for side, grid in (
-        ("sender_buttons", template.sender),
-        ("receiver_buttons", template.receiver),
-    ):
-        if grid.is_empty:
-            table.pop(side, None)
-        else:
-            table[side] = _grid_array(grid)
-    for kept in trailing:
-        table.add(kept)
-
-
-def render_template(template: Template) -> str:
-    """One [[template]] table, as a person would write it."""
-    document = tomlkit.document()
-    document.append("template", tomlkit.aot())
-    document["template"].append(_new_table(template))
-    return tomlkit.dumps(document)
-
-
 def save_template(path: Path, template: Template) -> None:
     """Add `template` to the file, or replace the one with the same name in place.
 
@@ -417,11 +356,11 @@ def save_template(path: Path, template: Template) -> None:
     names = [t.name for t in templates]
     tables = document.get("template")
     if isinstance(tables, tomlkit.items.AoT) and template.name in names:
-        _fill_table(tables[names.index(template.name)], template)
+        fill_table(tables[names.index(template.name)], template)
     elif isinstance(tables, tomlkit.items.AoT):
         if not document.as_string().endswith("\n\n"):
             tables[-1].add(tomlkit.nl())  # a blank line between templates
-        tables.append(_new_table(template))
+        tables.append(new_table(template))
     else:
         # None yet, or an inline array of tables: written out as [[template]] tables.
         kept = [template if t.name == template.name else t for t in templates]
@@ -430,11 +369,5 @@ def save_template(path: Path, template: Template) -> None:
         document.pop("template", None)
         document.append("template", tomlkit.aot())
         for each in kept:
-            document["template"].append(_new_table(each))
+            document["template"].append(new_table(each))
     write_atomically(path, tomlkit.dumps(document))
-
-
-def _new_table(template: Template) -> tomlkit.items.Table:
-    table = tomlkit.table()
-    _fill_table(table, template)
-    return table
