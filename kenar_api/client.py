@@ -9,6 +9,9 @@ honouring `Retry-After`). A POST whose answer was lost (read timeout, dropped co
 answers are final. Failures raise the KenarError subclasses of kenar_core.errors, carrying
 Kenar's own code and message.
 
+Posts and media are kenar_api/client_posts.py, OAuth kenar_api/client_oauth.py; both are
+mixed into KenarClient.
+
 Secrets stay out of logs and errors: log lines name the method, the path (conversation ids
 shortened), the status and the attempt; error messages are scrubbed of the key and tokens
 in case a server echoes them.
@@ -19,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -34,16 +37,15 @@ from kenar_api.bodies import (
     SendMessageBody,
     SendMessageResponse,
     SubscriptionRequest,
-    TokenResponse,
     UserResponse,
 )
+from kenar_api.client_oauth import OAuthCalls
 from kenar_api.client_posts import PostAndMediaCalls
 from kenar_api.headers import auth_headers
 from kenar_api.media import DEFAULT_UPLOAD_BASE
 from kenar_api.retry import RetryPolicy, parse_retry_after
 from kenar_core import __version__
 from kenar_core.errors import (
-    AuthError,
     ConfigError,
     CredentialError,
     KenarAPIError,
@@ -79,7 +81,7 @@ def short_id(identifier: str) -> str:
     return identifier if len(identifier) <= 8 else f"{identifier[:8]}…"
 
 
-class KenarClient(PostAndMediaCalls, AsyncResource):
+class KenarClient(PostAndMediaCalls, OAuthCalls, AsyncResource):
     """Kenar's HTTP API; use as `async with KenarClient(api_key) as kenar: ...`."""
 
     def __init__(
@@ -209,64 +211,6 @@ class KenarClient(PostAndMediaCalls, AsyncResource):
             "GET", self.api_base, USERS_PATH, None, headers=auth_headers(self._api_key, token)
         )
         return self._parse(response, UserResponse, "user")
-
-    # --- OAuth ---------------------------------------------------------------------------
-
-    def authorize_url(
-        self, *, client_id: str, redirect_uri: str, scopes: Iterable[str], state: str
-    ) -> str:
-        """Where the user's browser grants `scopes` (see kenar_api.oauth.new_state)."""
-        return oauth.authorize_url(
-            self.oauth_base,
-            client_id=client_id,
-            redirect_uri=redirect_uri,
-            scopes=scopes,
-            state=state,
-        )
-
-    async def exchange_code(
-        self, code: str, *, client_id: str, client_secret: str, redirect_uri: str
-    ) -> TokenResponse:
-        """Trade the redirect's authorization code for tokens."""
-        if not code:
-            raise ProtocolError("the redirect carried no authorization code")
-        form = oauth.code_form(
-            code, client_id=client_id, client_secret=client_secret, redirect_uri=redirect_uri
-        )
-        return await self._token(form, code, client_secret)
-
-    async def refresh_token(
-        self,
-        refresh_token: str,
-        *,
-        access_token: str,
-        client_id: str,
-        client_secret: str,
-        redirect_uri: str,
-    ) -> TokenResponse:
-        """New tokens for old; Divar rotates both (the old stay valid about two minutes)."""
-        if not refresh_token:
-            raise CredentialError("no refresh token is stored; log in again (kenar-tui login)")
-        self._need_token(access_token)
-        form = oauth.refresh_form(
-            refresh_token,
-            access_token=access_token,
-            client_id=client_id,
-            client_secret=client_secret,
-            redirect_uri=redirect_uri,
-        )
-        return await self._token(form, refresh_token, access_token, client_secret)
-
-    async def _token(self, form: dict[str, str], *secrets: str) -> TokenResponse:
-        self._secrets.update(s for s in secrets if s)
-        response = await self._call(
-            "POST", self.oauth_base, oauth.TOKEN_PATH, None, form_body=form, classify=_oauth_error
-        )
-        token = self._parse(response, TokenResponse, "token")
-        self._secrets.add(token.access_token)
-        if token.refresh_token:
-            self._secrets.add(token.refresh_token)
-        return token
 
     # --- the request loop ----------------------------------------------------------------
 
@@ -405,16 +349,6 @@ class KenarClient(PostAndMediaCalls, AsyncResource):
             raise ProtocolError(
                 f"Kenar's {what} answer (HTTP {response.status_code}) is not the documented shape"
             ) from None
-
-
-def _oauth_error(status: int, body: Any) -> KenarAPIError | None:
-    """OAuth's 400 invalid_grant: the code or refresh token is spent, so log in again."""
-    if status != 400 or not isinstance(body, dict):
-        return None
-    if body.get("error") == "invalid_grant" or "invalid_grant" in str(body.get("message", "")):
-        plain = api_error(status, body)
-        return AuthError(status, plain.code, plain.message, plain.details)
-    return None
 
 
 def _never_sent(exc: httpx.TransportError) -> bool:
