@@ -10,49 +10,16 @@ Every call goes through KenarClient's request loop and its retry rules.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, TypeVar
-
-import httpx
-from pydantic import BaseModel
+from typing import Any
 
 from kenar_api import oauth
 from kenar_api.bodies import TokenResponse
+from kenar_api.client_needs import ClientNeeds
 from kenar_core.errors import AuthError, CredentialError, KenarAPIError, ProtocolError, api_error
 
-_Model = TypeVar("_Model", bound=BaseModel)
 
-
-class OAuthCalls:
+class OAuthCalls(ClientNeeds):
     """Mixed into KenarClient, whose request loop (`_call`) and parser (`_parse`) it uses."""
-
-    if TYPE_CHECKING:
-        _secrets: set[str]
-        oauth_base: str
-
-        def _need_token(self, access_token: str) -> str: ...
-
-        async def _call(
-            self,
-            method: str,
-            base: str,
-            template: str,
-            identifier: str | None,
-            *,
-            headers: dict[str, str] | None = None,
-            json_body: dict[str, Any] | None = None,
-            form_body: dict[str, str] | None = None,
-            files: dict[str, tuple[str, bytes, str]] | None = None,
-            classify: Any = None,
-        ) -> httpx.Response: ...
-
-        def _parse(
-            self,
-            response: httpx.Response,
-            model: type[_Model],
-            what: str,
-            *,
-            lenient: bool = False,
-        ) -> _Model: ...
 
     # --- OAuth (docs/oauth/) ------------------------------------------------------------------
 

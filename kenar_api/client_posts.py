@@ -7,11 +7,7 @@ Posts: docs/post/get_post.md and docs/post/get_user_posts.md. Media: docs/chat/u
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TypeVar
-
-import httpx
-from pydantic import BaseModel
-
+from kenar_api.client_needs import ClientNeeds
 from kenar_api.finder import GET_POST_PATH, USER_POSTS_PATH, PostResponse, UserPostsResponse
 from kenar_api.headers import AUTHORIZATION, auth_headers
 from kenar_api.media import (
@@ -23,42 +19,9 @@ from kenar_api.media import (
 )
 from kenar_core.errors import ProtocolError
 
-_Model = TypeVar("_Model", bound=BaseModel)
 
-
-class PostAndMediaCalls:
+class PostAndMediaCalls(ClientNeeds):
     """Mixed into KenarClient, whose request loop (`_call`) and parser (`_parse`) it uses."""
-
-    if TYPE_CHECKING:
-        _api_key: str
-        _secrets: set[str]
-        api_base: str
-        upload_base: str
-
-        def _need_token(self, access_token: str) -> str: ...
-
-        async def _call(
-            self,
-            method: str,
-            base: str,
-            template: str,
-            identifier: str | None,
-            *,
-            headers: dict[str, str] | None = None,
-            json_body: dict[str, Any] | None = None,
-            form_body: dict[str, str] | None = None,
-            files: dict[str, tuple[str, bytes, str]] | None = None,
-            classify: Any = None,
-        ) -> httpx.Response: ...
-
-        def _parse(
-            self,
-            response: httpx.Response,
-            model: type[_Model],
-            what: str,
-            *,
-            lenient: bool = False,
-        ) -> _Model: ...
 
     # --- posts (docs/post/get_post.md, docs/post/get_user_posts.md) -----------------------
 
